@@ -1,0 +1,40 @@
+"""Small parsers shared by commands."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from mgen.core.errors import ConfigError
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(h|m|s)?", re.IGNORECASE)
+_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, None: 1.0}
+
+
+def parse_duration(text: str) -> float:
+    """'90', '90s', '10m', '1h30m' -> seconds."""
+    text = text.strip()
+    pos, total = 0, 0.0
+    for m in _DURATION.finditer(text):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * _UNITS[m.group(2).lower() if m.group(2) else None]
+        pos = m.end()
+    if pos != len(text) or not text or total <= 0:
+        raise ConfigError(f"cannot read duration {text!r}; use e.g. 90s, 10m or 1h30m")
+    return total
+
+
+def parse_options(pairs: list[str] | None, flag: str) -> dict:
+    """['min_count=50', 'piano_only=true'] -> {'min_count': 50, 'piano_only': True}."""
+    out = {}
+    for pair in pairs or []:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{flag} takes KEY=VALUE, got {pair!r}")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw  # plain strings need no quotes
+        out[key.strip().replace("-", "_")] = value
+    return out

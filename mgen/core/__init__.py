@@ -1,0 +1,1 @@
+"""Format-free core: plugin contracts, registry, data pipeline, training and sampling engines."""

@@ -1,0 +1,255 @@
+"""Corpus pipeline: find files, parse them on every core, cache token ids, split by piece.
+
+The cache holds one corpus as compact arrays keyed by the files' contents and the tokenizer's
+name, version and settings, so a second run on the same data starts without re-parsing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mgen.core.errors import DataError, MgenError
+from mgen.core.tokenizer import Tokenizer, Vocab
+
+Warn = Callable[[str], None]
+
+
+def cache_dir() -> Path:
+    """`$MGEN_CACHE_DIR`, else `$XDG_CACHE_HOME/mgen`, else `~/.cache/mgen`."""
+    if os.environ.get("MGEN_CACHE_DIR"):
+        return Path(os.environ["MGEN_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "mgen"
+
+
+def find_files(paths: Sequence[Path], patterns: Sequence[str]) -> list[Path]:
+    """Files named directly, plus files under folders matching the patterns; sorted, unique."""
+    found: set[Path] = set()
+    for p in map(Path, paths):
+        if p.is_file():
+            found.add(p.resolve())
+        elif p.is_dir():
+            for pat in patterns:
+                found.update(f.resolve() for f in p.rglob(pat) if f.is_file())
+        else:
+            raise DataError(f"no such file or folder: {p}")
+    return sorted(found)
+
+
+@dataclass
+class Corpus:
+    """Parsed pieces as one id array over `tokens` (every distinct token seen)."""
+
+    tokens: list[str]  # raw vocabulary: id -> token string
+    ids: np.ndarray  # [N] int32, all pieces concatenated
+    offsets: np.ndarray  # [P+1] int64, piece p is ids[offsets[p]:offsets[p+1]]
+    piece_file: np.ndarray  # [P] int32, index into files
+    files: list[str]
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    from_cache: bool = False
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def piece(self, i: int) -> list[str]:
+        return [self.tokens[j] for j in self.ids[self.offsets[i] : self.offsets[i + 1]]]
+
+    def counts(self, pieces: Sequence[int]) -> Counter[str]:
+        """Token counts over the chosen pieces."""
+        if len(pieces) == 0:
+            return Counter()
+        parts = [self.ids[self.offsets[i] : self.offsets[i + 1]] for i in pieces]
+        hist = np.bincount(np.concatenate(parts), minlength=len(self.tokens))
+        return Counter({t: int(c) for t, c in zip(self.tokens, hist, strict=True) if c})
+
+
+# -- parsing --------------------------------------------------------------------------------
+
+_worker_tok: Tokenizer | None = None
+
+
+def _init_worker(cls: type[Tokenizer], config: dict) -> None:
+    global _worker_tok
+    _worker_tok = cls(cls.Config.from_dict(config))
+
+
+def _read_one(path: str) -> tuple[str, list[list[str]] | None, str | None]:
+    assert _worker_tok is not None
+    return _read_with(_worker_tok, path)
+
+
+def _read_with(tok: Tokenizer, path: str) -> tuple[str, list[list[str]] | None, str | None]:
+    try:
+        pieces = [p for p in tok.read(Path(path)) if p]
+    except MgenError as e:
+        return path, None, str(e)
+    except Exception as e:  # noqa: BLE001 - any parser failure on one file skips that file only
+        return path, None, f"{type(e).__name__}: {e}"
+    if not pieces:
+        return path, None, "no usable piece"
+    return path, pieces, None
+
+
+def _parse(tok: Tokenizer, files: list[Path], workers: int, progress: bool):
+    from tqdm import tqdm
+
+    paths = [str(f) for f in files]
+    bar = dict(total=len(paths), desc="parsing", unit="file", disable=not progress, leave=False)
+    if workers <= 1 or len(paths) < 16:
+        return [_read_with(tok, p) for p in tqdm(paths, **bar)]
+    # fork is cheap and safe here: no torch thread pool has started before data loading.
+    ctx = mp.get_context("fork" if sys.platform == "linux" else "spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_init_worker,
+        initargs=(type(tok), tok.config.to_dict()),
+    ) as pool:
+        chunk = max(1, min(64, len(paths) // (workers * 8)))
+        return list(tqdm(pool.map(_read_one, paths, chunksize=chunk), **bar))
+
+
+def _cache_key(tok: Tokenizer, files: list[Path]) -> str:
+    h = hashlib.sha256()
+    meta = {"tokenizer": type(tok).__module__ + "." + type(tok).__qualname__,
+            "version": tok.version, "config": tok.config.to_dict()}
+    h.update(json.dumps(meta, sort_keys=True).encode())
+    for f in files:
+        h.update(hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()[:32]
+
+
+def load_corpus(
+    tok: Tokenizer,
+    files: list[Path],
+    *,
+    workers: int | None = None,
+    use_cache: bool = True,
+    progress: bool = True,
+    warn: Warn = print,
+) -> Corpus:
+    """Parse `files` (or load them from the cache). Unusable files are skipped with a warning."""
+    if not files:
+        raise DataError("no files to read")
+    key = _cache_key(tok, files) if use_cache else ""
+    path = cache_dir() / "corpora" / f"{key}.npz"
+    if use_cache and path.exists():
+        try:
+            return _load_cached(path)
+        except (OSError, ValueError, KeyError):
+            warn(f"warning: ignoring unreadable corpus cache {path}")
+    results = _parse(tok, files, workers or os.cpu_count() or 1, progress)
+    corpus = _assemble(results)
+    for f, reason in corpus.skipped:
+        warn(f"warning: skipped {f}: {reason}")
+    if use_cache:
+        _save_cached(path, corpus)
+    return corpus
+
+
+def _assemble(results) -> Corpus:
+    index: dict[str, int] = {}
+    tokens: list[str] = []
+    chunks, lengths, piece_file, files, skipped = [], [], [], [], []
+    for path, pieces, err in results:
+        if err is not None:
+            skipped.append((path, err))
+            continue
+        files.append(path)
+        for piece in pieces:
+            ids = []
+            for t in piece:
+                if t not in index:
+                    index[t] = len(tokens)
+                    tokens.append(t)
+                ids.append(index[t])
+            chunks.append(np.asarray(ids, dtype=np.int32))
+            lengths.append(len(ids))
+            piece_file.append(len(files) - 1)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    ids = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)
+    return Corpus(tokens, ids, offsets, np.asarray(piece_file, dtype=np.int32), files, skipped)
+
+
+def _save_cached(path: Path, c: Corpus) -> None:
+    from mgen.core.io import atomic_path
+
+    meta = json.dumps({"tokens": c.tokens, "files": c.files, "skipped": c.skipped})
+    try:
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, ids=c.ids, offsets=c.offsets, piece_file=c.piece_file,
+                     meta=np.frombuffer(meta.encode(), dtype=np.uint8))
+    except MgenError:
+        pass  # a read-only cache folder only costs the next run a re-parse
+
+
+def _load_cached(path: Path) -> Corpus:
+    with np.load(path) as z:
+        meta = json.loads(z["meta"].tobytes().decode())
+        return Corpus(meta["tokens"], z["ids"], z["offsets"], z["piece_file"], meta["files"],
+                      [tuple(s) for s in meta["skipped"]], from_cache=True)
+
+
+# -- splitting and windows ------------------------------------------------------------------
+
+def split_pieces(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Deterministic train/validation split of piece indices (validation empty if n < 2)."""
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = 0 if n < 2 or val_fraction <= 0 else max(1, round(n * val_fraction))
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def token_stream(corpus: Corpus, pieces: Sequence[int], vocab: Vocab) -> np.ndarray:
+    """Pieces as vocabulary ids, each wrapped in <start> ... <end>, concatenated: [N] uint16/int32."""
+    lut = np.asarray([vocab.index.get(t, vocab.unk_id) for t in corpus.tokens], dtype=np.int32)
+    dtype = np.uint16 if len(vocab) < 2**16 else np.int32
+    total = sum(int(corpus.offsets[i + 1] - corpus.offsets[i]) + 2 for i in pieces)
+    out = np.empty(total, dtype=dtype)
+    pos = 0
+    for i in pieces:
+        body = lut[corpus.ids[corpus.offsets[i] : corpus.offsets[i + 1]]]
+        out[pos] = vocab.start_id
+        out[pos + 1 : pos + 1 + len(body)] = body
+        out[pos + 1 + len(body)] = vocab.end_id
+        pos += len(body) + 2
+    return out
+
+
+class Windows:
+    """Non-overlapping (input, target) windows of `seq_len` over a token stream.
+
+    Epoch `e` visits every window once in an order fixed by (seed, e), so a run that resumes at
+    step k of epoch e sees exactly the batches an uninterrupted run would.
+    """
+
+    def __init__(self, stream: np.ndarray, seq_len: int, batch_size: int):
+        self.stream, self.seq_len, self.batch_size = stream, seq_len, batch_size
+        self.n_windows = max(0, (len(stream) - 1) // seq_len)
+
+    def batches_per_epoch(self) -> int:
+        return -(-self.n_windows // self.batch_size)
+
+    def order(self, seed: int, epoch: int) -> np.ndarray:
+        return np.random.default_rng([seed, epoch]).permutation(self.n_windows)
+
+    def batch(self, window_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """[B] window indices -> inputs and targets, each [B, seq_len] int64."""
+        starts = window_ids.astype(np.int64) * self.seq_len
+        idx = starts[:, None] + np.arange(self.seq_len + 1)  # [B, T+1]
+        chunk = self.stream[idx].astype(np.int64)
+        return chunk[:, :-1], chunk[:, 1:]
+
+    def epoch_batches(self, seed: int, epoch: int, start: int = 0):
+        order = self.order(seed, epoch)
+        for b in range(start, self.batches_per_epoch()):
+            yield b, self.batch(order[b * self.batch_size : (b + 1) * self.batch_size])

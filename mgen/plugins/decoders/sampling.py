@@ -1,0 +1,96 @@
+"""Decoders: each turns logits[B, V] into next ids[B] with a seeded generator."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+from mgen.core.config import Config
+from mgen.core.decoder import Decoder
+from mgen.core.errors import ConfigError
+
+
+@dataclasses.dataclass
+class TemperatureOptions(Config):
+    temperature: float = 1.0
+
+    def validate(self) -> None:
+        if not self.temperature > 0:
+            raise ConfigError(f"--temperature must be > 0, got {self.temperature}")
+
+
+@dataclasses.dataclass
+class TopKOptions(TemperatureOptions):
+    top_k: int = 8
+
+    def validate(self) -> None:
+        super().validate()
+        if self.top_k < 1:
+            raise ConfigError(f"--top-k must be >= 1, got {self.top_k}")
+
+
+@dataclasses.dataclass
+class TopPOptions(TemperatureOptions):
+    top_p: float = 0.9
+
+    def validate(self) -> None:
+        super().validate()
+        if not 0.0 < self.top_p <= 1.0:
+            raise ConfigError(f"--top-p must be in (0, 1], got {self.top_p}")
+
+
+def _draw(logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    probs = torch.softmax(logits.float(), dim=-1)  # [B, V]
+    return torch.multinomial(probs, 1, generator=generator).squeeze(1)  # [B]
+
+
+class Argmax(Decoder):
+    """Greedy: always the most likely next token."""
+
+    def __call__(self, logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return logits.argmax(dim=-1)
+
+
+class Multinomial(Decoder):
+    """Sample from the model's full distribution."""
+
+    def __call__(self, logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return _draw(logits, generator)
+
+
+class Temperature(Decoder):
+    """Sample after dividing logits by --temperature (<1 sharper, >1 more adventurous)."""
+
+    Options = TemperatureOptions
+
+    def __call__(self, logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return _draw(logits / self.options.temperature, generator)
+
+
+class TopK(Decoder):
+    """Sample among the --top-k most likely tokens (with --temperature)."""
+
+    Options = TopKOptions
+
+    def __call__(self, logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        k = min(self.options.top_k, logits.shape[-1])
+        kth = logits.topk(k, dim=-1).values[:, -1:]  # [B, 1]
+        masked = logits.masked_fill(logits < kth, float("-inf"))
+        return _draw(masked / self.options.temperature, generator)
+
+
+class TopP(Decoder):
+    """Nucleus sampling: the smallest set of tokens whose probability reaches --top-p."""
+
+    Options = TopPOptions
+
+    def __call__(self, logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        scaled = logits.float() / self.options.temperature
+        sorted_logits, order = scaled.sort(dim=-1, descending=True)  # [B, V]
+        cum = torch.softmax(sorted_logits, dim=-1).cumsum(dim=-1)
+        # Drop a token when the tokens before it already reach top_p (the first always stays).
+        drop = (cum - torch.softmax(sorted_logits, dim=-1)) >= self.options.top_p
+        sorted_logits = sorted_logits.masked_fill(drop, float("-inf"))
+        choice = _draw(sorted_logits, generator)  # index into the sorted order
+        return order.gather(1, choice.unsqueeze(1)).squeeze(1)

@@ -1,0 +1,59 @@
+"""Helpers shared by the tokenizers that lean on music21 (imported lazily: music21 is slow)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from mgen.core.errors import DataError
+
+
+def corpus_root() -> Path:
+    import music21
+
+    return Path(music21.__file__).parent / "corpus"
+
+
+def corpus_files(collections: Sequence[str], patterns: Sequence[str]) -> list[Path]:
+    root = corpus_root()
+    files: list[Path] = []
+    for name in collections:
+        for pat in patterns:
+            files.extend(sorted((root / name).rglob(pat)))
+    if not files:
+        raise DataError(f"music21's corpus at {root} has no {', '.join(patterns)} files")
+    return files
+
+
+def parse(data: str | Path, fmt: str | None = None):
+    """music21 parse with its chatter silenced; any failure becomes a DataError."""
+    from music21 import converter
+
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            if isinstance(data, Path):
+                return converter.parse(str(data), format=fmt, forceSource=True)
+            return converter.parse(data, format=fmt)
+    except Exception as e:  # noqa: BLE001 - music21 raises many unrelated types on bad input
+        raise DataError(f"music21 cannot parse it: {type(e).__name__}: {_short(e)}") from None
+
+
+def write_midi(data: str, fmt: str, path: Path) -> Path:
+    """Parse text in `fmt` with music21 and write it as MIDI at `path`."""
+    score = parse(data, fmt)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            score.write("midi", fp=str(path))
+    except Exception as e:  # noqa: BLE001 - as above
+        raise DataError(f"cannot write MIDI: {type(e).__name__}: {_short(e)}") from None
+    return path
+
+
+def _short(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return text[0][:160] if text else ""

@@ -1,0 +1,123 @@
+"""ABC notation, one character per token (seeds 000, 001, 002).
+
+A file is split into tunes at `X:` headers; `%` comments, lines outside tunes and non-musical
+header fields (origin, notes, transcriber, ...) are dropped, as is the tune number. Every tune is
+one piece; the engine wraps it in `<start>`/`<end>`, one token each.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+from mgen.core.config import Config
+from mgen.core.errors import DataError
+from mgen.core.tokenizer import Tokenizer
+
+#: Header fields kept: title, rhythm, meter, unit length, tempo, parts, voice, key.
+KEEP_FIELDS = set("TRMLQPVK")
+DEFAULT_COLLECTIONS = ("essenFolksong", "oneills1850", "ryansMammoth")
+_FIELD = re.compile(r"^([A-Za-z]):")
+
+
+@dataclasses.dataclass
+class AbcCharConfig(Config):
+    keep_titles: bool = True
+    min_count: int = 1  # characters rarer than this in the training tunes become <unk>
+    max_tune_chars: int = 4000  # longer "tunes" are usually several tunes run together
+
+
+def split_tunes(text: str, keep_titles: bool = True) -> list[str]:
+    """Tunes of one ABC file as cleaned text (header fields then body), without `X:` lines."""
+    tunes, current, inside = [], [], False
+    for raw in text.splitlines():
+        line = _strip_comment(raw).rstrip()
+        if raw.startswith("X:"):
+            if current:
+                tunes.append(current)
+            current, inside = [], True
+            continue
+        if not inside:
+            continue  # file header or stray text before the first tune
+        if not line.strip():
+            if raw.strip().startswith("%"):
+                continue  # a whole-line comment does not end the tune
+            if current:
+                tunes.append(current)
+            current, inside = [], False
+            continue
+        m = _FIELD.match(line)
+        if m and not line.startswith("|"):
+            field = m.group(1)
+            if field not in KEEP_FIELDS or (field == "T" and not keep_titles):
+                continue
+        current.append(line)
+    if current:
+        tunes.append(current)
+    return ["\n".join(t) for t in tunes if _is_tune(t)]
+
+
+def _strip_comment(line: str) -> str:
+    # `%` starts a comment unless escaped as `\%`.
+    m = re.search(r"(?<!\\)%", line)
+    return line[: m.start()] if m else line
+
+
+def _is_tune(lines: list[str]) -> bool:
+    has_key = any(line.startswith("K:") for line in lines)
+    has_body = any(not _FIELD.match(line) for line in lines)
+    return has_key and has_body
+
+
+class AbcCharTokenizer(Tokenizer):
+    """ABC notation, one character per token; tunes wrapped in <start>/<end>."""
+
+    description = "ABC notation, one character per token (music21 folk-tune corpus by default)"
+    version = "1"
+    Config = AbcCharConfig
+    file_patterns = ("*.abc", "*.txt")
+    suffix = ".abc"
+    default_epochs = 3
+
+    def read(self, path: Path) -> list[list[str]]:
+        try:
+            text = Path(path).read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            text = Path(path).read_bytes().decode("latin-1")
+        if "\x00" in text:
+            raise DataError(f"{path} is binary, not ABC text")
+        tunes = split_tunes(text, self.config.keep_titles)
+        return [list(t) for t in tunes if len(t) <= self.config.max_tune_chars]
+
+    def parse_primer(self, text: str) -> list[str]:
+        return list(text)
+
+    def text(self, tokens: list[str]) -> str:
+        """A playable tune: `X:1`, the header fields (adding L:1/8 and K:C if the model left
+        them out, with K: last as ABC requires), then the body."""
+        lines = "".join(tokens).strip("\n").splitlines()
+        n = 0
+        while n < len(lines) and _FIELD.match(lines[n]) and not lines[n].startswith("|"):
+            n += 1
+        header, body = lines[:n], lines[n:]
+        keys = [h for h in header if h.startswith("K:")] or ["K:C"]
+        header = [h for h in header if not h.startswith("K:")]
+        if not any(h.startswith("L:") for h in header):
+            header.append("L:1/8")
+        return "\n".join(["X:1", *header, keys[-1], *body]) + "\n"
+
+    def write(self, tokens: list[str], path: Path) -> Path:
+        path = Path(path).with_suffix(self.suffix)
+        path.write_text(self.text(tokens), encoding="utf-8")
+        return path
+
+    def to_midi(self, tokens: list[str], path: Path) -> Path:
+        from mgen.plugins.tokenizers._music21 import write_midi
+
+        return write_midi(self.text(tokens), "abc", Path(path).with_suffix(".mid"))
+
+    def default_files(self) -> list[Path]:
+        from mgen.plugins.tokenizers._music21 import corpus_files
+
+        return corpus_files(DEFAULT_COLLECTIONS, ("*.abc",))
