@@ -1,0 +1,52 @@
+"""Shared fixtures: an isolated cache, the CLI runner, real corpus files and ../shared/data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Tests never read or write the user's cache."""
+    old = os.environ.get("MGEN_CACHE_DIR")
+    os.environ["MGEN_CACHE_DIR"] = str(tmp_path_factory.mktemp("mgen-cache"))
+    yield
+    if old is None:
+        os.environ.pop("MGEN_CACHE_DIR", None)
+    else:
+        os.environ["MGEN_CACHE_DIR"] = old
+
+
+@pytest.fixture
+def cli():
+    """Run `mgen ARGS...` in-process; returns typer's Result (stdout, stderr, exit_code)."""
+    from mgen.cli.app import app
+
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The seeds' real datasets beside the checkout; skipped with a reason where absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"{SHARED_DATA} is absent (it sits beside the checkout in CI, not in user clones)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def music21_corpus() -> Path:
+    import music21
+
+    return Path(music21.__file__).parent / "corpus"
