@@ -50,3 +50,19 @@ def music21_corpus() -> Path:
     import music21
 
     return Path(music21.__file__).parent / "corpus"
+
+
+@pytest.fixture
+def abc_folder(tmp_path: Path, music21_corpus: Path) -> Path:
+    """A small real ABC corpus: one Essen collection file (107 German ballads)."""
+    import shutil
+
+    folder = tmp_path / "abc"
+    folder.mkdir()
+    shutil.copy(music21_corpus / "essenFolksong" / "ballad10.abc", folder)
+    return folder
+
+
+#: A model small enough that a few training steps take well under a second.
+TINY = ["--hidden-size", "32", "--embed-dim", "16", "--batch-size", "8", "--seq-len", "32",
+        "--device", "cpu", "--quiet"]

@@ -33,9 +33,9 @@ def sample(
     """Generate pieces from a trained run; write each in its native format and as MIDI."""
     if n < 1 or num_samples < 1:
         raise ConfigError("-n and --num-samples must be >= 1")
+    dec = _decoder(decoder, {"temperature": temperature, "top_k": top_k, "top_p": top_p})
     dev = resolve_device(device)
     run_dir, config, tok, model = rundir.load_run(run, dev)
-    dec = _decoder(decoder, {"temperature": temperature, "top_k": top_k, "top_p": top_p})
     rep = RepetitionConfig.from_dict({"repetition_penalty": repetition_penalty,
                                       "no_repeat_ngram": no_repeat_ngram})
     vocab = tok.vocab

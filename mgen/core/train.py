@@ -101,6 +101,7 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, run: Path, log: Log = print, progress: bool = True,
                  resume: bool = False, tokenizer: Tokenizer | None = None):
         self.cfg, self.run, self.log, self.show_progress = cfg, Path(run), log, progress
+        registry.load("model", cfg.model)  # unknown names fail before any data is read
         torch.manual_seed(cfg.seed)
         self.device = resolve_device(cfg.device)
         self.precision = resolve_precision(cfg.precision, self.device)
