@@ -41,7 +41,9 @@ def cli():
 def shared_data() -> Path:
     """The seeds' real datasets beside the checkout; skipped with a reason where absent."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"{SHARED_DATA} is absent (it sits beside the checkout in CI, not in user clones)")
+        pytest.skip(
+            f"{SHARED_DATA} is absent (it sits beside the checkout in CI, not in user clones)"
+        )
     return SHARED_DATA
 
 
@@ -64,5 +66,16 @@ def abc_folder(tmp_path: Path, music21_corpus: Path) -> Path:
 
 
 #: A model small enough that a few training steps take well under a second.
-TINY = ["--hidden-size", "32", "--embed-dim", "16", "--batch-size", "8", "--seq-len", "32",
-        "--device", "cpu", "--quiet"]
+TINY = [
+    "--hidden-size",
+    "32",
+    "--embed-dim",
+    "16",
+    "--batch-size",
+    "8",
+    "--seq-len",
+    "32",
+    "--device",
+    "cpu",
+    "--quiet",
+]

@@ -34,8 +34,9 @@ def trained(tmp_path_factory, music21_corpus) -> Path:
     folder = tmp_path_factory.mktemp("abc")
     shutil.copy(music21_corpus / "essenFolksong" / "ballad10.abc", folder)
     run = tmp_path_factory.mktemp("runs") / "run"
-    result = CliRunner().invoke(app, ["train", "--data", str(folder), "--out", str(run),
-                                      "--max-steps", "20", *TINY])
+    result = CliRunner().invoke(
+        app, ["train", "--data", str(folder), "--out", str(run), "--max-steps", "20", *TINY]
+    )
     assert result.exit_code == 0, result.output
     return run
 
@@ -58,8 +59,21 @@ def test_sample_every_decoder_reproducibly(cli, trained, tmp_path):
         texts = []
         for attempt in ("a", "b"):
             out = tmp_path / f"{name}-{attempt}"
-            result = cli("sample", "--run", trained, "--decoder", name, "-n", "80", "-k", "3",
-                         "--seed", "5", "--out", out)
+            result = cli(
+                "sample",
+                "--run",
+                trained,
+                "--decoder",
+                name,
+                "-n",
+                "80",
+                "-k",
+                "3",
+                "--seed",
+                "5",
+                "--out",
+                out,
+            )
             assert result.exit_code == 0, result.output
             texts.append([p.read_text() for p in sorted(out.glob("*.abc"))])
         assert len(texts[0]) == 3
@@ -69,15 +83,37 @@ def test_sample_every_decoder_reproducibly(cli, trained, tmp_path):
 def test_different_seeds_differ(cli, trained, tmp_path):
     outs = []
     for seed in ("1", "2"):
-        cli("sample", "--run", trained, "--decoder", "multinomial", "-n", "80", "--seed", seed,
-            "--out", tmp_path / seed)
+        cli(
+            "sample",
+            "--run",
+            trained,
+            "--decoder",
+            "multinomial",
+            "-n",
+            "80",
+            "--seed",
+            seed,
+            "--out",
+            tmp_path / seed,
+        )
         outs.append((tmp_path / seed / "sample-001.abc").read_text())
     assert outs[0] != outs[1]
 
 
 def test_primer_is_continued(cli, trained, tmp_path):
-    result = cli("sample", "--run", trained, "--decoder", "argmax", "-n", "30",
-                 "--primer", "M:4/4\nL:1/8\nK:G\n", "--out", tmp_path / "p")
+    result = cli(
+        "sample",
+        "--run",
+        trained,
+        "--decoder",
+        "argmax",
+        "-n",
+        "30",
+        "--primer",
+        "M:4/4\nL:1/8\nK:G\n",
+        "--out",
+        tmp_path / "p",
+    )
     assert result.exit_code == 0, result.output
     assert "M:4/4" in (tmp_path / "p" / "sample-001.abc").read_text()
 
@@ -89,7 +125,12 @@ def test_run_directory_is_self_describing(trained):
     assert config["versions"]["torch"].startswith("2.")
     assert config["train"]["max_steps"] == 20
     tok = json.loads((trained / "tokenizer.json").read_text())
-    assert tok["plugin"] == "abc-char" and tok["vocab"][:4] == ["<pad>", "<start>", "<end>", "<unk>"]
+    assert tok["plugin"] == "abc-char" and tok["vocab"][:4] == [
+        "<pad>",
+        "<start>",
+        "<end>",
+        "<unk>",
+    ]
     assert config["model_config"]["vocab_size"] == len(tok["vocab"])
     weights = load_file(str(trained / "model.safetensors"))
     assert weights["head.weight"].shape[0] == len(tok["vocab"])
@@ -123,7 +164,17 @@ def test_resume_matches_an_uninterrupted_run(cli, abc_folder, tmp_path):
 def test_same_seed_same_weights_and_samples(cli, abc_folder, tmp_path):
     for name in ("a", "b"):
         _train(cli, abc_folder, tmp_path / name, "--max-steps", "3", "--seed", "9")
-        cli("sample", "--run", tmp_path / name, "-n", "60", "--seed", "3", "--out", tmp_path / f"s{name}")
+        cli(
+            "sample",
+            "--run",
+            tmp_path / name,
+            "-n",
+            "60",
+            "--seed",
+            "3",
+            "--out",
+            tmp_path / f"s{name}",
+        )
     a, b = _final_weights(tmp_path / "a"), _final_weights(tmp_path / "b")
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert (tmp_path / "sa" / "sample-001.abc").read_text() == (
@@ -134,8 +185,18 @@ def test_same_seed_same_weights_and_samples(cli, abc_folder, tmp_path):
 def test_plugins_lists_the_builtins(cli):
     result = cli("plugins")
     assert result.exit_code == 0
-    for name in ("rnn", "lstm", "lstm2", "gru", "argmax", "temperature", "multinomial", "top-k",
-                 "top-p", "abc-char"):
+    for name in (
+        "rnn",
+        "lstm",
+        "lstm2",
+        "gru",
+        "argmax",
+        "temperature",
+        "multinomial",
+        "top-k",
+        "top-p",
+        "abc-char",
+    ):
         assert f"  {name} " in result.output
 
 

@@ -43,7 +43,8 @@ def test_train_config_keeps_non_defaults():
 
 
 @pytest.mark.parametrize(
-    "bad", [{"batch_size": 0}, {"seq_len": -1}, {"lr": 0.0}, {"max_steps": 0}, {"val_fraction": 1.0}]
+    "bad",
+    [{"batch_size": 0}, {"seq_len": -1}, {"lr": 0.0}, {"max_steps": 0}, {"val_fraction": 1.0}],
 )
 def test_train_config_rejects_impossible_values(bad):
     with pytest.raises(ConfigError):

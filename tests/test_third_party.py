@@ -20,9 +20,21 @@ def installed(tmp_path_factory):
     target = tmp_path_factory.mktemp("site")
     build = tmp_path_factory.mktemp("build")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--no-cache-dir", "--target", str(target), str(PKG)],
-        check=True, cwd=build,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-cache-dir",
+            "--target",
+            str(target),
+            str(PKG),
+        ],
+        check=True,
+        cwd=build,
     )
     sys.path.insert(0, str(target))
     registry.refresh()
@@ -44,11 +56,34 @@ def test_third_party_plugins_are_listed_with_their_package(cli, installed):
 
 def test_train_and_sample_with_third_party_model_and_decoder(cli, installed, abc_folder, tmp_path):
     run = tmp_path / "run"
-    result = cli("train", "--data", abc_folder, "--model", "toy-mlp", "-M", "width=12",
-                 "--max-steps", "3", "--out", run, *TINY[4:])
+    result = cli(
+        "train",
+        "--data",
+        abc_folder,
+        "--model",
+        "toy-mlp",
+        "-M",
+        "width=12",
+        "--max-steps",
+        "3",
+        "--out",
+        run,
+        *TINY[4:],
+    )
     assert result.exit_code == 0, result.output
-    result = cli("sample", "--run", run, "--decoder", "min-p", "--temperature", "0.9", "-n", "50",
-                 "--out", tmp_path / "s")
+    result = cli(
+        "sample",
+        "--run",
+        run,
+        "--decoder",
+        "min-p",
+        "--temperature",
+        "0.9",
+        "-n",
+        "50",
+        "--out",
+        tmp_path / "s",
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "s" / "sample-001.abc").exists()
 

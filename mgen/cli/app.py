@@ -39,11 +39,12 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from mgen.cli import plugins, sample, train
+    from mgen.cli import data, plugins, sample, train
 
     app.command("train")(train.train)
     app.command("sample")(sample.sample)
     app.command("plugins")(plugins.plugins)
+    app.add_typer(data.app, name="data")
 
 
 _register()

@@ -111,7 +111,9 @@ def _parse(tok: Tokenizer, files: list[Path], workers: int, progress: bool):
     # fork is cheap and safe here: no torch thread pool has started before data loading.
     ctx = mp.get_context("fork" if sys.platform == "linux" else "spawn")
     with ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=_init_worker,
+        workers,
+        mp_context=ctx,
+        initializer=_init_worker,
         initargs=(type(tok), tok.config.to_dict()),
     ) as pool:
         chunk = max(1, min(64, len(paths) // (workers * 8)))
@@ -120,8 +122,11 @@ def _parse(tok: Tokenizer, files: list[Path], workers: int, progress: bool):
 
 def _cache_key(tok: Tokenizer, files: list[Path]) -> str:
     h = hashlib.sha256()
-    meta = {"tokenizer": type(tok).__module__ + "." + type(tok).__qualname__,
-            "version": tok.version, "config": tok.config.to_dict()}
+    meta = {
+        "tokenizer": type(tok).__module__ + "." + type(tok).__qualname__,
+        "version": tok.version,
+        "config": tok.config.to_dict(),
+    }
     h.update(json.dumps(meta, sort_keys=True).encode())
     for f in files:
         h.update(hashlib.sha256(f.read_bytes()).digest())
@@ -187,8 +192,13 @@ def _save_cached(path: Path, c: Corpus) -> None:
     meta = json.dumps({"tokens": c.tokens, "files": c.files, "skipped": c.skipped})
     try:
         with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez(f, ids=c.ids, offsets=c.offsets, piece_file=c.piece_file,
-                     meta=np.frombuffer(meta.encode(), dtype=np.uint8))
+            np.savez(
+                f,
+                ids=c.ids,
+                offsets=c.offsets,
+                piece_file=c.piece_file,
+                meta=np.frombuffer(meta.encode(), dtype=np.uint8),
+            )
     except MgenError:
         pass  # a read-only cache folder only costs the next run a re-parse
 
@@ -196,11 +206,19 @@ def _save_cached(path: Path, c: Corpus) -> None:
 def _load_cached(path: Path) -> Corpus:
     with np.load(path) as z:
         meta = json.loads(z["meta"].tobytes().decode())
-        return Corpus(meta["tokens"], z["ids"], z["offsets"], z["piece_file"], meta["files"],
-                      [tuple(s) for s in meta["skipped"]], from_cache=True)
+        return Corpus(
+            meta["tokens"],
+            z["ids"],
+            z["offsets"],
+            z["piece_file"],
+            meta["files"],
+            [tuple(s) for s in meta["skipped"]],
+            from_cache=True,
+        )
 
 
 # -- splitting and windows ------------------------------------------------------------------
+
 
 def split_pieces(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Deterministic train/validation split of piece indices (validation empty if n < 2)."""

@@ -20,7 +20,9 @@ def resolve_device(name: str) -> torch.device:
     if base == "auto":
         return torch.device("cuda" if cuda else "mps" if mps else "cpu")
     if base == "cuda" and not cuda:
-        raise ConfigError("--device cuda was asked for but no CUDA GPU is available; use --device cpu")
+        raise ConfigError(
+            "--device cuda was asked for but no CUDA GPU is available; use --device cpu"
+        )
     if base == "mps" and not mps:
         raise ConfigError("--device mps was asked for but MPS is not available; use --device cpu")
     return torch.device(name)

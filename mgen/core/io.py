@@ -46,7 +46,10 @@ def atomic_path(path: Path) -> Iterator[Path]:
 
 
 def write_with(path: Path, writer: Callable[[IO[Any]], None], binary: bool = False) -> Path:
-    with atomic_path(path) as tmp, open(tmp, "wb" if binary else "w", encoding=None if binary else "utf-8") as f:
+    with (
+        atomic_path(path) as tmp,
+        open(tmp, "wb" if binary else "w", encoding=None if binary else "utf-8") as f,
+    ):
         writer(f)
     return Path(path)
 

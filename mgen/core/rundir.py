@@ -1,11 +1,11 @@
 """A self-describing run directory.
 
-    config.json       every setting, plugin names and versions, package versions
-    tokenizer.json    tokenizer plugin name, version, settings and vocabulary
-    model.safetensors best-on-validation weights
-    checkpoint.pt     last state for --resume (tensors and numbers only: weights_only=True loads it)
-    metrics.csv       one row per evaluation
-    loss.png          the loss curve
+config.json       every setting, plugin names and versions, package versions
+tokenizer.json    tokenizer plugin name, version, settings and vocabulary
+model.safetensors best-on-validation weights
+checkpoint.pt     last state for --resume (tensors and numbers only: weights_only=True loads it)
+metrics.csv       one row per evaluation
+loss.png          the loss curve
 """
 
 from __future__ import annotations
@@ -30,7 +30,12 @@ from mgen.core.model import SequenceModel
 from mgen.core.tokenizer import Tokenizer
 
 CONFIG, TOKENIZER, WEIGHTS, CHECKPOINT, METRICS, CURVE = (
-    "config.json", "tokenizer.json", "model.safetensors", "checkpoint.pt", "metrics.csv", "loss.png",
+    "config.json",
+    "tokenizer.json",
+    "model.safetensors",
+    "checkpoint.pt",
+    "metrics.csv",
+    "loss.png",
 )
 
 
@@ -78,8 +83,12 @@ def package_versions() -> dict[str, str]:
 
 
 def save_tokenizer(run: Path, name: str, tok: Tokenizer) -> None:
-    state = {"plugin": name, "plugin_version": registry.plugin_version("tokenizer", name),
-             "distribution": registry.plugin_distribution("tokenizer", name), **tok.state_dict()}
+    state = {
+        "plugin": name,
+        "plugin_version": registry.plugin_version("tokenizer", name),
+        "distribution": registry.plugin_distribution("tokenizer", name),
+        **tok.state_dict(),
+    }
     write_json(run / TOKENIZER, state)
 
 
@@ -168,8 +177,19 @@ def load_run(path: Path, device: torch.device | str = "cpu"):
     return run, config, tok, model.to(device).eval()
 
 
-METRIC_FIELDS = ["epoch", "step", "tokens", "train_loss", "val_loss", "val_bits", "val_acc",
-                 "lr", "elapsed_s", "tokens_per_s"]
+METRIC_FIELDS = [
+    "epoch",
+    "step",
+    "tokens",
+    "train_loss",
+    "train_bits",
+    "val_loss",
+    "val_bits",
+    "val_acc",
+    "lr",
+    "elapsed_s",
+    "tokens_per_s",
+]
 
 
 def write_metrics(run: Path, rows: list[dict[str, Any]]) -> None:

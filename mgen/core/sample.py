@@ -38,8 +38,9 @@ def penalize(logits: torch.Tensor, history: torch.Tensor, rep: RepetitionConfig)
     if rep.repetition_penalty > 1.0 and history.shape[1]:
         recent = history[:, -rep.repetition_window :]  # [K, w]
         seen = torch.zeros_like(logits, dtype=torch.bool).scatter_(1, recent, True)
-        scaled = torch.where(logits > 0, logits / rep.repetition_penalty,
-                             logits * rep.repetition_penalty)
+        scaled = torch.where(
+            logits > 0, logits / rep.repetition_penalty, logits * rep.repetition_penalty
+        )
         logits = torch.where(seen, scaled, logits)
     n = rep.no_repeat_ngram
     if n >= 2 and history.shape[1] >= n:

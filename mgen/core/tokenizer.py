@@ -111,6 +111,7 @@ class Tokenizer(ABC):
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         """Restore what `extra_state` returned."""
+        del state  # the base tokenizer keeps nothing extra
 
     def state_dict(self) -> dict[str, Any]:
         return {

@@ -262,7 +262,8 @@ class Trainer:
         metrics = self.evaluate()
         elapsed = self.elapsed()
         row = {"epoch": s.epoch + (s.batch > 0), "step": s.step, "tokens": s.tokens,
-               "train_loss": round(train_loss, 5), "lr": self.cfg.lr,
+               "train_loss": round(train_loss, 5),
+               "train_bits": round(train_loss / math.log(2), 5), "lr": self.cfg.lr,
                "elapsed_s": round(elapsed, 2),
                "tokens_per_s": round((s.tokens - since[1]) / max(1e-9, elapsed - since[0]), 1),
                **{k: round(v, 5) for k, v in metrics.items()}}
@@ -273,7 +274,8 @@ class Trainer:
             rundir.save_weights(self.run, self.model)
         rundir.write_metrics(self.run, self.rows)
         rundir.plot_loss(self.run, self.rows, f"{self.cfg.model} on {self.cfg.tokenizer}")
-        msg = f"epoch {row['epoch']} step {s.step}: train {train_loss:.4f}"
+        msg = (f"epoch {row['epoch']} step {s.step}: train {train_loss:.4f} nats "
+               f"({row['train_bits']:.3f} bits)")
         if metrics:
             msg += (f"  val {metrics['val_loss']:.4f} nats ({metrics['val_bits']:.3f} bits)"
                     f"  acc {metrics['val_acc']:.3f}")

@@ -1,0 +1,202 @@
+"""The embedded datasets: a small catalog, and the MIDI set written from music21's corpus.
+
+Every dataset is some tokenizer's `default_files()`: ABC and **kern files are read straight from
+music21's installed corpus; `bach-midi` is MusicXML from that corpus written as MIDI into the
+cache folder on first use (in parallel, atomically, resumable after an interruption).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from mgen.core import registry
+from mgen.core.data import cache_dir
+from mgen.core.errors import DataError, MgenError
+from mgen.core.io import atomic_path, write_json
+from mgen.core.tokenizer import Tokenizer
+
+BACH_MIDI = "bach-midi"
+#: music21 corpus folders whose MusicXML scores make bach-midi: the Bach chorales (~410 of the
+#: 526 files) plus other common-practice scores. Atonal (Schoenberg, Webern), medieval (trecento)
+#: and test material (demos, theoryExercises) are left out so the style stays coherent.
+MIDI_COLLECTIONS = (
+    "bach", "beach", "beethoven", "corelli", "cpebach", "handel", "haydn", "joplin",
+    "monteverdi", "mozart", "schubert", "schumann_clara", "schumann_robert", "verdi", "weber",
+)  # fmt: skip
+_SCORE_PATTERNS = ("*.mxl", "*.xml", "*.musicxml")
+_INDEX = "index.json"
+_CORPUS_TERMS = "music21 corpus terms: public-domain music, encodings used by permission"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One embedded dataset: what it is, where it comes from, and which tokenizer reads it."""
+
+    name: str
+    tokenizer: str
+    format: str
+    source: str
+    licence: str
+    generated: bool = False  # files are written into the cache on first use
+
+    def make_tokenizer(self) -> Tokenizer:
+        return registry.load("tokenizer", self.tokenizer)()
+
+    def files(self) -> list[Path]:
+        """The dataset's files, materialized if needed (through the tokenizer's default_files)."""
+        return self.make_tokenizer().default_files()
+
+    def count(self) -> int:
+        """Number of files, without materializing anything."""
+        if self.generated:
+            files = _index_files(dataset_dir(self.name))
+            return len(files) if files is not None else len(bach_midi_sources())
+        return len(self.files())
+
+    def materialized(self) -> bool:
+        return not self.generated or _index_files(dataset_dir(self.name)) is not None
+
+    def prepared(self) -> bool:
+        """Files present and their tokens in the corpus cache (for default tokenizer settings)."""
+        if not self.materialized():
+            return False
+        return corpus_cache_file(self.make_tokenizer(), self.files()).exists()
+
+
+CATALOG: dict[str, Dataset] = {
+    d.name: d
+    for d in (
+        Dataset("folk-abc", "abc-char", "ABC",
+                "music21 corpus: essenFolksong, oneills1850, ryansMammoth (*.abc)",
+                _CORPUS_TERMS + " (Essen: non-commercial)"),
+        Dataset("palestrina-kern", "kern", "**kern",
+                "music21 corpus: palestrina (*.krn)", _CORPUS_TERMS),
+        Dataset(BACH_MIDI, "midi-notes", "MIDI",
+                "music21 corpus: Bach chorales + other MusicXML scores, written as MIDI",
+                _CORPUS_TERMS, generated=True),
+    )
+}  # fmt: skip
+
+
+def get(name: str) -> Dataset:
+    if name not in CATALOG:
+        raise DataError(f"unknown dataset {name!r}; available: {', '.join(CATALOG)}")
+    return CATALOG[name]
+
+
+def dataset_dir(name: str) -> Path:
+    return cache_dir() / "datasets" / name
+
+
+def corpus_cache_file(tok: Tokenizer, files: list[Path]) -> Path:
+    """Where `load_corpus` caches these files' tokens (mirrors mgen.core.data's cache key)."""
+    from mgen.core import data
+
+    return cache_dir() / "corpora" / f"{data._cache_key(tok, files)}.npz"
+
+
+# -- bach-midi ------------------------------------------------------------------------------
+
+
+def bach_midi_sources() -> list[Path]:
+    """The MusicXML scores bach-midi is written from (cheap: a glob of the installed corpus)."""
+    from mgen.plugins.tokenizers._music21 import corpus_files
+
+    return corpus_files(MIDI_COLLECTIONS, _SCORE_PATTERNS)
+
+
+def bach_midi_files() -> list[Path]:
+    """bach-midi's MIDI files, written into the cache folder first if they are not there."""
+    dest = dataset_dir(BACH_MIDI)
+    files = _index_files(dest)
+    if files is not None:
+        return files
+    root = bach_midi_sources()[0].parents[1]  # .../music21/corpus
+    print(f"writing {BACH_MIDI} (first use): MIDI from music21's corpus into {dest}; this takes "
+          "a few minutes", file=sys.stderr)  # fmt: skip
+    return build_midi_dataset(bach_midi_sources(), root, dest)
+
+
+def build_midi_dataset(
+    sources: list[Path], root: Path, dest: Path, workers: int | None = None
+) -> list[Path]:
+    """Write every score in `sources` (under `root`) as `dest/<relative path>.mid`.
+
+    Files already there are kept (each was written atomically, so it is complete): an
+    interrupted preparation resumes. Scores music21 cannot convert are listed in the index.
+    """
+    jobs = [(str(s), str(dest / s.relative_to(root).with_suffix(".mid"))) for s in sources]
+    todo = [j for j in jobs if not Path(j[1]).exists()]
+    failed = dict(_convert_all(todo, workers or os.cpu_count() or 1)) if todo else {}
+    files = [Path(out) for _, out in jobs if Path(out).exists()]
+    if not files:
+        raise DataError(f"could not write any MIDI file into {dest}")
+    write_json(dest / _INDEX, {
+        "sources": str(root),
+        "files": [str(f.relative_to(dest)) for f in files],
+        "failed": {str(Path(src).relative_to(root)): why for src, why in failed.items()},
+    })  # fmt: skip
+    return files
+
+
+def _convert_all(jobs: list[tuple[str, str]], workers: int) -> list[tuple[str, str]]:
+    """Convert in parallel, largest scores first for balance; returns (source, reason) failures."""
+    from tqdm import tqdm
+
+    import music21.midi.translate  # noqa: F401 - imported once here, inherited by forked workers
+
+    jobs = sorted(jobs, key=lambda j: -Path(j[0]).stat().st_size)
+    bar = tqdm(total=len(jobs), desc="writing MIDI", unit="score", disable=None, leave=False)
+    failed = []
+    # fork shares the imported music21 with the workers; no torch thread pool exists yet here.
+    ctx = mp.get_context("fork" if sys.platform == "linux" else "spawn")
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx) as pool:
+        futures = {pool.submit(_score_to_midi, src, out): src for src, out in jobs}
+        for fut in as_completed(futures):
+            if (why := fut.result()) is not None:
+                failed.append((futures[fut], why))
+            bar.update(1)
+    bar.close()
+    return failed
+
+
+def _score_to_midi(src: str, out: str) -> str | None:
+    """Parse one score with music21 and write it as MIDI; returns why it failed, or None."""
+    import warnings
+
+    from music21.midi.translate import streamToMidiFile
+
+    from mgen.plugins.tokenizers._music21 import parse
+
+    try:
+        score = parse(Path(src))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mf = streamToMidiFile(score)
+        with atomic_path(Path(out)) as tmp:
+            mf.open(str(tmp), "wb")
+            try:
+                mf.write()
+            finally:
+                mf.close()
+    except MgenError as e:
+        return str(e)
+    except Exception as e:  # noqa: BLE001 - one unconvertible score must not stop the others
+        return f"{type(e).__name__}: {e}"
+    return None
+
+
+def _index_files(dest: Path) -> list[Path] | None:
+    """The files a finished preparation listed, or None if it is absent or incomplete."""
+    try:
+        names = json.loads((dest / _INDEX).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    files = [dest / n for n in names]
+    return files if files and all(f.is_file() for f in files) else None

@@ -1,0 +1,286 @@
+"""Humdrum **kern melodies on a time grid, one token per grid step (seed 003).
+
+Every spine (music21 part) of a file is one melody. A melody is kept only when all its notated
+note and rest durations are in `acceptable_durations`; it is then transposed so that its key
+signature is empty (major keys to C major, minor keys to A minor) and encoded on a grid of
+`time_step` quarter notes: the MIDI pitch number at a note's onset, `r` at a rest's onset and
+`_` for every further step the note or rest lasts. Tied notes are one held note; consecutive
+rests merge into one; a chord contributes its top note; grace notes are left out. A spine that
+holds several overlapping voices is dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from fractions import Fraction
+from pathlib import Path
+
+from mgen.core.config import Config
+from mgen.core.errors import ConfigError, DataError
+from mgen.core.tokenizer import Tokenizer
+
+HOLD, REST = "_", "r"
+SEED_DURATIONS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
+DEFAULT_COLLECTIONS = ("palestrina", "bach")
+BAR_QUARTERS = 4  # `write` notates in 4/4
+#: Pitch spellings for C major / A minor, the keys every melody is transposed to.
+_NAMES = ("c", "c#", "d", "e-", "e", "f", "f#", "g", "g#", "a", "b-", "b")
+
+#: A melody: (MIDI pitch, or None for a rest; length in grid steps) per event.
+Events = list[tuple[int | None, int]]
+
+
+@dataclasses.dataclass
+class KernConfig(Config):
+    #: Quarter-length durations a melody may use; any other (triplets, breves...) drops it.
+    acceptable_durations: tuple[float, ...] = SEED_DURATIONS
+    time_step: float = 0.25  # grid step in quarter notes; 4 / time_step must be an integer
+    transpose: bool = True  # to C major / A minor
+    min_count: int = 1  # tokens rarer than this in the training melodies become <unk>
+    tempo_bpm: float = 120.0  # quarter notes per minute in written .krn and .mid files
+
+    def validate(self) -> None:
+        ratio = 4 / self.time_step if self.time_step > 0 else 0
+        if not 1 <= ratio <= 128 or abs(ratio - round(ratio)) > 1e-9:
+            raise ConfigError(f"time_step must be 4/k quarters for k in 1..128, got {self.time_step}")
+        if not self.acceptable_durations:
+            raise ConfigError("acceptable_durations must not be empty")
+        for d in self.acceptable_durations:
+            steps = d / self.time_step
+            if d <= 0 or abs(steps - round(steps)) > 1e-9:
+                raise ConfigError(
+                    f"acceptable duration {d} is not a positive multiple of time_step {self.time_step}"
+                )
+        if self.min_count < 1:
+            raise ConfigError(f"min_count must be >= 1, got {self.min_count}")
+        if not self.tempo_bpm > 0:
+            raise ConfigError(f"tempo_bpm must be > 0, got {self.tempo_bpm}")
+
+
+class _Rejected(Exception):
+    """One melody that cannot be used (the file may still hold others)."""
+
+
+# -- reading: music21 stream -> events -> tokens ----------------------------------------------
+
+
+def _melody(flat, cfg: KernConfig) -> Events:
+    """Grid events of one flattened part; raises _Rejected for unusable melodies."""
+    ok = [float(d) for d in cfg.acceptable_durations]
+    events: Events = []
+    pos = 0  # grid steps written so far
+    for el in flat.notesAndRests:
+        if el.duration.isGrace:
+            continue
+        ql = float(el.quarterLength)
+        if not any(abs(ql - d) < 1e-6 for d in ok):
+            raise _Rejected(f"duration {ql:g} not in acceptable_durations")
+        start = float(el.offset) / cfg.time_step
+        if abs(start - round(start)) > 1e-6:
+            raise _Rejected(f"onset {float(el.offset):g} is off the grid")
+        start, steps = round(start), round(ql / cfg.time_step)
+        if start < pos:
+            raise _Rejected("overlapping notes (several voices in one spine)")
+        if start > pos:
+            _append(events, None, start - pos, tied=False)  # a gap is silence
+        pitch = None if el.isRest else max(p.midi for p in el.pitches)  # chord: top note
+        tied = el.tie is not None and el.tie.type in ("stop", "continue")
+        _append(events, pitch, steps, tied)
+        pos = start + steps
+    if not any(p is not None for p, _ in events):
+        raise _Rejected("no notes")
+    return events
+
+
+def _append(events: Events, pitch: int | None, steps: int, tied: bool) -> None:
+    """Add an event, merging rests into a preceding rest and tied notes into their start."""
+    if events and events[-1][0] == pitch and (pitch is None or tied):
+        events[-1] = (pitch, events[-1][1] + steps)
+    else:
+        events.append((pitch, steps))
+
+
+def _key_shift(flat) -> int:
+    """Semitones that take the melody's key to C major / A minor: the file's key designation
+    (`*G:`), else its key signature (`*k[f#]`), else music21's key analysis."""
+    from music21 import key
+
+    sigs = list(flat.getElementsByClass(key.KeySignature))
+    keys = [k for k in sigs if isinstance(k, key.Key)]
+    found = keys[0] if keys else sigs[0] if sigs else flat.analyze("key")
+    major_tonic = (7 * found.sharps) % 12  # pitch class of the signature's major key
+    return (-major_tonic + 6) % 12 - 6  # the nearer way, in -6..5
+
+
+def _tokens(events: Events, shift: int) -> list[str]:
+    out: list[str] = []
+    for pitch, steps in events:
+        if pitch is not None and not 0 <= pitch + shift <= 127:
+            raise _Rejected(f"pitch {pitch + shift} outside MIDI range after transposing")
+        out.append(REST if pitch is None else str(pitch + shift))
+        out.extend([HOLD] * (steps - 1))
+    return out
+
+
+def _parts(score) -> list:
+    from music21 import stream
+
+    scores = score.scores if isinstance(score, stream.Opus) else [score]
+    return [p for s in scores for p in (s.parts or [s])]
+
+
+# -- writing: tokens -> events -> **kern text -----------------------------------------------
+
+
+def events_from_tokens(tokens: list[str]) -> Events:
+    """Robust decoding of generated tokens: `<...>`, unknown tokens and a `_` with nothing
+    to hold are skipped."""
+    events: Events = []
+    for t in tokens:
+        if t == HOLD:
+            if events:
+                events[-1] = (events[-1][0], events[-1][1] + 1)
+        elif t == REST:
+            _append(events, None, 1, tied=False)
+        elif t.isdigit() and int(t) <= 127:
+            events.append((int(t), 1))
+    return events
+
+
+def kern_pitch(midi: int) -> str:
+    """MIDI number -> kern pitch: c = middle C (60), cc an octave up, C an octave down."""
+    octave, name = divmod(midi, 12)
+    octave -= 1
+    letter, accidental = _NAMES[name][0], _NAMES[name][1:]
+    if octave >= 4:
+        return letter * (octave - 3) + accidental
+    return letter.upper() * (4 - octave) + accidental
+
+
+def _duration_table(unit: Fraction) -> list[tuple[Fraction, str]]:
+    """Kern durations usable on the grid, longest first: (quarters, reciprocal string)."""
+    table = {unit: str(int(4 / unit))}
+    for r in (1, 2, 4, 8, 16, 32, 64, 128):
+        plain = Fraction(4, r)
+        for value, text in ((plain, str(r)), (plain * Fraction(3, 2), f"{r}.")):
+            if value <= BAR_QUARTERS and (value / unit).denominator == 1:
+                table.setdefault(value, text)
+    return sorted(table.items(), reverse=True)
+
+
+def _split(length: Fraction, table: list[tuple[Fraction, str]]) -> list[str]:
+    """Greedy split of a length (a multiple of the grid unit) into kern durations."""
+    out = []
+    while length > 0:
+        value, text = next((v, t) for v, t in table if v <= length)
+        out.append(text)
+        length -= value
+    return out
+
+
+def kern_text(events: Events, time_step: float, tempo_bpm: float) -> str:
+    """One **kern spine in 4/4 with barlines; notes crossing a barline are tied."""
+    unit = Fraction(time_step).limit_denominator(128)
+    table = _duration_table(unit)
+    bar_steps = int(BAR_QUARTERS / unit)
+    lines = ["**kern", "*M4/4", "*k[]", f"*MM{tempo_bpm:g}"]
+    pos, bar = 0, 1
+    for pitch, steps in events or [(None, bar_steps)]:
+        name = REST if pitch is None else kern_pitch(pitch)
+        parts: list[str] = []
+        end = pos + steps
+        while pos < end:
+            if pos and pos % bar_steps == 0:
+                bar += 1
+                parts.append(f"={bar}")
+            chunk = min(end, (pos // bar_steps + 1) * bar_steps) - pos
+            parts.extend(d + name for d in _split(chunk * unit, table))
+            pos += chunk
+        lines.extend(_tie(parts) if pitch is not None else parts)
+    return "\n".join([*lines, "==", "*-"]) + "\n"
+
+
+def _tie(parts: list[str]) -> list[str]:
+    """Mark the pieces of one split note with kern ties: `[` start, `_` middle, `]` end."""
+    idx = [i for i, p in enumerate(parts) if not p.startswith("=")]
+    if len(idx) < 2:
+        return parts
+    out = list(parts)
+    out[idx[0]] = "[" + out[idx[0]]
+    for i in idx[1:-1]:
+        out[i] += "_"
+    out[idx[-1]] += "]"
+    return out
+
+
+class KernTokenizer(Tokenizer):
+    """**kern melodies on a sixteenth-note grid: MIDI pitch at onsets, `r` rests, `_` holds."""
+
+    description = ("**kern melodies on a 1/16 grid, transposed to C major / A minor "
+                   "(music21's Palestrina and Bach **kern by default)")
+    version = "1"
+    Config = KernConfig
+    file_patterns = ("*.krn",)
+    suffix = ".krn"
+    default_epochs = 40
+
+    def read(self, path: Path) -> list[list[str]]:
+        from mgen.plugins.tokenizers._music21 import parse
+
+        pieces, reasons = [], []
+        for part in _parts(parse(Path(path), "humdrum")):
+            flat = part.flatten()
+            try:
+                events = _melody(flat, self.config)
+                pieces.append(_tokens(events, _key_shift(flat) if self.config.transpose else 0))
+            except _Rejected as e:
+                reasons.append(str(e))
+        if not pieces:
+            why = "; ".join(sorted(set(reasons))) or "no **kern spine"
+            raise DataError(f"no usable melody ({why})")
+        return pieces
+
+    def parse_primer(self, text: str) -> list[str]:
+        tokens = text.split()
+        for t in tokens:
+            if t not in (HOLD, REST) and not (t.isdigit() and int(t) <= 127):
+                raise ConfigError(f"primer token {t!r} is not a MIDI pitch 0-127, 'r' or '_'")
+        return tokens
+
+    def text(self, tokens: list[str]) -> str:
+        cfg = self.config
+        return kern_text(events_from_tokens(tokens), cfg.time_step, cfg.tempo_bpm)
+
+    def write(self, tokens: list[str], path: Path) -> Path:
+        from mgen.core.io import write_text
+
+        return write_text(Path(path).with_suffix(self.suffix), self.text(tokens))
+
+    def to_midi(self, tokens: list[str], path: Path) -> Path:
+        import pretty_midi
+
+        events = events_from_tokens(tokens)
+        if not any(p is not None for p, _ in events):
+            raise DataError("no notes to write")
+        seconds = self.config.time_step * 60.0 / self.config.tempo_bpm  # per grid step
+        pm = pretty_midi.PrettyMIDI(initial_tempo=self.config.tempo_bpm)
+        inst = pretty_midi.Instrument(program=0)
+        step = 0
+        for pitch, steps in events:
+            if pitch is not None:
+                inst.notes.append(pretty_midi.Note(
+                    velocity=90, pitch=pitch, start=step * seconds, end=(step + steps) * seconds))
+            step += steps
+        pm.instruments.append(inst)
+        path = Path(path).with_suffix(".mid")
+        try:
+            pm.write(str(path))
+        except (OSError, ValueError) as e:
+            raise DataError(f"cannot write MIDI {path}: {e}") from None
+        return path
+
+    def default_files(self) -> list[Path]:
+        from mgen.plugins.tokenizers._music21 import corpus_files
+
+        return corpus_files(DEFAULT_COLLECTIONS, ("*.krn",))
+
