@@ -44,14 +44,46 @@ def parse(data: str | Path, fmt: str | None = None):
 
 def write_midi(data: str, fmt: str, path: Path) -> Path:
     """Parse text in `fmt` with music21 and write it as MIDI at `path`."""
+    from mgen.core.io import atomic_path
+
     score = parse(data, fmt)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            score.write("midi", fp=str(path))
-    except Exception as e:  # noqa: BLE001 - as above
-        raise DataError(f"cannot write MIDI: {type(e).__name__}: {_short(e)}") from None
+    # Atomic: a failed or interrupted write leaves no half-written .mid behind.
+    with atomic_path(path) as tmp:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                score.write("midi", fp=str(tmp))
+        except OSError:
+            raise  # a full or unwritable disk is not a conversion problem: atomic_path says so
+        except Exception as e:  # noqa: BLE001 - as above
+            # music21's MIDI writer trips over streams its own parser accepts (e.g. a meter
+            # repeated mid-tune); the notes themselves are fine, so write those directly.
+            if not _write_notes(score, tmp):
+                raise DataError(f"cannot write MIDI: {type(e).__name__}: {_short(e)}") from None
     return path
+
+
+def _write_notes(score, path: Path, bpm: float = 100.0) -> bool:
+    """Write the score's notes (flattened, ties joined) with pretty_midi; False if it has none."""
+    import pretty_midi
+
+    try:
+        notes = list(score.stripTies().flatten().notes)
+    except Exception:  # noqa: BLE001 - music21 may fail on the same malformed stream
+        return False
+    spb = 60.0 / bpm  # seconds per quarter note
+    inst = pretty_midi.Instrument(program=0)
+    for n in notes:
+        start, end = float(n.offset) * spb, float(n.offset + n.quarterLength) * spb
+        for p in n.pitches:  # a chord has several
+            if 0 <= p.midi <= 127 and end > start:
+                inst.notes.append(pretty_midi.Note(90, int(p.midi), start, end))
+    if not inst.notes:
+        return False
+    pm = pretty_midi.PrettyMIDI(initial_tempo=bpm)
+    pm.instruments.append(inst)
+    pm.write(str(path))
+    return True
 
 
 def _short(e: Exception) -> str:
