@@ -38,11 +38,31 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from mgen import __version__
+
+        typer.echo(f"mgen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Generate symbolic music (ABC, **kern, MIDI) with recurrent networks."""
+
+
 def _register() -> None:
-    from mgen.cli import data, plugins, sample, train
+    from mgen.cli import data, plugins, render, sample, train
+    from mgen.cli import eval as eval_cmd
 
     app.command("train")(train.train)
     app.command("sample")(sample.sample)
+    app.command("eval")(eval_cmd.eval_command)
+    app.command("render")(render.render)
     app.command("plugins")(plugins.plugins)
     app.add_typer(data.app, name="data")
 

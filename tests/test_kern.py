@@ -1,0 +1,210 @@
+"""The `kern` tokenizer on real **kern files: reading, transposing, filtering, writing, MIDI, CLI."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mgen.core.errors import ConfigError, DataError
+from mgen.plugins.tokenizers.kern import KernConfig, KernTokenizer
+
+ESSEN = "essen-deutschl-kern"
+_KEY_LINE = re.compile(r"^\*([A-Ga-g][#-]?):", re.MULTILINE)
+
+
+def _toks(text: str) -> list[str]:
+    return text.split()
+
+
+def _onsets(tokens: list[str], step: float = 0.25) -> list[tuple[int, float]]:
+    """(MIDI pitch, onset in quarters) of every note in a well-formed token list."""
+    return [(int(t), i * step) for i, t in enumerate(tokens) if t.isdigit()]
+
+
+def _parsed_notes(path: Path) -> list[tuple[int, float]]:
+    """What music21 itself reads from a written file, ties merged: (MIDI pitch, onset)."""
+    from music21 import converter
+
+    score = converter.parse(str(path), format="humdrum").stripTies()
+    return [(n.pitch.midi, float(n.offset)) for n in score.flatten().notes]
+
+
+def _essen_with_key(root: Path, minor: bool) -> tuple[Path, str]:
+    """The first Essen song (sorted) in a major / minor key other than C / a that reads."""
+    tok = KernTokenizer()
+    for f in sorted((root / ESSEN / "kinder").glob("*.krn")):
+        m = _KEY_LINE.search(f.read_text(encoding="latin-1"))
+        if not m or m.group(1).islower() != minor or m.group(1).lower() in ("c", "a"):
+            continue
+        try:
+            tok.read(f)
+        except DataError:
+            continue
+        return f, m.group(1)
+    pytest.skip(f"no {'minor' if minor else 'major'} song found in {ESSEN}/kinder")
+
+
+def test_palestrina_round_trip(music21_corpus: Path, tmp_path: Path):
+    tok = KernTokenizer()
+    pieces = tok.read(music21_corpus / "palestrina" / "Agnus_01.krn")
+    assert len(pieces) == 5  # one melody per voice
+    for i, tokens in enumerate(pieces[:2]):
+        path = tok.write(tokens, tmp_path / f"voice{i}")
+        assert path.suffix == ".krn"
+        assert _parsed_notes(path) == _onsets(tokens)
+        assert tok.read(path) == [tokens]  # rests and held notes come back exactly too
+
+
+@pytest.mark.parametrize("minor", [False, True])
+def test_essen_transposed_to_c_major_or_a_minor(shared_data: Path, tmp_path: Path, minor: bool):
+    from music21 import converter, key
+
+    path, designation = _essen_with_key(shared_data, minor)
+    tokens = KernTokenizer().read(path)[0]
+    original = converter.parse(str(path), format="humdrum").stripTies().flatten()
+    file_key = original.getElementsByClass(key.Key).first()
+    assert file_key is not None and file_key.mode == ("minor" if minor else "major")
+    shift = _onsets(tokens)[0][0] - original.notes.first().pitch.midi
+    assert (file_key.tonic.pitchClass + shift) % 12 == (9 if minor else 0), designation
+    # Every note moved by the same interval, rhythm unchanged.
+    assert [(p - shift, o) for p, o in _onsets(tokens)] == [
+        (n.pitch.midi, float(n.offset)) for n in original.notes
+    ]
+    written = KernTokenizer().write(tokens, tmp_path / "song")
+    analysed = converter.parse(str(written), format="humdrum").analyze("key")
+    # music21's own analysis agrees, or (folk songs end on the tonic) the last note is C / A.
+    tonic = 9 if minor else 0
+    last = _onsets(tokens)[-1][0] % 12
+    assert analysed.tonic.pitchClass == tonic or last == tonic, f"{path.name}: {analysed}"
+
+
+def test_key_analysis_when_the_file_has_no_key(tmp_path: Path):
+    # A D major tune with no *k[..] and no *D: record: music21's analysis finds the key.
+    notes = _toks("4d 4e 4f# 4g 4a 4b 4cc# 4dd 4a 4f# 4d 2a 2d")
+    f = tmp_path / "dmajor.krn"
+    f.write_text("**kern\n*M4/4\n" + "\n".join(notes) + "\n*-\n")
+    tokens = KernTokenizer().read(f)[0]
+    assert [p for p, _ in _onsets(tokens)][:3] == [60, 62, 64]  # D E F# -> C D E
+
+
+def test_duration_filter_chords_ties_and_rests(tmp_path: Path):
+    # Spine 1 is fine (a chord, a tie, two rests); spine 2 has a triplet eighth (1/3 quarter).
+    rows = [  # one row per time point: quarter offsets 0, 1, 4/3, 5/3, 2, 3, 3.5, 4
+        ("4c 4e 4g", "4c"),
+        ("[4d", "12d"),
+        (".", "12e"),
+        (".", "12f"),
+        ("4d]", "4g"),
+        ("8r", "4a"),
+        ("8r", "."),
+        ("4e", "4b"),
+    ]
+    text = "**kern\t**kern\n*k[]\t*k[]\n" + "\n".join(f"{a}\t{b}" for a, b in rows) + "\n*-\t*-\n"
+    (tmp_path / "two.krn").write_text(text)
+    assert KernTokenizer().read(tmp_path / "two.krn") == [
+        _toks("67 _ _ _ 62 _ _ _ _ _ _ _ r _ _ _ 64 _ _ _")
+    ]
+    bad = tmp_path / "bad.krn"
+    bad.write_text("**kern\n*k[]\n4c\n12d\n12e\n12f\n*-\n")
+    with pytest.raises(DataError, match="0.333333 not in acceptable_durations"):
+        KernTokenizer().read(bad)
+    widened = KernTokenizer(KernConfig(time_step=1 / 12, acceptable_durations=(1 / 3, 1.0)))
+    # Onsets in twelfths of a quarter: 0, 1, 4/3, 5/3 quarters.
+    assert _onsets(widened.read(bad)[0], 1) == [(60, 0), (62, 12), (64, 16), (65, 20)]
+
+
+def test_write_skips_malformed_tokens_and_splits_long_notes(tmp_path: Path):
+    tok = KernTokenizer()
+    tokens = [*_toks("_ <start> 60 _ bogus r _ 62"), *["_"] * 18, "300", "<end>"]
+    path = tok.write(tokens, tmp_path / "gen")
+    # 62 lasts 19 steps from onset 1.0 (4.75 quarters): it crosses the barline, so it is tied.
+    assert "[" in path.read_text() and "]" in path.read_text()
+    assert _parsed_notes(path) == [(60, 0.0), (62, 1.0)]
+    assert tok.read(path) == [_toks("60 _ r _") + ["62"] + ["_"] * 18]
+
+
+def test_to_midi(music21_corpus: Path, tmp_path: Path):
+    import pretty_midi
+
+    tok = KernTokenizer()
+    tokens = tok.read(music21_corpus / "bach" / "bwv281.krn")[0]
+    path = tok.to_midi(tokens, tmp_path / "bach.mid")
+    notes = sorted(pretty_midi.PrettyMIDI(str(path)).instruments[0].notes, key=lambda n: n.start)
+    assert [n.pitch for n in notes] == [p for p, _ in _onsets(tokens)]
+    seconds = 60 / tok.config.tempo_bpm  # per quarter note
+    assert [round(n.start / seconds, 3) for n in notes] == [o for _, o in _onsets(tokens)]
+    with pytest.raises(DataError, match="no notes"):
+        tok.to_midi(_toks("r _ _ _"), tmp_path / "silent.mid")
+
+
+def test_parse_primer():
+    tok = KernTokenizer()
+    assert tok.parse_primer(" 60 _ _ _\n62 _ r _ ") == _toks("60 _ _ _ 62 _ r _")
+    with pytest.raises(ConfigError, match="'C4'"):
+        tok.parse_primer("60 C4")
+
+
+def test_config_round_trip_and_validation():
+    cfg = KernConfig(acceptable_durations=(0.5, 1.0), time_step=0.5, transpose=False)
+    assert KernConfig.from_dict(cfg.to_dict()) == cfg
+    assert KernConfig.from_dict(KernConfig().to_dict()) == KernConfig()
+    with pytest.raises(ConfigError, match="time_step"):
+        KernConfig.from_dict({"time_step": 0.3})
+    with pytest.raises(ConfigError, match="multiple of time_step"):
+        KernConfig.from_dict({"acceptable_durations": [0.25, 0.75], "time_step": 0.5})
+    with pytest.raises(ConfigError, match="must be a list"):
+        KernConfig.from_dict({"acceptable_durations": 1})
+
+
+def test_default_files(music21_corpus: Path):
+    files = KernTokenizer().default_files()
+    assert len([f for f in files if f.parent.name == "palestrina"]) > 1000
+    assert any(f.parent.name == "bach" for f in files)
+    assert all(f.suffix == ".krn" for f in files)
+
+
+@pytest.mark.slow
+def test_cli_trains_and_samples(cli, shared_data: Path, tmp_path: Path):
+    data = tmp_path / "essen"
+    data.mkdir()
+    for f in sorted((shared_data / ESSEN / "erk").glob("*.krn"))[:20]:
+        shutil.copy(f, data)
+    run = tmp_path / "run"
+    result = cli(
+        "train",
+        "--tokenizer",
+        "kern",
+        "--data",
+        data,
+        "--max-steps",
+        "5",
+        "--hidden-size",
+        "32",
+        "--embed-dim",
+        "16",
+        "--out",
+        run,
+        "--quiet",
+    )
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "s"
+    result = cli(
+        "sample",
+        "--run",
+        run,
+        "--decoder",
+        "argmax",
+        "-n",
+        "64",
+        "--primer",
+        "60 _ _ _ 62 _ 64 _",
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    krn, mid = out / "sample-001.krn", out / "sample-001.mid"
+    assert krn.is_file() and mid.is_file()
+    assert _parsed_notes(krn)[:3] == [(60, 0.0), (62, 1.0), (64, 1.5)]
