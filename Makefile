@@ -27,6 +27,14 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not slow"
 
+## The long fuzz run: 10,000 generated inputs per tokenizer (see docs/reliability.md).
+fuzz: $(STAMP)
+	$(BIN)/python -m mgen.fuzz --examples 10000
+
+## The performance table of docs/performance.md, measured on this machine.
+bench: $(STAMP)
+	$(BIN)/mgen bench
+
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 from typing import Any, TypeVar
 
@@ -28,7 +29,7 @@ class Config:
                 f"valid: {', '.join(sorted(names)) or '(none)'}"
             )
         hints = typing.get_type_hints(cls)
-        kwargs = {k: _coerce(hints.get(k), v) for k, v in data.items()}
+        kwargs = {k: _coerce(k, hints.get(k), v) for k, v in data.items()}
         try:
             obj = cls(**kwargs)
         except TypeError as e:
@@ -50,13 +51,40 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _coerce(hint: Any, value: Any) -> Any:
-    # JSON has no tuples: turn lists back into tuples where the field says tuple.
-    origin = typing.get_origin(hint)
-    if origin is tuple and isinstance(value, list):
-        return tuple(value)
-    if origin is typing.Union or str(origin) == "types.UnionType":
-        for arg in typing.get_args(hint):
-            if typing.get_origin(arg) is tuple and isinstance(value, list):
-                return tuple(value)
+def _coerce(name: str, hint: Any, value: Any) -> Any:
+    """Check `value` against the field's type hint; JSON lists become tuples, ints floats."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is None or hint is Any:
+        return value
+    if origin is typing.Union or isinstance(hint, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _coerce(name, arg, value)
+            except ConfigError:
+                continue
+        raise _type_error(name, hint, value)
+    if hint in _SCALARS:
+        ok = isinstance(value, _SCALARS[hint]) and (hint is bool or not isinstance(value, bool))
+        if not ok:
+            raise _type_error(name, hint, value)
+        return float(value) if hint is float else value
+    container = origin or hint
+    if container in (list, tuple):
+        if not isinstance(value, (list, tuple)):
+            raise _type_error(name, hint, value)
+        item = args[0] if args else Any
+        items = [_coerce(name, item, v) for v in value]
+        return tuple(items) if container is tuple else items
+    if container is dict and not isinstance(value, dict):
+        raise _type_error(name, hint, value)
     return value
+
+
+_SCALARS: dict[Any, tuple[type, ...]] = {int: (int,), float: (int, float), bool: (bool,), str: (str,)}
+
+
+def _type_error(name: str, hint: Any, value: Any) -> ConfigError:
+    want = getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+    return ConfigError(f"setting {name} must be {want}, got {value!r}")

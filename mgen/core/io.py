@@ -27,14 +27,16 @@ def atomic_path(path: Path) -> Iterator[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.close(fd)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file normal permissions
     except OSError as e:
         raise MgenError(f"cannot write {path}: {e.strerror or e}") from None
     try:
         yield Path(tmp)
+        # mkstemp makes 0600 (and some writers re-create the file): give it normal permissions.
+        os.chmod(tmp, 0o666 & ~_UMASK)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        _fsync_dir(path.parent)
     except OSError as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -43,6 +45,18 @@ def atomic_path(path: Path) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename durable: after a power cut the folder still names the new file."""
+    if os.name != "posix":
+        return  # Windows cannot open a folder; NTFS journals the rename itself
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def write_with(path: Path, writer: Callable[[IO[Any]], None], binary: bool = False) -> Path:

@@ -10,11 +10,14 @@ loss.png          the loss curve
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
+import pickle
 import platform
+import warnings
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -24,7 +27,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from mgen.core import registry
-from mgen.core.errors import CheckpointError, MgenError
+from mgen.core.errors import CheckpointError, ConfigError, MgenError
 from mgen.core.io import atomic_path, write_json, write_text
 from mgen.core.model import SequenceModel
 from mgen.core.tokenizer import Tokenizer
@@ -115,13 +118,24 @@ def read_json(path: Path) -> dict[str, Any]:
 
 def build_model(name: str, options: dict[str, Any]) -> SequenceModel:
     cls = registry.load("model", name)
-    return cls(cls.Config.from_dict(options))
+    config = cls.Config.from_dict(options)
+    try:
+        return cls(config)
+    except MgenError:
+        raise
+    except Exception as e:  # noqa: BLE001 - torch layers reject impossible sizes in many ways
+        raise ConfigError(
+            f"model {name!r} cannot be built with these settings: {one_line(e)}"
+        ) from None
 
 
 def save_weights(run: Path, model: SequenceModel) -> None:
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     with atomic_path(run / WEIGHTS) as tmp:
-        save_file(state, str(tmp))
+        try:
+            save_file(state, str(tmp))
+        except Exception as e:  # noqa: BLE001 - SafetensorError on a full disk; tmp is removed
+            raise MgenError(f"cannot write {run / WEIGHTS} (disk full?): {one_line(e)}") from None
 
 
 def load_weights(run: Path, model: SequenceModel) -> None:
@@ -139,15 +153,19 @@ def _load_state(model: torch.nn.Module, state: dict, path: Path) -> None:
     try:
         model.load_state_dict(state)
     except RuntimeError as e:
-        first = str(e).strip().splitlines()[0:2]
         raise CheckpointError(
-            f"weights in {path} do not fit this model/tokenizer pairing: {' '.join(first)}"
+            f"weights in {path} do not fit this model/tokenizer pairing: {one_line(e)}"
         ) from None
 
 
 def save_checkpoint(run: Path, state: dict[str, Any]) -> None:
     with atomic_path(run / CHECKPOINT) as tmp:
-        torch.save(state, tmp)
+        try:
+            torch.save(state, tmp)
+        except RuntimeError as e:  # torch's writer reports a full disk as RuntimeError
+            raise MgenError(
+                f"cannot write {run / CHECKPOINT} (disk full?): {one_line(e)}"
+            ) from None
 
 
 def load_checkpoint(run: Path) -> dict[str, Any]:
@@ -156,10 +174,42 @@ def load_checkpoint(run: Path) -> dict[str, Any]:
         raise CheckpointError(f"nothing to resume: {path} does not exist")
     try:
         # weights_only=True: a checkpoint can never run code when loaded.
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about foreign pickle protocols
+            ck = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        # torch's own text suggests weights_only=False, which is exactly what must not happen.
+        why = [ln for ln in str(e).splitlines() if "GLOBAL" in ln or "Unsupported" in ln]
+        raise CheckpointError(
+            f"refusing to load {path}: it holds more than tensors and plain data (a file made "
+            f"elsewhere, or crafted to run code when unpickled){': ' + why[0] if why else ''}"
+        ) from None
     except Exception as e:  # noqa: BLE001 - torch raises many types for corrupt or unsafe files
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"cannot load checkpoint {path}: {msg}") from None
+        raise CheckpointError(f"cannot load {path}: truncated or corrupt ({one_line(e)})") from None
+    if not isinstance(ck, dict):
+        raise CheckpointError(f"{path} is not an mgen checkpoint (no state dictionary)")
+    return ck
+
+
+def one_line(e: BaseException, limit: int = 300) -> str:
+    """An exception as one short line (library messages often span several)."""
+    text = " ".join(ln.strip() for ln in str(e).splitlines() if ln.strip())
+    return (text[:limit] + "...") if len(text) > limit else text or type(e).__name__
+
+
+def make_run_dir(run: Path) -> None:
+    """Create the run directory, or say plainly why it cannot be."""
+    try:
+        Path(run).mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise MgenError(f"cannot create run directory {run}: {e.strerror or e}") from None
+
+
+def remove_stale_temps(run: Path) -> None:
+    """Delete temporary files a killed run left behind (atomic writes never finished)."""
+    for tmp in Path(run).glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 def load_run(path: Path, device: torch.device | str = "cpu"):
@@ -204,11 +254,16 @@ def read_metrics(run: Path) -> list[dict[str, Any]]:
     path = run / METRICS
     if not path.exists():
         return []
-    with open(path, newline="", encoding="utf-8") as f:
-        return [{k: _num(v) for k, v in row.items()} for row in csv.DictReader(f)]
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            return [{k: _num(v) for k, v in row.items()} for row in csv.DictReader(f)]
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise CheckpointError(f"cannot read {path}: {one_line(e)}") from None
 
 
-def _num(v: str) -> Any:
+def _num(v: str | None) -> Any:
+    if not isinstance(v, str):  # a short or long row of a hand-edited file: None or a list
+        return v
     try:
         return int(v)
     except ValueError:

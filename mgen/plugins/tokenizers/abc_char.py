@@ -13,6 +13,7 @@ from pathlib import Path
 
 from mgen.core.config import Config
 from mgen.core.errors import DataError
+from mgen.core.io import write_text
 from mgen.core.tokenizer import Tokenizer
 
 #: Header fields kept: title, rhythm, meter, unit length, tempo, parts, voice, key.
@@ -82,9 +83,13 @@ class AbcCharTokenizer(Tokenizer):
 
     def read(self, path: Path) -> list[list[str]]:
         try:
-            text = Path(path).read_bytes().decode("utf-8")
+            raw = Path(path).read_bytes()
+        except OSError as e:  # missing, a folder, unreadable: the file's problem, not a bug
+            raise DataError(f"cannot read {path}: {e.strerror or e}") from None
+        try:
+            text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            text = Path(path).read_bytes().decode("latin-1")
+            text = raw.decode("latin-1")
         if "\x00" in text:
             raise DataError(f"{path} is binary, not ABC text")
         tunes = split_tunes(text, self.config.keep_titles)
@@ -109,8 +114,7 @@ class AbcCharTokenizer(Tokenizer):
 
     def write(self, tokens: list[str], path: Path) -> Path:
         path = Path(path).with_suffix(self.suffix)
-        path.write_text(self.text(tokens), encoding="utf-8")
-        return path
+        return write_text(path, self.text(tokens))  # atomic: never a half-written tune
 
     def to_midi(self, tokens: list[str], path: Path) -> Path:
         from mgen.plugins.tokenizers._music21 import write_midi

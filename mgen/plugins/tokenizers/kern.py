@@ -22,6 +22,7 @@ from pathlib import Path
 
 from mgen.core.config import Config
 from mgen.core.errors import ConfigError, DataError
+from mgen.core.io import atomic_path
 from mgen.core.tokenizer import Tokenizer
 
 HOLD, REST = "_", "r"
@@ -31,6 +32,7 @@ SEED_DURATIONS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 DEFAULT_DURATIONS = (*SEED_DURATIONS, 6.0, 8.0)
 DEFAULT_COLLECTIONS = ("palestrina", "bach")
 BAR_QUARTERS = 4  # `write` notates in 4/4
+MAX_SPINES, MAX_RECORD_CHARS = 256, 20_000  # per record; real scores stay far below both
 #: Pitch spellings for C major / A minor, the keys every melody is transposed to.
 _NAMES = ("c", "c#", "d", "e-", "e", "f", "f#", "g", "g#", "a", "b-", "b")
 
@@ -143,6 +145,22 @@ def _tokens(events: Events, shift: int) -> list[str]:
     return out
 
 
+def _check_records(path: Path) -> None:
+    """Refuse records no score has before music21 sees them: its Humdrum parser slows down
+    quadratically with a record's fields (50,000 took 23 s): one bad line stalled loading."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise DataError(f"cannot read {path}: {e.strerror or e}") from None
+    for n, line in enumerate(raw.splitlines(), 1):
+        fields = line.count(b"\t") + 1
+        if len(line) > MAX_RECORD_CHARS or fields > MAX_SPINES:
+            raise DataError(
+                f"line {n} is {len(line)} characters in {fields} fields: "
+                f"not **kern (at most {MAX_SPINES} spines and {MAX_RECORD_CHARS} characters)"
+            )
+
+
 def _parts(score) -> list:
     from music21 import stream
 
@@ -250,6 +268,7 @@ class KernTokenizer(Tokenizer):
     def read(self, path: Path) -> list[list[str]]:
         from mgen.plugins.tokenizers._music21 import parse
 
+        _check_records(Path(path))
         pieces, reasons = [], []
         for part in _parts(parse(Path(path), "humdrum")):
             flat = part.flatten()
@@ -299,10 +318,11 @@ class KernTokenizer(Tokenizer):
             step += steps
         pm.instruments.append(inst)
         path = Path(path).with_suffix(".mid")
-        try:
-            pm.write(str(path))
-        except (OSError, ValueError) as e:
-            raise DataError(f"cannot write MIDI {path}: {e}") from None
+        with atomic_path(path) as tmp:  # a full disk leaves no half-written .mid behind
+            try:
+                pm.write(str(tmp))
+            except ValueError as e:
+                raise DataError(f"cannot write MIDI {path}: {e}") from None
         return path
 
     def default_files(self) -> list[Path]:
