@@ -155,7 +155,7 @@ def test_config_round_trip_and_validation():
         KernConfig.from_dict({"time_step": 0.3})
     with pytest.raises(ConfigError, match="multiple of time_step"):
         KernConfig.from_dict({"acceptable_durations": [0.25, 0.75], "time_step": 0.5})
-    with pytest.raises(ConfigError, match="must be a list"):
+    with pytest.raises(ConfigError, match="acceptable_durations must be"):
         KernConfig.from_dict({"acceptable_durations": 1})
 
 
