@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from mgen.cli.common import parse_duration, parse_options
-from mgen.core import rundir
+from mgen.core import distributed, rundir
 from mgen.core.errors import ConfigError
 from mgen.core.train import TrainConfig, Trainer, set_threads
 
@@ -17,6 +17,7 @@ _LENGTH = ("epochs", "max_steps", "time_budget")
 
 
 def train(
+    ctx: typer.Context,
     tokenizer: Annotated[
         str, typer.Option("--tokenizer", "-t", help="Tokenizer plugin (see `mgen plugins`).")
     ] = "abc-char",
@@ -96,6 +97,21 @@ def train(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    nproc: Annotated[
+        int | None,
+        typer.Option(
+            help="Train on N local processes (one per GPU, or N on the CPU) with "
+            "DistributedDataParallel: reruns this command under torchrun. See docs/distributed.md."
+        ),
+    ] = None,
+    dist_timeout: Annotated[
+        str,
+        typer.Option(
+            envvar=distributed.TIMEOUT_ENV,
+            help="Several processes: how long one waits for a silent peer before the job fails, "
+            "e.g. 90s, 10m.",
+        ),
+    ] = "10m",
 ) -> None:
     """Train a model on a corpus and write a self-describing run directory."""
     length = {
@@ -105,12 +121,21 @@ def train(
     }
     if resume:
         run = rundir.resolve_run(out or Path("runs/latest"))
-        saved = rundir.read_json(run / rundir.CONFIG)["train"]
+        saved = rundir.read_json(run / rundir.CONFIG).get("train")
+        if not isinstance(saved, dict):
+            raise rundir.CheckpointError(f"{run / rundir.CONFIG} holds no training settings")
         if any(v is not None for v in length.values()):
             saved.update(length)  # the user may extend or shorten a resumed run
         cfg = TrainConfig.from_dict(saved)
     else:
         model_options = parse_options(model_option, "--model-option")
+        for flag, size in (
+            ("--embed-dim", embed_dim),
+            ("--hidden-size", hidden_size),
+            ("--layers", layers),
+        ):
+            if size is not None and size < 1:
+                raise ConfigError(f"{flag} must be >= 1, got {size}")
         for key, value in (
             ("embed_dim", embed_dim),
             ("hidden_size", hidden_size),
@@ -141,14 +166,58 @@ def train(
         run = out or rundir.new_run_dir(Path("runs"), tokenizer, model)
         if (run / rundir.CONFIG).exists():
             raise ConfigError(f"{run} already holds a run; pass --resume or another --out")
+    several = nproc is not None or distributed.launched()
+    timeout = parse_duration(dist_timeout) if several else distributed.DEFAULT_TIMEOUT
+    if nproc is not None:
+        raise typer.Exit(_relaunch(ctx, nproc, cfg.batch_size))
     set_threads()
     log = lambda msg: typer.echo(msg, err=True)  # noqa: E731 - a one-line sink
-    trainer = Trainer(cfg, run, log=log, progress=not quiet and sys.stderr.isatty(), resume=resume)
-    trainer.run.mkdir(parents=True, exist_ok=True)
-    rundir.mark_latest(trainer.run)
-    log(
-        f"training {cfg.model} ({trainer.model.num_parameters():,} parameters) on "
-        f"{trainer.device} [{trainer.precision}], run directory {trainer.run}"
-    )
-    trainer.fit()
-    typer.echo(str(trainer.run))
+    progress = not quiet and sys.stderr.isatty()
+    with distributed.guard(timeout):
+        trainer = Trainer(cfg, run, log=log, progress=progress, resume=resume, dist_timeout=timeout)
+        if trainer.dist.is_main:
+            rundir.make_run_dir(trainer.run)
+            rundir.mark_latest(trainer.run)
+        trainer.log(
+            f"training {cfg.model} ({trainer.model.num_parameters():,} parameters) on "
+            f"{trainer.device}{trainer.dist.describe()} [{trainer.precision}], "
+            f"run directory {trainer.run}"
+        )
+        trainer.fit()
+    if trainer.dist.is_main:
+        typer.echo(str(trainer.run))
+
+
+def _relaunch(ctx: typer.Context, nproc: int, batch_size: int) -> int:
+    """`--nproc N`: this same command on N local processes under torchrun; its exit code."""
+    if nproc < 1:
+        raise ConfigError(f"--nproc must be >= 1, got {nproc}")
+    if distributed.launched():
+        raise ConfigError("--nproc starts torchrun itself; leave it out under torchrun")
+    if batch_size % nproc:
+        raise ConfigError(
+            f"--batch-size {batch_size} is the global batch and must divide evenly over "
+            f"--nproc {nproc} processes"
+        )
+    args = _command_line(ctx, drop={"nproc"})
+    typer.echo(f"launching {nproc} processes: torchrun --standalone ... {' '.join(args)}", err=True)
+    return distributed.launch(nproc, args)
+
+
+def _command_line(ctx: typer.Context, drop: set[str]) -> list[str]:
+    """The options the user typed, rebuilt from their parsed values (defaults left out)."""
+    args = [ctx.info_name or "train"]
+    for param in ctx.command.params:
+        name = param.name or ""
+        source = ctx.get_parameter_source(name)
+        if name in drop or source is None or source.name != "COMMANDLINE":
+            continue
+        value, flag = ctx.params[name], param.opts[0]
+        if getattr(param, "is_flag", False):
+            args += [flag] if value else param.secondary_opts[:1]
+        elif param.multiple:
+            for item in value:
+                args += [flag, str(item)]
+        else:
+            args += [flag, str(value)]
+    return args

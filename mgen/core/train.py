@@ -18,12 +18,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mgen.core import registry, rundir
+from mgen.core import distributed, registry, rundir
 from mgen.core.config import Config
-from mgen.core.data import Windows, find_files, load_corpus, split_pieces, token_stream
+from mgen.core.data import (
+    Corpus,
+    Windows,
+    find_files,
+    load_corpus,
+    split_pieces,
+    token_stream,
+)
 from mgen.core.device import autocast, resolve_device, resolve_precision
 from mgen.core.errors import ConfigError, DataError
-from mgen.core.model import SequenceModel
 from mgen.core.tokenizer import Tokenizer
 
 Log = Callable[[str], None]
@@ -77,6 +83,10 @@ class Progress:
     tokens: int = 0
     elapsed: float = 0.0
     best_val: float = math.inf
+    # Kept so a resumed run continues exactly: the rows of metrics.csv this checkpoint covers
+    # and the current epoch's batch losses (the next row's train_loss averages them).
+    metric_rows: int = 0
+    losses: list[float] = dataclasses.field(default_factory=list)
 
 
 def prepare_tokenizer(cfg: TrainConfig) -> Tokenizer:
@@ -89,21 +99,30 @@ def corpus_files(tok: Tokenizer, data: list[str]) -> list[Path]:
         return tok.default_files()
     files = find_files([Path(d) for d in data], tok.file_patterns)
     if not files:
-        raise DataError(
-            f"no files matching {', '.join(tok.file_patterns)} under {', '.join(data)}"
-        )
+        raise DataError(f"no files matching {', '.join(tok.file_patterns)} under {', '.join(data)}")
     return files
 
 
 class Trainer:
     """One training run in one run directory."""
 
-    def __init__(self, cfg: TrainConfig, run: Path, log: Log = print, progress: bool = True,
-                 resume: bool = False, tokenizer: Tokenizer | None = None):
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        run: Path,
+        log: Log = print,
+        progress: bool = True,
+        resume: bool = False,
+        tokenizer: Tokenizer | None = None,
+        dist_timeout: float = distributed.DEFAULT_TIMEOUT,
+    ):
         self.cfg, self.run, self.log, self.show_progress = cfg, Path(run), log, progress
         registry.load("model", cfg.model)  # unknown names fail before any data is read
         torch.manual_seed(cfg.seed)
-        self.device = resolve_device(cfg.device)
+        # Under torchrun: join the process group; each process gets its own GPU.
+        self.dist = distributed.setup(resolve_device(cfg.device), dist_timeout)
+        self.device = self.dist.device
+        self._join_ranks()
         self.precision = resolve_precision(cfg.precision, self.device)
         self.tok = tokenizer or prepare_tokenizer(cfg)
         self._load_data(resume)
@@ -116,19 +135,36 @@ class Trainer:
         self.rows: list[dict[str, Any]] = []
         if resume:
             self._restore()
+        # What train_step runs: the model, or during fit() on several processes DDP around it.
+        self.net: torch.nn.Module = self.model
+
+    def _join_ranks(self) -> None:
+        """Several processes: rank 0 alone speaks and names the run; batches split evenly."""
+        d = self.dist
+        if not d.active:
+            return
+        if self.cfg.batch_size % d.world:
+            raise ConfigError(
+                f"--batch-size {self.cfg.batch_size} is the global batch and must "
+                f"divide evenly over {d.world} processes"
+            )
+        if not d.is_main:
+            self.log, self.show_progress = _silent, False
+        self.run = Path(d.broadcast(str(self.run)))  # default names hold a time stamp
 
     # -- data ------------------------------------------------------------------------------
     def _load_data(self, resume: bool) -> None:
         cfg = self.cfg
         files = corpus_files(self.tok, cfg.data)
-        corpus = load_corpus(self.tok, files, workers=cfg.workers or None,
-                             progress=self.show_progress, warn=self.log)
+        corpus = self._load_corpus(files)
         if corpus.skipped:
             self.log(f"skipped {len(corpus.skipped)} of {len(files)} files (see warnings above)")
         if len(corpus) == 0:
             where = ", ".join(cfg.data) or "the default dataset"
-            raise DataError(f"no usable piece in {len(files)} file(s) under {where} "
-                            f"(patterns {', '.join(self.tok.file_patterns)})")
+            raise DataError(
+                f"no usable piece in {len(files)} file(s) under {where} "
+                f"(patterns {', '.join(self.tok.file_patterns)})"
+            )
         train_ids, val_ids = split_pieces(len(corpus), cfg.val_fraction, cfg.seed)
         if resume:
             _, self.tok = rundir.load_tokenizer(self.run)
@@ -145,18 +181,49 @@ class Trainer:
         self.train_windows = Windows(train, seq_len, cfg.batch_size)
         self.val_windows = Windows(val, min(seq_len, max(1, len(val) - 1)), cfg.batch_size)
         self.data_summary = {
-            "files": len(files), "used_files": len(corpus.files), "skipped": len(corpus.skipped),
-            "pieces": len(corpus), "train_pieces": len(train_ids), "val_pieces": len(val_ids),
-            "train_tokens": len(train), "val_tokens": len(val), "vocab_size": len(vocab),
+            "files": len(files),
+            "used_files": len(corpus.files),
+            "skipped": len(corpus.skipped),
+            "pieces": len(corpus),
+            "train_pieces": len(train_ids),
+            "val_pieces": len(val_ids),
+            "train_tokens": len(train),
+            "val_tokens": len(val),
+            "vocab_size": len(vocab),
             "cached": corpus.from_cache,
         }
-        self.log(f"data: {len(corpus)} pieces from {len(corpus.files)} files "
-                 f"({len(train_ids)} train / {len(val_ids)} validation), "
-                 f"{len(train):,} training tokens, vocabulary {len(vocab)}"
-                 + (" [cached]" if corpus.from_cache else ""))
+        self.log(
+            f"data: {len(corpus)} pieces from {len(corpus.files)} files "
+            f"({len(train_ids)} train / {len(val_ids)} validation), "
+            f"{len(train):,} training tokens, vocabulary {len(vocab)}"
+            + (" [cached]" if corpus.from_cache else "")
+        )
+
+    def _load_corpus(self, files: list[Path]) -> Corpus:
+        """Each machine's first process parses (and caches) the corpus; its neighbours wait,
+        then read the cache instead of parsing it again."""
+        d = self.dist
+        if not d.is_local_main:
+            d.barrier()
+        corpus = load_corpus(
+            self.tok,
+            files,
+            workers=self.cfg.workers or None,
+            progress=self.show_progress,
+            warn=self.log,
+        )
+        if d.is_local_main:
+            d.barrier()
+        return corpus
 
     # -- checkpoints -----------------------------------------------------------------------
     def _restore(self) -> None:
+        if self.dist.is_main:  # every rank reads the run; rank 0 alone writes (and tidies) it
+            rundir.remove_stale_temps(self.run)
+        if not (self.run / rundir.CHECKPOINT).exists():
+            # Stopped before its first checkpoint: start over, exactly as the run first began.
+            self.log(f"no checkpoint in {self.run} yet; starting it again from step 0")
+            return
         ck = rundir.load_checkpoint(self.run)
         try:
             self.model.load_state_dict(ck["model"])
@@ -164,76 +231,121 @@ class Trainer:
             self.state = Progress(**ck["progress"])
             torch.set_rng_state(ck["rng"])
         except (KeyError, RuntimeError, ValueError, TypeError) as e:
-            raise rundir.CheckpointError(f"checkpoint in {self.run} does not fit this run: {e}") from None
-        self.rows = rundir.read_metrics(self.run)
+            raise rundir.CheckpointError(
+                f"checkpoint in {self.run} does not fit this run: {rundir.one_line(e)}"
+            ) from None
+        # Rows written after this checkpoint (a kill between metrics and checkpoint) are redone.
+        self.rows = rundir.read_metrics(self.run)[: self.state.metric_rows]
         self.log(f"resumed {self.run} at step {self.state.step} (epoch {self.state.epoch + 1})")
 
     def save_checkpoint(self) -> None:
-        rundir.save_checkpoint(self.run, {
-            "model": self.model.state_dict(),
-            "optimizer": self.opt.state_dict(),
-            "progress": dataclasses.asdict(self.state),
-            "rng": torch.get_rng_state(),
-        })
+        if not self.dist.is_main:
+            return
+        rundir.save_checkpoint(
+            self.run,
+            {
+                "model": self.model.state_dict(),
+                "optimizer": self.opt.state_dict(),
+                "progress": dataclasses.asdict(self.state),
+                "rng": torch.get_rng_state(),
+            },
+        )
 
     def write_static(self) -> None:
         """config.json and tokenizer.json: everything needed to rebuild this run."""
-        self.run.mkdir(parents=True, exist_ok=True)
+        if not self.dist.is_main:
+            return
+        rundir.make_run_dir(self.run)
         rundir.save_tokenizer(self.run, self.cfg.tokenizer, self.tok)
-        rundir.write_json(self.run / rundir.CONFIG, {
-            "train": self.cfg.to_dict(),
-            "tokenizer": self.cfg.tokenizer,
-            "model": self.cfg.model,
-            "model_config": self.model.config.to_dict(),
-            "model_parameters": self.model.num_parameters(),
-            "plugins": {
-                kind: {"name": name, "version": registry.plugin_version(kind, name),
-                       "distribution": registry.plugin_distribution(kind, name)}
-                for kind, name in (("tokenizer", self.cfg.tokenizer), ("model", self.cfg.model))
+        rundir.write_json(
+            self.run / rundir.CONFIG,
+            {
+                "train": self.cfg.to_dict(),
+                "tokenizer": self.cfg.tokenizer,
+                "model": self.cfg.model,
+                "model_config": self.model.config.to_dict(),
+                "model_parameters": self.model.num_parameters(),
+                "plugins": {
+                    kind: {
+                        "name": name,
+                        "version": registry.plugin_version(kind, name),
+                        "distribution": registry.plugin_distribution(kind, name),
+                    }
+                    for kind, name in (("tokenizer", self.cfg.tokenizer), ("model", self.cfg.model))
+                },
+                "seq_len": self.seq_len,
+                "device": str(self.device),
+                "precision": self.precision,
+                "data": self.data_summary,
+                "versions": rundir.package_versions(),
             },
-            "seq_len": self.seq_len,
-            "device": str(self.device),
-            "precision": self.precision,
-            "data": self.data_summary,
-            "versions": rundir.package_versions(),
-        })
+        )
 
     # -- the loop --------------------------------------------------------------------------
-    def loss_on(self, x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """Teacher forcing: inputs [B,T] predict targets [B,T]. Returns (mean loss, logits)."""
+    def loss_on(
+        self, x: np.ndarray, y: np.ndarray, net: torch.nn.Module | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Teacher forcing: inputs [B,T] predict targets [B,T]. Returns (mean loss, logits).
+
+        `net` is the module to run (the DDP wrapper when training); default the bare model."""
         xt = torch.from_numpy(x).to(self.device, non_blocking=True)
         yt = torch.from_numpy(y).to(self.device, non_blocking=True)
         with autocast(self.device, self.precision):
-            logits, _ = self.model(xt)  # [B, T, V]
+            logits, _ = (self.model if net is None else net)(xt)  # [B, T, V]
         loss = F.cross_entropy(logits.float().flatten(0, 1), yt.flatten())
         return loss, logits
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
-        self.model.train()
-        loss, _ = self.loss_on(x, y)
+        """One update on the global batch x, y [B,T]; each rank computes its share of it."""
+        self.net.train()
+        x, y, weight = self._share(x, y)
+        self.dist.reseed(self.cfg.seed, self.state.step)
+        loss, _ = self.loss_on(x, y, self.net)
+        if weight != 1.0:
+            loss = loss * weight
         self.opt.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.unscale_(self.opt)
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
         self.scaler.step(self.opt)
         self.scaler.update()
-        return float(loss.detach())
+        return self.dist.mean(float(loss.detach()))  # the global batch's loss on every rank
+
+    def _share(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """This rank's rows of the global batch and its loss weight.
+
+        DDP averages gradients over ranks, so weighting each rank's mean loss by
+        world * rows / batch rows makes the update the global batch's mean loss, also for an
+        epoch's short last batch. A rank left without rows runs one window at weight 0, since
+        every rank must join each gradient all-reduce."""
+        d = self.dist
+        if not d.active:
+            return x, y, 1.0
+        xs, ys = d.shard(x), d.shard(y)
+        if len(xs) == 0:
+            return x[:1], y[:1], 0.0
+        return xs, ys, d.world * len(xs) / len(x)
 
     @torch.no_grad()
     def evaluate(self, windows: Windows | None = None) -> dict[str, float]:
-        """Mean loss (nats, bits) and accuracy over the validation windows, in a fixed order."""
+        """Mean loss (nats, bits) and accuracy over the validation windows, in a fixed order.
+
+        The first `max_val_batches` batches' windows; each rank scores a disjoint share of them
+        and the sums are added over ranks."""
         windows = windows or self.val_windows
         if windows.n_windows == 0:
             return {}
         self.model.eval()
         total, correct, count = 0.0, 0, 0
-        ids = np.arange(windows.n_windows)
-        for b in range(min(windows.batches_per_epoch(), self.cfg.max_val_batches)):
-            x, y = windows.batch(ids[b * windows.batch_size : (b + 1) * windows.batch_size])
+        bs = windows.batch_size
+        ids = self.dist.shard(np.arange(min(windows.n_windows, self.cfg.max_val_batches * bs)))
+        for start in range(0, len(ids), bs):
+            x, y = windows.batch(ids[start : start + bs])
             loss, logits = self.loss_on(x, y)
             total += float(loss) * y.size
             correct += int((logits.argmax(-1).cpu().numpy() == y).sum())
             count += y.size
+        total, correct, count = self.dist.sum([total, correct, count])
         nats = total / count
         return {"val_loss": nats, "val_bits": nats / math.log(2), "val_acc": correct / count}
 
@@ -245,7 +357,8 @@ class Trainer:
         cfg, s = self.cfg, self.state
         if cfg.max_steps is not None and s.step >= cfg.max_steps:
             return True
-        if cfg.time_budget is not None and self.elapsed() >= cfg.time_budget:
+        # Clocks differ between ranks: stop all when one runs out (any() syncs them).
+        if cfg.time_budget is not None and self.dist.any(self.elapsed() >= cfg.time_budget):
             return True
         return s.epoch >= self.total_epochs()
 
@@ -261,24 +374,36 @@ class Trainer:
         s = self.state
         metrics = self.evaluate()
         elapsed = self.elapsed()
-        row = {"epoch": s.epoch + (s.batch > 0), "step": s.step, "tokens": s.tokens,
-               "train_loss": round(train_loss, 5),
-               "train_bits": round(train_loss / math.log(2), 5), "lr": self.cfg.lr,
-               "elapsed_s": round(elapsed, 2),
-               "tokens_per_s": round((s.tokens - since[1]) / max(1e-9, elapsed - since[0]), 1),
-               **{k: round(v, 5) for k, v in metrics.items()}}
+        row = {
+            "epoch": s.epoch + (s.batch > 0),
+            "step": s.step,
+            "tokens": s.tokens,
+            "train_loss": round(train_loss, 5),
+            "train_bits": round(train_loss / math.log(2), 5),
+            "lr": self.cfg.lr,
+            "elapsed_s": round(elapsed, 2),
+            "tokens_per_s": round((s.tokens - since[1]) / max(1e-9, elapsed - since[0]), 1),
+            **{k: round(v, 5) for k, v in metrics.items()},
+        }
         self.rows.append(row)
+        s.metric_rows = len(self.rows)
         val = metrics.get("val_loss", train_loss)
         if val < s.best_val:
             s.best_val = val
-            rundir.save_weights(self.run, self.model)
-        rundir.write_metrics(self.run, self.rows)
-        rundir.plot_loss(self.run, self.rows, f"{self.cfg.model} on {self.cfg.tokenizer}")
-        msg = (f"epoch {row['epoch']} step {s.step}: train {train_loss:.4f} nats "
-               f"({row['train_bits']:.3f} bits)")
+            if self.dist.is_main:
+                rundir.save_weights(self.run, self.model)
+        if self.dist.is_main:
+            rundir.write_metrics(self.run, self.rows)
+            rundir.plot_loss(self.run, self.rows, f"{self.cfg.model} on {self.cfg.tokenizer}")
+        msg = (
+            f"epoch {row['epoch']} step {s.step}: train {train_loss:.4f} nats "
+            f"({row['train_bits']:.3f} bits)"
+        )
         if metrics:
-            msg += (f"  val {metrics['val_loss']:.4f} nats ({metrics['val_bits']:.3f} bits)"
-                    f"  acc {metrics['val_acc']:.3f}")
+            msg += (
+                f"  val {metrics['val_loss']:.4f} nats ({metrics['val_bits']:.3f} bits)"
+                f"  acc {metrics['val_acc']:.3f}"
+            )
         self.log(msg + f"  {row['tokens_per_s']:.0f} tok/s")
 
     def fit(self) -> Path:
@@ -290,11 +415,18 @@ class Trainer:
         self._t0, self._base_elapsed = time.monotonic(), s.elapsed
         since = (s.elapsed, s.tokens)
         per_epoch = self.train_windows.batches_per_epoch()
-        running, interrupted = [], False
+        running, interrupted = s.losses, False  # the same list: checkpoints carry it
+        self.net = self.dist.wrap(self.model)
         try:
             while not self._done():
-                bar = tqdm(total=per_epoch, initial=s.batch, desc=f"epoch {s.epoch + 1}",
-                           unit="batch", disable=not self.show_progress, leave=False)
+                bar = tqdm(
+                    total=per_epoch,
+                    initial=s.batch,
+                    desc=f"epoch {s.epoch + 1}",
+                    unit="batch",
+                    disable=not self.show_progress,
+                    leave=False,
+                )
                 for b, (x, y) in self.train_windows.epoch_batches(cfg.seed, s.epoch, s.batch):
                     running.append(self.train_step(x, y))
                     s.step, s.batch, s.tokens = s.step + 1, b + 1, s.tokens + x.size
@@ -310,12 +442,15 @@ class Trainer:
                     s.epoch, s.batch = s.epoch + 1, 0
                 self._record(float(np.mean(running[-per_epoch:])), since)
                 self._checkpoint()
-                running = running[-per_epoch:]
+                running = s.losses = running[-per_epoch:]
         except KeyboardInterrupt:
             interrupted = True
             self._checkpoint()
             self.log(f"interrupted: checkpoint saved at step {s.step}; continue with --resume")
-        if not interrupted and not (self.run / rundir.WEIGHTS).exists():
+        finally:
+            # DDP holds the process group; released here, its threads can stop before exit.
+            self.net = self.model
+        if not interrupted and self.dist.is_main and not (self.run / rundir.WEIGHTS).exists():
             rundir.save_weights(self.run, self.model)
         if interrupted:
             raise KeyboardInterrupt
@@ -330,3 +465,7 @@ def set_threads() -> None:
     """Use every core for intra-op work unless the user set OMP/torch threads themselves."""
     if "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(os.cpu_count() or 1)
+
+
+def _silent(msg: str) -> None:
+    """The log of ranks other than 0."""
