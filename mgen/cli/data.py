@@ -57,14 +57,19 @@ def prepare(
     tok = dataset.make_tokenizer()
     files = tok.default_files()
     log = lambda msg: typer.echo(msg, err=True)  # noqa: E731 - a one-line sink
-    corpus = load_corpus(tok, files, workers=workers or None,
-                         progress=not quiet and sys.stderr.isatty(), warn=log)  # fmt: skip
+    corpus = load_corpus(
+        tok, files, workers=workers or None, progress=not quiet and sys.stderr.isatty(), warn=log
+    )
     tokens = int(corpus.offsets[-1])
-    log(f"{name}: {len(corpus)} pieces from {len(corpus.files)} of {len(files)} files, "
-        f"{tokens:,} tokens" + (" [already cached]" if corpus.from_cache else ""))  # fmt: skip
+    log(
+        f"{name}: {len(corpus)} pieces from {len(corpus.files)} of {len(files)} files, "
+        f"{tokens:,} tokens" + (" [already cached]" if corpus.from_cache else "")
+    )
     typer.echo(f"files:  {_common_parent(files)}")
     cached = corpus_cache_file(tok, files)
-    typer.echo(f"tokens: {cached}" if cached.exists() else "tokens: not cached (cache not writable)")
+    typer.echo(
+        f"tokens: {cached}" if cached.exists() else "tokens: not cached (cache not writable)"
+    )
 
 
 def _common_parent(files) -> str:

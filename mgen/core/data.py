@@ -6,6 +6,7 @@ name, version and settings, so a second run on the same data starts without re-p
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing as mp
@@ -52,7 +53,7 @@ class Corpus:
     """Parsed pieces as one id array over `tokens` (every distinct token seen)."""
 
     tokens: list[str]  # raw vocabulary: id -> token string
-    ids: np.ndarray  # [N] int32, all pieces concatenated
+    ids: np.ndarray  # [N] uint16 (int32 past 65,536 tokens), all pieces; memory-mapped from cache
     offsets: np.ndarray  # [P+1] int64, piece p is ids[offsets[p]:offsets[p+1]]
     piece_file: np.ndarray  # [P] int32, index into files
     files: list[str]
@@ -84,12 +85,16 @@ def _init_worker(cls: type[Tokenizer], config: dict) -> None:
     _worker_tok = cls(cls.Config.from_dict(config))
 
 
-def _read_one(path: str) -> tuple[str, list[list[str]] | None, str | None]:
+#: One file's pieces as (its own token table, ids [N] int32 into it, piece lengths).
+Encoded = tuple[list[str], np.ndarray, list[int]]
+
+
+def _read_one(path: str) -> tuple[str, Encoded | None, str | None]:
     assert _worker_tok is not None
     return _read_with(_worker_tok, path)
 
 
-def _read_with(tok: Tokenizer, path: str) -> tuple[str, list[list[str]] | None, str | None]:
+def _read_with(tok: Tokenizer, path: str) -> tuple[str, Encoded | None, str | None]:
     try:
         pieces = [p for p in tok.read(Path(path)) if p]
     except MgenError as e:
@@ -98,7 +103,19 @@ def _read_with(tok: Tokenizer, path: str) -> tuple[str, list[list[str]] | None, 
         return path, None, f"{type(e).__name__}: {e}"
     if not pieces:
         return path, None, "no usable piece"
-    return path, pieces, None
+    return path, _encode(pieces), None
+
+
+def _encode(pieces: list[list[str]]) -> Encoded:
+    """Ids into a per-file token table, built in the worker: the per-token dictionary work runs
+    on every core, and one int32 array travels back far cheaper than millions of small strings."""
+    index: dict[str, int] = {}
+    ids = [index.setdefault(t, len(index)) for p in pieces for t in p]  # new token: next id
+    return list(index), np.asarray(ids, dtype=np.int32), [len(p) for p in pieces]
+
+
+#: Fewer files than this are parsed in this process: starting workers would cost more.
+PARALLEL_MIN_FILES = 16
 
 
 def _parse(tok: Tokenizer, files: list[Path], workers: int, progress: bool):
@@ -106,7 +123,7 @@ def _parse(tok: Tokenizer, files: list[Path], workers: int, progress: bool):
 
     paths = [str(f) for f in files]
     bar = dict(total=len(paths), desc="parsing", unit="file", disable=not progress, leave=False)
-    if workers <= 1 or len(paths) < 16:
+    if workers <= 1 or len(paths) < PARALLEL_MIN_FILES:
         return [_read_with(tok, p) for p in tqdm(paths, **bar)]
     # fork is cheap and safe here: no torch thread pool has started before data loading.
     ctx = mp.get_context("fork" if sys.platform == "linux" else "spawn")
@@ -121,16 +138,40 @@ def _parse(tok: Tokenizer, files: list[Path], workers: int, progress: bool):
 
 
 def _cache_key(tok: Tokenizer, files: list[Path]) -> str:
-    h = hashlib.sha256()
-    meta = {
+    """Hash of the tokenizer's identity and every file's contents.
+
+    Reading every file costs a cached start more than loading its tokens, so the key is
+    remembered under a hash of the files' (path, size, mtime, inode): unchanged files are only
+    stat'ed. Any edit changes the mtime, which misses the memo and hashes the contents again.
+    """
+    meta = json.dumps({
         "tokenizer": type(tok).__module__ + "." + type(tok).__qualname__,
         "version": tok.version,
         "config": tok.config.to_dict(),
-    }
-    h.update(json.dumps(meta, sort_keys=True).encode())
+    }, sort_keys=True).encode()  # fmt: skip
+    stats = hashlib.sha256(meta)
+    for f in files:
+        st = f.stat()
+        stats.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n".encode())
+    memo = cache_dir() / "corpora" / "keys" / stats.hexdigest()[:32]
+    with contextlib.suppress(OSError):
+        key = memo.read_text(encoding="ascii").strip()
+        if len(key) == 32:
+            return key
+    h = hashlib.sha256(meta)
     for f in files:
         h.update(hashlib.sha256(f.read_bytes()).digest())
-    return h.hexdigest()[:32]
+    key = h.hexdigest()[:32]
+    _write_quietly(memo, key.encode())
+    return key
+
+
+def _write_quietly(path: Path, data: bytes) -> None:
+    """Write a cache file atomically; a read-only cache folder only costs the next run time."""
+    from mgen.core.io import atomic_path
+
+    with contextlib.suppress(MgenError), atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def load_corpus(
@@ -162,28 +203,33 @@ def load_corpus(
 
 
 def _assemble(results) -> Corpus:
+    """Merge the files' own token tables into one; ids are remapped with one lookup per file."""
     index: dict[str, int] = {}
-    tokens: list[str] = []
     chunks, lengths, piece_file, files, skipped = [], [], [], [], []
-    for path, pieces, err in results:
+    for path, encoded, err in results:
         if err is not None:
             skipped.append((path, err))
             continue
+        local, ids, piece_lengths = encoded
+        lut = np.asarray([index.setdefault(t, len(index)) for t in local], dtype=np.int32)
+        chunks.append(lut[ids])
+        lengths.extend(piece_lengths)
+        piece_file.extend([len(files)] * len(piece_lengths))
         files.append(path)
-        for piece in pieces:
-            ids = []
-            for t in piece:
-                if t not in index:
-                    index[t] = len(tokens)
-                    tokens.append(t)
-                ids.append(index[t])
-            chunks.append(np.asarray(ids, dtype=np.int32))
-            lengths.append(len(ids))
-            piece_file.append(len(files) - 1)
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    ids = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int32)
-    return Corpus(tokens, ids, offsets, np.asarray(piece_file, dtype=np.int32), files, skipped)
+    dtype = id_dtype(len(index))
+    ids = np.concatenate(chunks).astype(dtype) if chunks else np.zeros(0, dtype=dtype)
+    return Corpus(list(index), ids, offsets, np.asarray(piece_file, dtype=np.int32), files, skipped)
+
+
+def id_dtype(n_tokens: int) -> type[np.unsignedinteger] | type[np.signedinteger]:
+    """The smallest array type for ids below `n_tokens`: 2 bytes a token for any real vocabulary."""
+    return np.uint16 if n_tokens <= 2**16 else np.int32
+
+
+def _ids_path(path: Path) -> Path:
+    return path.with_name(path.stem + ".ids.npy")
 
 
 def _save_cached(path: Path, c: Corpus) -> None:
@@ -191,10 +237,13 @@ def _save_cached(path: Path, c: Corpus) -> None:
 
     meta = json.dumps({"tokens": c.tokens, "files": c.files, "skipped": c.skipped})
     try:
+        # The ids go first, in a plain .npy that later runs memory-map; the .npz, written last,
+        # marks the entry complete.
+        with atomic_path(_ids_path(path)) as tmp, open(tmp, "wb") as f:
+            np.save(f, c.ids)
         with atomic_path(path) as tmp, open(tmp, "wb") as f:
             np.savez(
                 f,
-                ids=c.ids,
                 offsets=c.offsets,
                 piece_file=c.piece_file,
                 meta=np.frombuffer(meta.encode(), dtype=np.uint8),
@@ -206,9 +255,11 @@ def _save_cached(path: Path, c: Corpus) -> None:
 def _load_cached(path: Path) -> Corpus:
     with np.load(path) as z:
         meta = json.loads(z["meta"].tobytes().decode())
+        # Memory-mapped: pages are read as pieces are used and shared between processes.
+        ids = z["ids"] if "ids" in z.files else np.load(_ids_path(path), mmap_mode="r")
         return Corpus(
             meta["tokens"],
-            z["ids"],
+            ids,
             z["offsets"],
             z["piece_file"],
             meta["files"],

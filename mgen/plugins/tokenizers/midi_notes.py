@@ -63,13 +63,16 @@ class _Event:
 class MidiNotesTokenizer(Tokenizer):
     """MIDI notes and chords with duration and time-shift tokens on a beat grid."""
 
-    description = "MIDI: chord/pitch + duration + time-shift tokens on a beat grid (Bach chorales by default)"
+    description = (
+        "MIDI: chord/pitch + duration + time-shift tokens on a beat grid (Bach chorales by default)"
+    )
     version = "1"
     Config = MidiNotesConfig
-    file_patterns = ("*.mid", "*.midi")
+    # Upper case too: folders are globbed case-sensitively on Linux (piano-midi.de has .MID files).
+    file_patterns = ("*.mid", "*.midi", "*.MID", "*.MIDI")
     suffix = ".mid"
-    # bach-midi is ~1.2M training tokens; lstm2 trains ~30k tokens/s on 2 cores: ~8 minutes.
-    default_epochs = 6
+    # bach-midi is ~260k training tokens; lstm2 trains ~30k tokens/s on 2 cores: ~6 minutes.
+    default_epochs = 40
 
     def __init__(self, config: Config | None = None):
         super().__init__(config)
@@ -78,9 +81,9 @@ class MidiNotesTokenizer(Tokenizer):
     # -- reading ---------------------------------------------------------------------------
     def read(self, path: Path) -> list[list[str]]:
         midi = _load(Path(path))
-        notes = self._notes(midi)  # [N, 3] ticks: start, end, pitch
+        notes = self._notes(midi)  # [N, 3]: start tick, end tick, pitch
         if len(notes) == 0:
-            raise DataError(f"{path} has no {'piano ' if self.config.piano_only else ''}notes")
+            raise DataError(f"no {'piano ' if self.config.piano_only else ''}notes")
         c = self.config
         steps = c.steps_per_beat / midi.ticks_per_beat  # grid steps per tick
         onset = np.rint(notes[:, 0] * steps).astype(np.int64)
@@ -155,8 +158,9 @@ class MidiNotesTokenizer(Tokenizer):
             raise DataError("the piece has no notes to write")
         spb = self.config.steps_per_beat
         # A resolution divisible by the grid puts every note exactly on a tick.
-        pm = pretty_midi.PrettyMIDI(resolution=480 if 480 % spb == 0 else 120 * spb,
-                                    initial_tempo=tempo)
+        pm = pretty_midi.PrettyMIDI(
+            resolution=480 if 480 % spb == 0 else 120 * spb, initial_tempo=tempo
+        )
         piano = pretty_midi.Instrument(program=0, name="mgen midi-notes")
         sec = 60.0 / tempo / spb  # seconds per grid step
         for ev in events:
@@ -184,14 +188,23 @@ class MidiNotesTokenizer(Tokenizer):
 def _load(path: Path) -> Any:
     import miditoolkit
 
-    if path.stat().st_size == 0:
-        raise DataError(f"{path} is empty")
     try:
-        return miditoolkit.MidiFile(str(path))
-    except Exception as e:  # noqa: BLE001 - mido raises many types (OSError, EOFError, ...) on bad files
+        size = path.stat().st_size
+    except OSError as e:  # missing or unreadable: the file's problem, not a bug
+        raise DataError(f"cannot read {path}: {e.strerror or e}") from None
+    if size == 0:
+        raise DataError("empty file")
+    try:
+        midi = miditoolkit.MidiFile(str(path))
+    except EOFError:
+        raise DataError("truncated MIDI file (the data ends early)") from None
+    except Exception as e:  # noqa: BLE001 - mido raises many types (OSError, KeyError, ...) on bad files
         text = str(e).strip().splitlines()
-        raise DataError(f"not a readable MIDI file ({type(e).__name__}: "
-                        f"{text[0][:120] if text else ''})") from None
+        why = f"{type(e).__name__}: {text[0][:120]}" if text else type(e).__name__
+        raise DataError(f"not a readable MIDI file ({why})") from None
+    if midi.ticks_per_beat <= 0:  # a header division of 0: no note has a position in beats
+        raise DataError(f"no usable timing ({midi.ticks_per_beat} ticks per beat)")
+    return midi
 
 
 def _mean_tempo(midi: Any, notes: np.ndarray) -> float:
