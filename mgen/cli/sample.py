@@ -13,6 +13,11 @@ from mgen.core.device import resolve_device
 from mgen.core.errors import ConfigError, DataError, MgenError
 from mgen.core.sample import RepetitionConfig, generate
 
+_REP = RepetitionConfig()  # the defaults of the repetition options
+#: --repetition-penalty for argmax: sampling escapes loops by chance, greedy decoding cannot
+#: (measured in docs/evaluation.md).
+GREEDY_PENALTY = 1.3
+
 
 def sample(
     run: Annotated[Path, typer.Option(help="Run directory to sample from.")] = Path("runs/latest"),
@@ -22,13 +27,16 @@ def sample(
     temperature: Annotated[Optional[float], typer.Option(help="Softmax temperature (decoders that take it).")] = None,
     top_k: Annotated[Optional[int], typer.Option(help="Keep the K most likely tokens (top-k).")] = None,
     top_p: Annotated[Optional[float], typer.Option(help="Nucleus probability mass (top-p).")] = None,
-    repetition_penalty: Annotated[float, typer.Option(help="Penalize recently generated tokens (1 = off).")] = 1.0,
-    no_repeat_ngram: Annotated[int, typer.Option(help="Forbid repeating any n-gram of this length (0 = off).")] = 0,
+    repetition_penalty: Annotated[Optional[float], typer.Option(help=f"Penalize tokens used in the last --repetition-window tokens (1 = off). Default: {GREEDY_PENALTY} with argmax (it stops greedy loops), {_REP.repetition_penalty} with sampling decoders.", show_default=False)] = None,
+    repetition_window: Annotated[int, typer.Option(help="How many recent tokens --repetition-penalty looks at.")] = _REP.repetition_window,
+    no_repeat_ngram: Annotated[int, typer.Option(help="Forbid repeating any n-gram of this many tokens (0 = off).")] = _REP.no_repeat_ngram,
     primer: Annotated[Optional[str], typer.Option(help="Text (or a file) to continue after <start>.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same output.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
     out: Annotated[Optional[Path], typer.Option(help="Output folder (default: <run>/samples/<time>).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite files already in --out.")] = False,
+    evaluate: Annotated[bool, typer.Option("--eval", help="Run `mgen eval` on the samples, against the run's training data.")] = False,
+    wav: Annotated[bool, typer.Option("--wav", help="Also render each sample as audio (FluidSynth).")] = False,
 ) -> None:
     """Generate pieces from a trained run; write each in its native format and as MIDI."""
     if n < 1 or num_samples < 1:
@@ -36,19 +44,32 @@ def sample(
     dec = _decoder(decoder, {"temperature": temperature, "top_k": top_k, "top_p": top_p})
     dev = resolve_device(device)
     run_dir, config, tok, model = rundir.load_run(run, dev)
+    if repetition_penalty is None:
+        repetition_penalty = GREEDY_PENALTY if decoder == "argmax" else _REP.repetition_penalty
     rep = RepetitionConfig.from_dict({"repetition_penalty": repetition_penalty,
+                                      "repetition_window": repetition_window,
                                       "no_repeat_ngram": no_repeat_ngram})
     vocab = tok.vocab
     assert vocab is not None
     primer_tokens = _primer_tokens(tok, primer)
     unknown = sorted({t for t in primer_tokens if t not in vocab})
     if unknown:
-        raise ConfigError(f"primer has symbols this tokenizer does not know: {' '.join(unknown)[:200]}")
+        shown = " ".join(repr(t) for t in unknown)  # repr: a newline token stays on one line
+        raise ConfigError(f"primer has symbols this tokenizer does not know: {shown[:200]}")
     prime = [vocab.start_id, *vocab.encode(primer_tokens)]
+    folder = out or run_dir / "samples" / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    _refuse_overwrite(folder, num_samples, force)  # before the work, so nothing is half-done
     ids = generate(model, prime, steps=n, num_samples=num_samples, decoder=dec, vocab=vocab,
                    seed=seed, device=dev, repetition=rep)
-    folder = out or run_dir / "samples" / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    _write_all(tok, [primer_tokens + tok.decode(s) for s in ids], folder, force)
+    written = _write_all(tok, [primer_tokens + tok.decode(s) for s in ids], folder)
+    if wav:
+        from mgen.cli.render import render_wavs
+
+        render_wavs(written)
+    if evaluate:
+        from mgen.cli.eval import evaluate_samples
+
+        evaluate_samples(written, tok, config)
 
 
 def _decoder(name: str, given: dict):
@@ -76,25 +97,38 @@ def _primer_tokens(tok, primer: str | None) -> list[str]:
     return tok.parse_primer(primer)
 
 
-def _write_all(tok, pieces: list[list[str]], folder: Path, force: bool) -> None:
+def _refuse_overwrite(folder: Path, count: int, force: bool) -> None:
+    """Earlier samples are never replaced unless --force: check every name before writing any."""
+    if force or not folder.is_dir():
+        return
+    taken = sorted(p.name for i in range(1, count + 1) for p in folder.glob(f"sample-{i:03d}.*"))
+    if taken:
+        raise MgenError(
+            f"{folder} already holds {', '.join(taken[:4])}{' ...' if len(taken) > 4 else ''}; "
+            "choose another --out or pass --force to overwrite"
+        )
+
+
+def _write_all(tok, pieces: list[list[str]], folder: Path) -> list[Path]:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise MgenError(f"cannot create output folder {folder}: {e.strerror}") from None
-    failed = []
+    failed, written = [], []
     for i, tokens in enumerate(pieces, 1):
         stem = folder / f"sample-{i:03d}"
-        if not force and any(folder.glob(f"{stem.name}.*")):
-            raise MgenError(f"{stem}.* already exists; choose another --out or pass --force")
         try:
-            typer.echo(str(tok.write(tokens, stem)))
+            written.append(tok.write(tokens, stem))
+            typer.echo(str(written[-1]))
         except OSError as e:
             raise MgenError(f"cannot write {stem}: {e.strerror}") from None
         try:
-            typer.echo(str(tok.to_midi(tokens, stem.with_suffix(".mid"))))
+            written.append(tok.to_midi(tokens, stem.with_suffix(".mid")))
+            typer.echo(str(written[-1]))
         except DataError as e:
             failed.append(f"{stem.name}: {e}")
     for line in failed:
         typer.echo(f"could not convert to MIDI: {line}", err=True)
     typer.echo(f"wrote {len(pieces)} sample(s) to {folder}"
                + (f"; {len(failed)} could not be converted to MIDI" if failed else ""), err=True)
+    return written

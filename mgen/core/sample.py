@@ -20,9 +20,13 @@ from mgen.core.tokenizer import Vocab
 class RepetitionConfig(Config):
     """Logit adjustments applied before any decoder, so every decoder can avoid loops."""
 
+    # Defaults measured in docs/evaluation.md. The n-gram ban stops argmax holding one note
+    # forever (kern) and leaves sampling nearly untouched; the penalty, which `mgen sample`
+    # turns on for argmax only, stops greedy one-note loops but shortens or lengthens sampled
+    # notes. 1.0 and 0 switch them off.
     repetition_penalty: float = 1.0  # >1 divides positive logits of recently used tokens
     repetition_window: int = 32  # how many recent tokens the penalty looks at
-    no_repeat_ngram: int = 0  # >0 forbids repeating any n-gram of this length
+    no_repeat_ngram: int = 16  # >0 forbids repeating any n-gram of this length
 
     def validate(self) -> None:
         if self.repetition_penalty < 1.0:

@@ -1,0 +1,289 @@
+"""`mgen eval`: validity, divergence, repetition and novelty on real files; held-out loss."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pretty_midi
+import pytest
+from conftest import TINY
+from typer.testing import CliRunner
+
+from mgen.cli.app import app
+from mgen.evaluate import metrics
+from mgen.evaluate.notes import abc_tunes, make_piece, read_pieces, read_text
+
+#: Key-normalized pitch-class JSD under which samples "sound like" the reference. Ten real
+#: tunes against other tunes of their collection measure 0.013-0.028 (Essen erk5, kinder0,
+#: han1); 200 random notes of one chromatic octave measure 0.14-0.27 against the same tunes.
+JSD_REAL = 0.05
+
+
+def _tunes(corpus: Path, name: str) -> list[str]:
+    return abc_tunes(read_text(corpus / "essenFolksong" / name))
+
+
+@pytest.fixture(scope="module")
+def folk(tmp_path_factory, music21_corpus: Path) -> dict[str, Path]:
+    """Ten real Essen children's songs, one per file, and a reference of other songs of the
+    same collection (and, separately, the first of the ten written back verbatim)."""
+    root = tmp_path_factory.mktemp("folk")
+    tunes = _tunes(music21_corpus, "kinder0.abc")
+    samples = root / "samples"
+    samples.mkdir()
+    for i, tune in enumerate(tunes[:10]):
+        (samples / f"tune-{i:02d}.abc").write_text(tune, encoding="utf-8")
+    reference = root / "reference.abc"
+    reference.write_text("\n".join(tunes[10:]), encoding="utf-8")
+    return {"samples": samples, "reference": reference, "root": root}
+
+
+def _eval(tmp_path: Path, *args) -> dict:
+    out = tmp_path / "eval.json"
+    result = CliRunner().invoke(app, ["eval", *map(str, args), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    return json.loads(out.read_text())
+
+
+def _midi(path: Path, pitches, step: float = 0.25) -> Path:
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    inst = pretty_midi.Instrument(program=0)
+    for i, p in enumerate(pitches):
+        inst.notes.append(pretty_midi.Note(90, int(p), i * step, (i + 1) * step))
+    pm.instruments.append(inst)
+    pm.write(str(path))
+    return path
+
+
+def test_real_tunes_are_valid_and_close_to_their_collection(folk, cli, tmp_path):
+    out = tmp_path / "eval.json"
+    result = cli(
+        "eval",
+        folk["samples"],
+        "--reference",
+        folk["reference"],
+        "--reference-limit",
+        "30",
+        "--json",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    assert "pitch-class JSD" in result.stdout and "valid" in result.stdout
+    abc = json.loads(out.read_text())["formats"]["abc"]
+    assert (abc["files"], abc["valid"], abc["validity"]) == (10, 10, 1.0)
+    assert abc["pitch_class_jsd"] < JSD_REAL
+    assert abc["pitch_class_jsd_key"] < JSD_REAL
+    assert abc["repetition"]["stuck"] == 0 and abc["repetition"]["looping"] == 0
+    # The same tunes' statistics are those of their collection, within a loose margin.
+    for key in ("pitch_range", "mean_duration", "scale_consistency"):
+        ours, theirs = abc["stats"][key], abc["reference_stats"][key]
+        assert abs(ours - theirs) <= 0.35 * theirs, key
+    # Held-out real tunes share phrases with their collection, but no 16-note verbatim run.
+    assert abc["novelty"]["copied"] == 0
+    assert 3 <= abc["novelty"]["longest_copy_mean"] < metrics.COPY_NOTES
+
+
+def test_divergence_separates_real_from_random_notes(folk, tmp_path):
+    rng = np.random.default_rng(0)
+    _midi(tmp_path / "random.mid", rng.integers(60, 72, size=200))
+    report = _eval(
+        tmp_path,
+        tmp_path / "random.mid",
+        "--reference",
+        folk["reference"],
+        "--reference-limit",
+        "30",
+    )
+    midi = report["formats"]["midi"]
+    assert midi["validity"] == 1.0
+    assert midi["pitch_class_jsd"] > 2 * JSD_REAL
+    assert midi["pitch_class_jsd_key"] > 2 * JSD_REAL
+
+
+def test_garbage_files_are_invalid(folk, tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "noise.abc").write_text("hello world, this is not music\n<<>> ]]] (((\n")
+    (bad / "noise.krn").write_text("**kern\nthis\tis\nnot kern at all\n*-\n")
+    (bad / "noise.mid").write_bytes(np.random.default_rng(1).bytes(300))
+    empty = pretty_midi.PrettyMIDI()
+    empty.instruments.append(pretty_midi.Instrument(program=0))
+    empty.write(str(bad / "empty.mid"))  # a well-formed MIDI file without notes
+    for i in range(2):  # real tunes beside the garbage: validity is a share
+        (bad / f"real-{i}.abc").write_text(sorted(folk["samples"].glob("*.abc"))[i].read_text())
+    report = _eval(tmp_path, bad)
+    f = report["formats"]
+    assert (f["abc"]["files"], f["abc"]["valid"], f["abc"]["validity"]) == (3, 2, 2 / 3)
+    assert (f["kern"]["valid"], f["midi"]["files"], f["midi"]["valid"]) == (0, 2, 0)
+    reasons = {Path(b["file"]).name: b["reason"] for fmt in f.values() for b in fmt["invalid"]}
+    assert set(reasons) == {"noise.abc", "noise.krn", "noise.mid", "empty.mid"}
+    assert "no notes" in reasons["empty.mid"]
+
+
+def test_one_note_repeated_200_times_is_stuck(tmp_path):
+    samples = tmp_path / "s"
+    samples.mkdir()
+    _midi(samples / "stuck.mid", [62] * 200)
+    _midi(samples / "cycle.mid", [60, 64, 67] * 70)  # an arpeggio going round forever
+    _midi(samples / "scale.mid", list(range(48, 96)) + list(range(96, 48, -1)))
+    rep = _eval(tmp_path, samples)["formats"]["midi"]["repetition"]
+    assert rep["stuck"] == 2 and rep["stuck_share"] == pytest.approx(2 / 3)
+    periods = {Path(p["piece"]).name: p["period"] for p in rep["looping_pieces"]}
+    assert periods == {"stuck.mid": 1, "cycle.mid": 3}
+
+
+def test_one_note_held_for_the_whole_piece_is_stuck(tmp_path):
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    inst = pretty_midi.Instrument(program=0)
+    inst.notes += [
+        pretty_midi.Note(90, 60, 0, 0.5),
+        pretty_midi.Note(90, 62, 0.5, 1.0),
+        pretty_midi.Note(90, 64, 1.0, 40.0),
+    ]
+    pm.instruments.append(inst)
+    pm.write(str(tmp_path / "held.mid"))
+    piece = read_pieces(tmp_path / "held.mid")[0][0]
+    assert metrics.held_too_long(piece) and metrics.is_stuck(piece, None)
+
+
+def test_a_training_tune_written_back_verbatim_is_copied(folk, tmp_path, music21_corpus):
+    reference_tunes = abc_tunes(read_text(folk["reference"]))
+    samples = tmp_path / "s"
+    samples.mkdir()
+    # The first tune: --reference-limit spreads its choice evenly from the first to the last.
+    (samples / "copy.abc").write_text(reference_tunes[0], encoding="utf-8")
+    (samples / "novel.abc").write_text(_tunes(music21_corpus, "han1.abc")[0], encoding="utf-8")
+    report = _eval(tmp_path, samples, "--reference", folk["reference"], "--reference-limit", "30")
+    nov = report["formats"]["abc"]["novelty"]
+    copied = {Path(c["piece"]).name: c["notes"] for c in nov["copied_pieces"]}
+    melody = read_pieces(samples / "copy.abc")[0][0].melody()
+    assert copied == {"copy.abc": len(melody)}  # the whole tune, and only that one
+    assert nov["copied"] == 1 and nov["copied_share"] == 0.5
+
+
+def test_bad_arguments_are_refused(cli, tmp_path):
+    assert cli("eval").exit_code == 2
+    result = cli("eval", tmp_path, "--reference", tmp_path / "nowhere")
+    assert result.exit_code == 1 and "no such file, folder or dataset" in result.stderr
+    assert cli("eval", tmp_path, "--reference-limit", "-1").exit_code != 0
+
+
+def test_copy_index_agrees_with_brute_force():
+    rng = np.random.default_rng(0)
+    refs = [rng.integers(60, 66, size=rng.integers(3, 40)) for _ in range(20)]
+    index = metrics.CopyIndex(refs)
+    intervals = [list(np.diff(r)) for r in refs]
+
+    def brute(m: np.ndarray) -> int:
+        iv, best = list(np.diff(m)), 0
+        for i in range(len(iv)):
+            for j in range(i + 1, len(iv) + 1):
+                sub = iv[i:j]
+                if any(
+                    r[s : s + len(sub)] == sub
+                    for r in intervals
+                    for s in range(len(r) - len(sub) + 1)
+                ):
+                    best = max(best, j - i)
+        return best + 1
+
+    for _ in range(30):
+        melody = rng.integers(60, 66, size=rng.integers(2, 25))
+        assert index.longest_copy(melody) == brute(melody)
+
+
+def test_scale_consistency_and_divergence_follow_their_definitions():
+    c_major = np.array([60, 62, 64, 65, 67, 69, 71, 72])
+    piece = make_piece("x", [(int(p), i, 1.0) for i, p in enumerate(c_major)], 4)
+    assert metrics.scale_consistency(piece) == 1.0
+    piece.pitch = np.array([60, 61, 62, 63, 64, 65, 66, 67])
+    assert metrics.scale_consistency(piece) == pytest.approx(5 / 8)  # e.g. C major: C D E F G
+    assert metrics.js_divergence([1, 0], [0, 1]) == 1.0
+    assert metrics.js_divergence([3, 1], [3, 1]) == 0.0
+
+
+# -- held-out loss --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, music21_corpus: Path) -> dict[str, Path]:
+    """A 5-step run on German ballads; held out: Irish tunes from O'Neill's collection."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("heldout")
+    train, held = root / "train", root / "held"
+    train.mkdir()
+    held.mkdir()
+    shutil.copy(music21_corpus / "essenFolksong" / "ballad10.abc", train)
+    shutil.copy(music21_corpus / "oneills1850" / "0001-0050.abc", held)
+    run = root / "run"
+    result = CliRunner().invoke(
+        app, ["train", "--data", str(train), "--out", str(run), "--max-steps", "5", *TINY]
+    )
+    assert result.exit_code == 0, result.output
+    return {"run": run, "train": train, "held": held}
+
+
+def test_heldout_loss_on_a_folder_the_run_never_saw(tiny_run, cli, tmp_path):
+    from mgen.core.rundir import load_tokenizer
+
+    out = tmp_path / "loss.json"
+    result = cli("eval", "--run", tiny_run["run"], "--data", tiny_run["held"], "--json", out)
+    assert result.exit_code == 0, result.output
+    assert "bits/token" in result.stdout and "unknown symbols" in result.stdout
+    r = json.loads(out.read_text())
+    assert math.isfinite(r["loss_nats"]) and r["loss_nats"] > 0
+    assert r["loss_bits"] == pytest.approx(r["loss_nats"] / math.log(2))
+    assert 0 <= r["accuracy"] <= 1
+    assert r["training_overlap"] == 0 and r["pieces"] > 10
+    # Unknown symbols, counted independently: characters of the held-out tunes not in the vocab.
+    _, tok = load_tokenizer(tiny_run["run"])
+    tokens = [t for piece in tok.read(next(tiny_run["held"].iterdir())) for t in piece]
+    expected = sum(t not in tok.vocab for t in tokens)
+    assert expected > 0  # O'Neill's Irish tunes use symbols the German ballads lack
+    assert r["unknown_tokens"] == expected
+    assert r["unknown_share"] == pytest.approx(expected / len(tokens))
+
+
+def test_heldout_loss_warns_when_the_data_was_trained_on(tiny_run, cli):
+    result = cli("eval", "--run", tiny_run["run"], "--data", tiny_run["train"])
+    assert result.exit_code == 0
+    assert "were in the run's training data" in result.stdout
+
+
+def test_heldout_needs_data_and_no_sample_paths(tiny_run, cli, tmp_path):
+    assert cli("eval", "--run", tiny_run["run"]).exit_code == 2
+    assert cli("eval", tmp_path, "--run", tiny_run["run"], "--data", tmp_path).exit_code == 2
+
+
+@pytest.mark.slow
+def test_sample_eval_and_wav_judge_and_render_what_it_wrote(tiny_run, cli, tmp_path):
+    import shutil
+
+    from mgen.evaluate.render import find_soundfont
+
+    out = tmp_path / "samples"
+    wav = ["--wav"] if shutil.which("fluidsynth") and find_soundfont() else []
+    result = cli(
+        "sample",
+        "--run",
+        tiny_run["run"],
+        "-n",
+        "120",
+        "-k",
+        "2",
+        "--out",
+        out,
+        "--device",
+        "cpu",
+        "--eval",
+        *wav,
+    )
+    assert result.exit_code == 0, result.output
+    assert f"reference: {tiny_run['train']}" in result.stdout and "stuck" in result.stdout
+    assert "abc: 2 file(s)" in result.stdout
+    if wav:
+        assert sorted(p.name for p in out.glob("*.wav")) == ["sample-001.wav", "sample-002.wav"]
