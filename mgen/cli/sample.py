@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -21,22 +21,60 @@ GREEDY_PENALTY = 1.3
 
 def sample(
     run: Annotated[Path, typer.Option(help="Run directory to sample from.")] = Path("runs/latest"),
-    decoder: Annotated[str, typer.Option("--decoder", help="Decoder plugin: argmax, temperature, multinomial, top-k, top-p, ...")] = "temperature",
-    n: Annotated[int, typer.Option("-n", "--length", help="Maximum tokens to generate per sample.")] = 500,
-    num_samples: Annotated[int, typer.Option("--num-samples", "-k", help="Samples to generate (as one batch).")] = 1,
-    temperature: Annotated[Optional[float], typer.Option(help="Softmax temperature (decoders that take it).")] = None,
-    top_k: Annotated[Optional[int], typer.Option(help="Keep the K most likely tokens (top-k).")] = None,
-    top_p: Annotated[Optional[float], typer.Option(help="Nucleus probability mass (top-p).")] = None,
-    repetition_penalty: Annotated[Optional[float], typer.Option(help=f"Penalize tokens used in the last --repetition-window tokens (1 = off). Default: {GREEDY_PENALTY} with argmax (it stops greedy loops), {_REP.repetition_penalty} with sampling decoders.", show_default=False)] = None,
-    repetition_window: Annotated[int, typer.Option(help="How many recent tokens --repetition-penalty looks at.")] = _REP.repetition_window,
-    no_repeat_ngram: Annotated[int, typer.Option(help="Forbid repeating any n-gram of this many tokens (0 = off).")] = _REP.no_repeat_ngram,
-    primer: Annotated[Optional[str], typer.Option(help="Text (or a file) to continue after <start>.")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same output.")] = 0,
+    decoder: Annotated[
+        str,
+        typer.Option(
+            "--decoder", help="Decoder plugin: argmax, temperature, multinomial, top-k, top-p, ..."
+        ),
+    ] = "temperature",
+    n: Annotated[
+        int, typer.Option("-n", "--length", help="Maximum tokens to generate per sample.")
+    ] = 500,
+    num_samples: Annotated[
+        int, typer.Option("--num-samples", "-k", help="Samples to generate (as one batch).")
+    ] = 1,
+    temperature: Annotated[
+        float | None, typer.Option(help="Softmax temperature (decoders that take it).")
+    ] = None,
+    top_k: Annotated[
+        int | None, typer.Option(help="Keep the K most likely tokens (top-k).")
+    ] = None,
+    top_p: Annotated[float | None, typer.Option(help="Nucleus probability mass (top-p).")] = None,
+    repetition_penalty: Annotated[
+        float | None,
+        typer.Option(
+            help=f"Penalize tokens used in the last --repetition-window tokens (1 = off). Default: {GREEDY_PENALTY} with argmax (it stops greedy loops), {_REP.repetition_penalty} with sampling decoders.",
+            show_default=False,
+        ),
+    ] = None,
+    repetition_window: Annotated[
+        int, typer.Option(help="How many recent tokens --repetition-penalty looks at.")
+    ] = _REP.repetition_window,
+    no_repeat_ngram: Annotated[
+        int, typer.Option(help="Forbid repeating any n-gram of this many tokens (0 = off).")
+    ] = _REP.no_repeat_ngram,
+    primer: Annotated[
+        str | None, typer.Option(help="Text (or a file) to continue after <start>.")
+    ] = None,
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed gives the same output.")
+    ] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
-    out: Annotated[Optional[Path], typer.Option(help="Output folder (default: <run>/samples/<time>).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite files already in --out.")] = False,
-    evaluate: Annotated[bool, typer.Option("--eval", help="Run `mgen eval` on the samples, against the run's training data.")] = False,
-    wav: Annotated[bool, typer.Option("--wav", help="Also render each sample as audio (FluidSynth).")] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: <run>/samples/<time>).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite files already in --out.")
+    ] = False,
+    evaluate: Annotated[
+        bool,
+        typer.Option(
+            "--eval", help="Run `mgen eval` on the samples, against the run's training data."
+        ),
+    ] = False,
+    wav: Annotated[
+        bool, typer.Option("--wav", help="Also render each sample as audio (FluidSynth).")
+    ] = False,
 ) -> None:
     """Generate pieces from a trained run; write each in its native format and as MIDI."""
     if n < 1 or num_samples < 1:
@@ -46,9 +84,13 @@ def sample(
     run_dir, config, tok, model = rundir.load_run(run, dev)
     if repetition_penalty is None:
         repetition_penalty = GREEDY_PENALTY if decoder == "argmax" else _REP.repetition_penalty
-    rep = RepetitionConfig.from_dict({"repetition_penalty": repetition_penalty,
-                                      "repetition_window": repetition_window,
-                                      "no_repeat_ngram": no_repeat_ngram})
+    rep = RepetitionConfig.from_dict(
+        {
+            "repetition_penalty": repetition_penalty,
+            "repetition_window": repetition_window,
+            "no_repeat_ngram": no_repeat_ngram,
+        }
+    )
     vocab = tok.vocab
     assert vocab is not None
     primer_tokens = _primer_tokens(tok, primer)
@@ -59,8 +101,17 @@ def sample(
     prime = [vocab.start_id, *vocab.encode(primer_tokens)]
     folder = out or run_dir / "samples" / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     _refuse_overwrite(folder, num_samples, force)  # before the work, so nothing is half-done
-    ids = generate(model, prime, steps=n, num_samples=num_samples, decoder=dec, vocab=vocab,
-                   seed=seed, device=dev, repetition=rep)
+    ids = generate(
+        model,
+        prime,
+        steps=n,
+        num_samples=num_samples,
+        decoder=dec,
+        vocab=vocab,
+        seed=seed,
+        device=dev,
+        repetition=rep,
+    )
     written = _write_all(tok, [primer_tokens + tok.decode(s) for s in ids], folder)
     if wav:
         from mgen.cli.render import render_wavs
@@ -110,25 +161,36 @@ def _refuse_overwrite(folder: Path, count: int, force: bool) -> None:
 
 
 def _write_all(tok, pieces: list[list[str]], folder: Path) -> list[Path]:
+    """Write each piece natively and as MIDI; a piece that cannot be written is reported, not fatal."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise MgenError(f"cannot create output folder {folder}: {e.strerror}") from None
-    failed, written = [], []
+    problems, written, done = [], [], 0
     for i, tokens in enumerate(pieces, 1):
         stem = folder / f"sample-{i:03d}"
         try:
-            written.append(tok.write(tokens, stem))
-            typer.echo(str(written[-1]))
-        except OSError as e:
-            raise MgenError(f"cannot write {stem}: {e.strerror}") from None
-        try:
-            written.append(tok.to_midi(tokens, stem.with_suffix(".mid")))
-            typer.echo(str(written[-1]))
+            written.append(_write_one(tok.write, tokens, stem))
+            done += 1
+            if tok.suffix != ".mid":  # a MIDI-native tokenizer has just written the .mid
+                written.append(_write_one(tok.to_midi, tokens, stem.with_suffix(".mid")))
         except DataError as e:
-            failed.append(f"{stem.name}: {e}")
-    for line in failed:
-        typer.echo(f"could not convert to MIDI: {line}", err=True)
-    typer.echo(f"wrote {len(pieces)} sample(s) to {folder}"
-               + (f"; {len(failed)} could not be converted to MIDI" if failed else ""), err=True)
+            problems.append(f"{stem.name}: {e}")
+    for line in problems:
+        typer.echo(f"could not write: {line}", err=True)
+    summary = f"wrote {done} of {len(pieces)} sample(s) to {folder}"
+    if problems:
+        summary += f"; {len(problems)} could not be written or converted to MIDI"
+    typer.echo(summary, err=True)
+    if not written:
+        raise MgenError("no sample could be written (train longer, or try a sampling decoder)")
     return written
+
+
+def _write_one(writer, tokens: list[str], path: Path) -> Path:
+    try:
+        out = writer(tokens, path)
+    except OSError as e:
+        raise MgenError(f"cannot write {path}: {e.strerror}") from None
+    typer.echo(str(out))
+    return out
