@@ -79,3 +79,21 @@ TINY = [
     "cpu",
     "--quiet",
 ]
+
+
+def mgen(*args) -> tuple[int, str]:
+    """Run the CLI in-process and return (exit code, combined output)."""
+    from mgen.cli.app import app
+
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    return result.exit_code, result.output
+
+
+def assert_one_line_error(code: int, output: str, *expected: str) -> None:
+    """A user mistake: non-zero exit, no traceback, exactly one `Error:` line naming `expected`."""
+    assert code not in (0, 130), output
+    assert "Traceback" not in output
+    lines = [ln for ln in output.strip().splitlines() if ln.startswith("Error: ")]
+    assert len(lines) == 1, output
+    for text in expected:
+        assert text in lines[0], lines[0]

@@ -23,11 +23,11 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import SHARED_DATA, TINY
+from conftest import assert_one_line_error as _assert_one_line_error
+from conftest import mgen as _mgen
 from safetensors.torch import load_file
-from typer.testing import CliRunner
 
 from mgen import fuzz
-from mgen.cli.app import app
 from mgen.core import registry, rundir
 from mgen.core.errors import DataError, MgenError
 from mgen.core.io import write_text
@@ -66,20 +66,6 @@ def _on_full_disk(limit: int, fn, *args):
 
 def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.glob(".*.tmp"))
-
-
-def _mgen(*args) -> tuple[int, str]:
-    result = CliRunner().invoke(app, [str(a) for a in args])
-    return result.exit_code, result.output
-
-
-def _assert_one_line_error(code: int, output: str, *expected: str) -> None:
-    assert code not in (0, 130), output
-    assert "Traceback" not in output
-    lines = [ln for ln in output.strip().splitlines() if ln.startswith("Error: ")]
-    assert len(lines) == 1, output
-    for text in expected:
-        assert text in lines[0], lines[0]
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 import torch
 from conftest import TINY
+from conftest import assert_one_line_error as _assert_one_line_error
+from conftest import mgen as _mgen
 from typer.testing import CliRunner
 
 from mgen.cli.app import app
@@ -61,20 +63,6 @@ def runs(tmp_path_factory, music21_corpus) -> dict[str, Path]:
 def run(runs, tmp_path) -> Path:
     """A private copy of the lstm2 run to plant files in."""
     return Path(shutil.copytree(runs["lstm2"], tmp_path / "run"))
-
-
-def _mgen(*args) -> tuple[int, str]:
-    result = CliRunner().invoke(app, [str(a) for a in args])
-    return result.exit_code, result.output
-
-
-def _assert_one_line_error(code: int, output: str, *expected: str) -> None:
-    assert code not in (0, 130), output
-    assert "Traceback" not in output
-    lines = [ln for ln in output.strip().splitlines() if ln.startswith("Error: ")]
-    assert len(lines) == 1, output
-    for text in expected:
-        assert text in lines[0], lines[0]
 
 
 def _assert_payload_works(planted: Path, marker: Path) -> None:
