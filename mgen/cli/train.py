@@ -76,7 +76,10 @@ def train(
         str, typer.Option(help="auto (cuda, then mps, then cpu), cpu, cuda or mps.")
     ] = "auto",
     precision: Annotated[
-        str, typer.Option(help="auto (mixed precision on GPU), fp32, bf16 or fp16.")
+        str,
+        typer.Option(
+            help="auto (bf16/fp16 mixed precision on GPU and on CPUs with native bf16, else fp32), fp32, bf16 or fp16."
+        ),
     ] = "auto",
     seed: Annotated[
         int, typer.Option(help="Seed for the split, batch order and initial weights.")

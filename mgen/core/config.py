@@ -82,7 +82,12 @@ def _coerce(name: str, hint: Any, value: Any) -> Any:
     return value
 
 
-_SCALARS: dict[Any, tuple[type, ...]] = {int: (int,), float: (int, float), bool: (bool,), str: (str,)}
+_SCALARS: dict[Any, tuple[type, ...]] = {
+    int: (int,),
+    float: (int, float),
+    bool: (bool,),
+    str: (str,),
+}
 
 
 def _type_error(name: str, hint: Any, value: Any) -> ConfigError:

@@ -128,7 +128,9 @@ class Trainer:
         self._load_data(resume)
         model_options = {**cfg.model_options, "vocab_size": len(self.tok.vocab)}
         self.model = rundir.build_model(cfg.model, model_options).to(self.device)
-        self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        # One fused kernel (CPU, CUDA) instead of a loop over parameters: ~2% of an lstm2 step.
+        self._fused = self.device.type in ("cpu", "cuda")
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, fused=self._fused)
         # fp16 needs loss scaling; bf16 and fp32 do not.
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.precision == "fp16")
         self.state = Progress()
@@ -306,7 +308,9 @@ class Trainer:
         self.opt.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.unscale_(self.opt)
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        torch.nn.utils.clip_grad_norm_(
+            self.model.parameters(), self.cfg.grad_clip, foreach=self._fused
+        )
         self.scaler.step(self.opt)
         self.scaler.update()
         return self.dist.mean(float(loss.detach()))  # the global batch's loss on every rank
