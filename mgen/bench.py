@@ -22,38 +22,34 @@ Results and what they mean: docs/performance.md.
 
 from __future__ import annotations
 
-import os
+import contextlib
+import dataclasses
+import datetime
+import json
+import math
+import os  # OMP_WAIT_POLICY=PASSIVE is set in mgen/__init__.py, before torch loads
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
-# As in mgen/cli/app.py: must be set before torch starts its OpenMP thread pool.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import torch
+from torch import nn
 
-import contextlib  # noqa: E402 - after the environment setting above
-import dataclasses  # noqa: E402
-import datetime  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-from mgen.core import registry  # noqa: E402
-from mgen.core.config import Config  # noqa: E402
-from mgen.core.data import PARALLEL_MIN_FILES, find_files, load_corpus  # noqa: E402
-from mgen.core.device import resolve_device, resolve_precision  # noqa: E402
-from mgen.core.errors import ConfigError, MgenError  # noqa: E402
-from mgen.core.sample import generate  # noqa: E402
-from mgen.core.tokenizer import SPECIALS, Tokenizer, Vocab  # noqa: E402
-from mgen.core.train import TrainConfig, Trainer, set_threads  # noqa: E402
-from mgen.plugins.tokenizers.abc_char import AbcCharTokenizer  # noqa: E402
+from mgen.core import registry
+from mgen.core.config import Config
+from mgen.core.data import PARALLEL_MIN_FILES, find_files, load_corpus
+from mgen.core.device import resolve_device, resolve_precision
+from mgen.core.errors import ConfigError, MgenError
+from mgen.core.sample import generate
+from mgen.core.tokenizer import SPECIALS, Tokenizer, Vocab
+from mgen.core.train import TrainConfig, Trainer, set_threads
+from mgen.plugins.tokenizers.abc_char import AbcCharTokenizer
 
 Log = Callable[[str], None]
 SECTIONS = ("machine", "peak", "preprocess", "train", "sample", "memory", "threads")

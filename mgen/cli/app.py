@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import os
+# OMP_WAIT_POLICY=PASSIVE is set in mgen/__init__.py, which runs before this module.
+import typer
+from typer.core import TyperGroup
 
-# Two OpenMP threads spin-waiting on a busy 2-core machine lose ~8x; passive waiting degrades
-# gracefully. Must be set before torch starts its thread pool.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import typer  # noqa: E402 - after the environment setting above
-from typer.core import TyperGroup  # noqa: E402
-
-from mgen.core.errors import MgenError  # noqa: E402
+from mgen.core.errors import MgenError
 
 
 class _Group(TyperGroup):

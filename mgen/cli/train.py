@@ -13,8 +13,6 @@ from mgen.core import distributed, rundir
 from mgen.core.errors import ConfigError
 from mgen.core.train import TrainConfig, Trainer, set_threads
 
-_LENGTH = ("epochs", "max_steps", "time_budget")
-
 
 def train(
     ctx: typer.Context,

@@ -137,6 +137,11 @@ def _parse(tok: Tokenizer, files: list[Path], workers: int, progress: bool):
         return list(tqdm(pool.map(_read_one, paths, chunksize=chunk), **bar))
 
 
+def corpus_cache_path(tok: Tokenizer, files: list[Path]) -> Path:
+    """Where `load_corpus` caches these files' tokens for this tokenizer and its settings."""
+    return cache_dir() / "corpora" / f"{_cache_key(tok, files)}.npz"
+
+
 def _cache_key(tok: Tokenizer, files: list[Path]) -> str:
     """Hash of the tokenizer's identity and every file's contents.
 
@@ -186,8 +191,7 @@ def load_corpus(
     """Parse `files` (or load them from the cache). Unusable files are skipped with a warning."""
     if not files:
         raise DataError("no files to read")
-    key = _cache_key(tok, files) if use_cache else ""
-    path = cache_dir() / "corpora" / f"{key}.npz"
+    path = corpus_cache_path(tok, files) if use_cache else Path()
     if use_cache and path.exists():
         try:
             return _load_cached(path)

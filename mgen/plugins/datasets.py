@@ -96,10 +96,10 @@ def dataset_dir(name: str) -> Path:
 
 
 def corpus_cache_file(tok: Tokenizer, files: list[Path]) -> Path:
-    """Where `load_corpus` caches these files' tokens (mirrors mgen.core.data's cache key)."""
-    from mgen.core import data
+    """Where `load_corpus` caches these files' tokens."""
+    from mgen.core.data import corpus_cache_path
 
-    return cache_dir() / "corpora" / f"{data._cache_key(tok, files)}.npz"
+    return corpus_cache_path(tok, files)
 
 
 # -- bach-midi ------------------------------------------------------------------------------
