@@ -25,7 +25,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from mgen.core.errors import ConfigError, MgenError
+from mgen.core.errors import ConfigError, MgenError, one_line
 
 DEFAULT_TIMEOUT = 600.0  # seconds a collective waits for a silent peer (torch's own default)
 TIMEOUT_ENV = "MGEN_DIST_TIMEOUT"
@@ -185,7 +185,7 @@ def guard(timeout: float) -> Iterator[None]:
             raise
         # No cleanup: tearing down a group whose peer is gone can itself block.
         raise DistributedError(
-            f"rank {rank} of {world}: lost contact with the other processes ({_first_line(e)}); "
+            f"rank {rank} of {world}: lost contact with the other processes ({one_line(e, 200)}); "
             "another rank probably died or hangs, see its messages; the wait limit is "
             f"{timeout:g}s (--dist-timeout or ${TIMEOUT_ENV})"
         ) from None
@@ -203,11 +203,6 @@ def _collective_failure(e: RuntimeError) -> bool:
         return True
     text = str(e).lower()
     return any(k in text for k in ("gloo", "nccl", "timed out", "connection closed", "c10d"))
-
-
-def _first_line(e: BaseException, limit: int = 200) -> str:
-    line = next((ln.strip() for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
-    return line[:limit] + ("..." if len(line) > limit else "")
 
 
 def launch_command(nproc: int, args: Sequence[str]) -> list[str]:

@@ -23,3 +23,9 @@ class DataError(MgenError):
 
 class CheckpointError(MgenError):
     """A run directory or checkpoint that is missing, corrupt or incompatible."""
+
+
+def one_line(e: BaseException, limit: int = 300) -> str:
+    """An exception as one short line (library messages often span several)."""
+    text = " ".join(ln.strip() for ln in str(e).splitlines() if ln.strip())
+    return (text[:limit] + "...") if len(text) > limit else text or type(e).__name__

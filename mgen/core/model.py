@@ -1,4 +1,9 @@
-"""The model contract: `forward(ids[B,T], state) -> (logits[B,T,V], state)` plus `init_state`."""
+"""The model contract: `forward(ids[B,T], state=None) -> (logits[B,T,V], state)`.
+
+`state` is whatever the model carries from one call to the next (a recurrent state, a cache):
+None means "start from nothing". Sampling feeds one token at a time and passes the returned
+state back in, so a model never recomputes what it has seen.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,9 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from mgen.core import registry
 from mgen.core.config import Config
-from mgen.core.errors import ConfigError
+from mgen.core.errors import ConfigError, MgenError, one_line
 
 #: A recurrent state: whatever tensors the model carries from one step to the next.
 State = Any
@@ -17,21 +23,20 @@ State = Any
 
 @dataclasses.dataclass
 class ModelConfig(Config):
-    """Every model config has the vocabulary size; the engine fills it in from the tokenizer."""
+    """Every model config has the vocabulary size; the engine fills it in from the tokenizer.
+    Integer sizes must not be negative; subclasses validate their own other settings."""
 
     vocab_size: int = 0
 
     def validate(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if f.name == "dropout" and not 0.0 <= value < 1.0:
-                raise ConfigError(f"dropout must be in [0, 1), got {value}")
-            if f.name != "dropout" and isinstance(value, int) and value < 0:
+            if isinstance(value, int) and not isinstance(value, bool) and value < 0:
                 raise ConfigError(f"{f.name} must not be negative, got {value}")
 
 
 class SequenceModel(nn.Module):
-    """Base class for model plugins. Subclasses set `Config` and implement the two methods."""
+    """Base class for model plugins. Subclasses set `Config` and implement `forward`."""
 
     description: ClassVar[str] = ""
     Config: ClassVar[type[ModelConfig]] = ModelConfig
@@ -43,8 +48,19 @@ class SequenceModel(nn.Module):
     def forward(self, ids: torch.Tensor, state: State = None) -> tuple[torch.Tensor, State]:
         raise NotImplementedError
 
-    def init_state(self, batch: int, device: torch.device | str = "cpu") -> State:
-        raise NotImplementedError
-
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+def build_model(name: str, options: dict[str, Any]) -> SequenceModel:
+    """The model plugin `name` built from its settings (a dict, validated by its Config)."""
+    cls = registry.load("model", name)
+    config = cls.Config.from_dict(options)
+    try:
+        return cls(config)
+    except MgenError:
+        raise
+    except Exception as e:  # noqa: BLE001 - torch layers reject impossible sizes in many ways
+        raise ConfigError(
+            f"model {name!r} cannot be built with these settings: {one_line(e)}"
+        ) from None

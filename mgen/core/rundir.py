@@ -11,15 +11,10 @@ loss.png          the loss curve
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
-import json
 import os
 import pickle
-import platform
 import warnings
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +22,19 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from mgen.core import registry
-from mgen.core.errors import CheckpointError, ConfigError, MgenError
-from mgen.core.io import atomic_path, write_json, write_text
+from mgen.core.errors import CheckpointError, MgenError, one_line
+from mgen.core.history import CURVE, METRICS
+from mgen.core.io import atomic_path, read_json, write_json, write_text
 from mgen.core.model import SequenceModel
 from mgen.core.tokenizer import Tokenizer
 
-CONFIG, TOKENIZER, WEIGHTS, CHECKPOINT, METRICS, CURVE = (
+__all__ = ["CONFIG", "CURVE", "METRICS", "TOKENIZER", "WEIGHTS", "CHECKPOINT"]
+
+CONFIG, TOKENIZER, WEIGHTS, CHECKPOINT = (
     "config.json",
     "tokenizer.json",
     "model.safetensors",
     "checkpoint.pt",
-    "metrics.csv",
-    "loss.png",
 )
 
 
@@ -75,16 +71,6 @@ def resolve_run(path: Path) -> Path:
     return path.resolve()
 
 
-def package_versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for name in ("mgen", "torch", "numpy", "music21", "pretty_midi", "miditoolkit"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "?"
-    return out
-
-
 def save_tokenizer(run: Path, name: str, tok: Tokenizer) -> None:
     state = {
         "plugin": name,
@@ -102,31 +88,6 @@ def load_tokenizer(run: Path) -> tuple[str, Tokenizer]:
         raise CheckpointError(f"{run / TOKENIZER} names no tokenizer plugin")
     cls = registry.load("tokenizer", name)
     return name, cls.from_state_dict(state)
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CheckpointError(f"missing {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"cannot read {path}: {e}") from None
-    if not isinstance(data, dict):
-        raise CheckpointError(f"{path} is not a JSON object")
-    return data
-
-
-def build_model(name: str, options: dict[str, Any]) -> SequenceModel:
-    cls = registry.load("model", name)
-    config = cls.Config.from_dict(options)
-    try:
-        return cls(config)
-    except MgenError:
-        raise
-    except Exception as e:  # noqa: BLE001 - torch layers reject impossible sizes in many ways
-        raise ConfigError(
-            f"model {name!r} cannot be built with these settings: {one_line(e)}"
-        ) from None
 
 
 def save_weights(run: Path, model: SequenceModel) -> None:
@@ -191,12 +152,6 @@ def load_checkpoint(run: Path) -> dict[str, Any]:
     return ck
 
 
-def one_line(e: BaseException, limit: int = 300) -> str:
-    """An exception as one short line (library messages often span several)."""
-    text = " ".join(ln.strip() for ln in str(e).splitlines() if ln.strip())
-    return (text[:limit] + "...") if len(text) > limit else text or type(e).__name__
-
-
 def make_run_dir(run: Path) -> None:
     """Create the run directory, or say plainly why it cannot be."""
     try:
@@ -212,91 +167,21 @@ def remove_stale_temps(run: Path) -> None:
             tmp.unlink()
 
 
-def load_run(path: Path, device: torch.device | str = "cpu"):
-    """(run dir, config dict, tokenizer, model) ready for sampling or evaluation."""
-    run = resolve_run(path)
-    config = read_json(run / CONFIG)
-    _, tok = load_tokenizer(run)
+
+
+def read_config(run: Path) -> dict[str, Any]:
+    return read_json(Path(run) / CONFIG)
+
+
+def load_model(run: Path, config: dict[str, Any], vocab_size: int) -> SequenceModel:
+    """The run's model, built from config.json and given its best weights (on the CPU)."""
+    from mgen.core.model import build_model
+
     try:
         model = build_model(config["model"], config["model_config"])
-    except KeyError as e:
+    except (KeyError, TypeError) as e:
         raise CheckpointError(f"{run / CONFIG} lacks {e}") from None
-    if config["model_config"].get("vocab_size") != len(tok.vocab or []):
+    if config["model_config"].get("vocab_size") != vocab_size:
         raise CheckpointError(f"{run}: model vocabulary size does not match tokenizer.json")
     load_weights(run, model)
-    return run, config, tok, model.to(device).eval()
-
-
-METRIC_FIELDS = [
-    "epoch",
-    "step",
-    "tokens",
-    "train_loss",
-    "train_bits",
-    "val_loss",
-    "val_bits",
-    "val_acc",
-    "lr",
-    "elapsed_s",
-    "tokens_per_s",
-]
-
-
-def write_metrics(run: Path, rows: list[dict[str, Any]]) -> None:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=METRIC_FIELDS, extrasaction="ignore")
-    w.writeheader()
-    w.writerows(rows)
-    write_text(run / METRICS, buf.getvalue())
-
-
-def read_metrics(run: Path) -> list[dict[str, Any]]:
-    path = run / METRICS
-    if not path.exists():
-        return []
-    try:
-        with open(path, newline="", encoding="utf-8") as f:
-            return [{k: _num(v) for k, v in row.items()} for row in csv.DictReader(f)]
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise CheckpointError(f"cannot read {path}: {one_line(e)}") from None
-
-
-def _num(v: str | None) -> Any:
-    if not isinstance(v, str):  # a short or long row of a hand-edited file: None or a list
-        return v
-    try:
-        return int(v)
-    except ValueError:
-        try:
-            return float(v)
-        except ValueError:
-            return v
-
-
-def plot_loss(run: Path, rows: list[dict[str, Any]], title: str) -> None:
-    if not rows:
-        return
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    steps = [r["step"] for r in rows]
-    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
-    ax.plot(steps, [r["train_loss"] for r in rows], marker="o", label="train")
-    val = [(r["step"], r["val_loss"]) for r in rows if isinstance(r.get("val_loss"), float)]
-    if val:
-        ax.plot(*zip(*val, strict=True), marker="o", label="validation")
-    ax.set_xlabel("step")
-    ax.set_ylabel("cross-entropy (nats/token)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    try:
-        with atomic_path(run / CURVE) as tmp:
-            fig.savefig(tmp, format="png")
-    except MgenError:
-        raise
-    finally:
-        plt.close(fig)
+    return model

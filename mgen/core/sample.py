@@ -13,7 +13,7 @@ from mgen.core.config import Config
 from mgen.core.decoder import Decoder
 from mgen.core.errors import ConfigError
 from mgen.core.model import SequenceModel
-from mgen.core.tokenizer import Vocab
+from mgen.core.vocab import Vocab
 
 
 @dataclasses.dataclass
@@ -70,15 +70,19 @@ def generate(
     seed: int,
     device: torch.device | str = "cpu",
     repetition: RepetitionConfig | None = None,
+    stop_at_end: bool = True,
 ) -> list[list[int]]:
-    """Return `num_samples` continuations of `prime` (ids), each ending before <end> or at `steps`."""
+    """Return `num_samples` continuations of `prime` (ids), each ending before <end> or at
+    `steps`. With `stop_at_end` off, <end> is banned and every sample runs all its steps
+    (what a speed measurement wants)."""
     rep = repetition or RepetitionConfig()
     model.eval()
     gen = torch.Generator(device=device).manual_seed(seed)
     x = torch.tensor([prime] * num_samples, dtype=torch.long, device=device)  # [K, P]
     logits, state = model(x)  # prime in one fused call; keep only the last step
     logits = logits[:, -1]  # [K, V]
-    banned = torch.tensor([vocab.pad_id, vocab.start_id, vocab.unk_id], device=device)
+    never = [vocab.pad_id, vocab.start_id, vocab.unk_id] + ([] if stop_at_end else [vocab.end_id])
+    banned = torch.tensor(never, device=device)
     out = torch.empty(num_samples, 0, dtype=torch.long, device=device)  # [K, t]
     finished = torch.zeros(num_samples, dtype=torch.bool, device=device)
     for _ in range(steps):

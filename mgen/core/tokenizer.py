@@ -1,73 +1,61 @@
 """The tokenizer contract: files of one format <-> pieces (token lists) <-> ids.
 
 Tokenizers never import torch. The engine wraps every piece in `<start>` ... `<end>`.
+
+Required: `read` and `write`. Everything else has a working default; override what your format
+can do better. The engine reads nothing else from a tokenizer: no attribute is looked up by name.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
 from mgen.core.config import Config
-from mgen.core.errors import CheckpointError, DataError
+from mgen.core.errors import CheckpointError, ConfigError, DataError
+from mgen.core.notes import Piece
+from mgen.core.vocab import END, PAD, SPECIALS, START, UNK, Vocab
 
-PAD, START, END, UNK = "<pad>", "<start>", "<end>", "<unk>"
-SPECIALS = (PAD, START, END, UNK)
+__all__ = ["END", "PAD", "SPECIALS", "START", "UNK", "Tokenizer", "TokenizerConfig", "Vocab"]
 
 
-class Vocab:
-    """Token <-> id table. Ids 0..3 are always the special tokens, in SPECIALS order."""
+@dataclasses.dataclass
+class TokenizerConfig(Config):
+    """Settings the engine itself reads; a tokenizer's own Config subclasses this."""
 
-    def __init__(self, tokens: Sequence[str]):
-        extra = [t for t in tokens if t not in SPECIALS]
-        self.tokens: list[str] = [*SPECIALS, *extra]
-        self.index: dict[str, int] = {t: i for i, t in enumerate(self.tokens)}
-        if len(self.index) != len(self.tokens):
-            raise DataError("vocabulary has duplicate tokens")
+    min_count: int = 1  # tokens rarer than this in the training pieces become <unk>
 
-    @classmethod
-    def build(cls, counts: Mapping[str, int], min_count: int = 1) -> Vocab:
-        kept = [t for t, c in counts.items() if c >= min_count and t not in SPECIALS]
-        return cls(sorted(kept))
-
-    pad_id, start_id, end_id, unk_id = 0, 1, 2, 3
-
-    def __len__(self) -> int:
-        return len(self.tokens)
-
-    def __contains__(self, token: str) -> bool:
-        return token in self.index
-
-    def encode(self, tokens: Iterable[str]) -> list[int]:
-        get = self.index.get
-        return [get(t, self.unk_id) for t in tokens]
-
-    def decode(self, ids: Iterable[int]) -> list[str]:
-        return [self.tokens[i] for i in ids]
+    def validate(self) -> None:
+        if not isinstance(self.min_count, int) or self.min_count < 1:
+            raise ConfigError(f"min_count must be an integer >= 1, got {self.min_count!r}")
 
 
 class Tokenizer(ABC):
-    """One symbolic format. Subclasses set the class attributes and implement the abstract methods."""
+    """One symbolic format. Subclasses set the class attributes and implement `read`/`write`."""
 
     description: ClassVar[str] = ""
     #: Bump when `read` produces different tokens for the same file (invalidates caches).
     version: ClassVar[str] = "1"
-    Config: ClassVar[type[Config]] = Config
-    #: Glob patterns of the files this tokenizer reads, e.g. ("*.abc",).
+    Config: ClassVar[type[TokenizerConfig]] = TokenizerConfig
+    #: Glob patterns of the files this tokenizer reads, e.g. ("*.abc",). `mgen eval` and
+    #: `mgen render` also use them to know which files are in this format.
     file_patterns: ClassVar[tuple[str, ...]] = ()
     #: Suffix of the native format written by `write`, e.g. ".abc".
     suffix: ClassVar[str] = ".txt"
-    #: Default training length for this representation when the user gives none.
+    #: Name of the dataset (entry-point group `mgen.datasets`) trained on without --data.
+    default_dataset: ClassVar[str | None] = None
+    #: Passes over the training data when the user gives no length (--epochs/--max-steps/...).
     default_epochs: ClassVar[int] = 5
 
-    def __init__(self, config: Config | None = None):
+    def __init__(self, config: TokenizerConfig | None = None):
         self.config = config if config is not None else type(self).Config()
         self.vocab: Vocab | None = None
 
-    # -- format-specific -------------------------------------------------------------------
+    # -- format: required ------------------------------------------------------------------
     @abstractmethod
     def read(self, path: Path) -> list[list[str]]:
         """Parse one file into pieces (no <start>/<end>). Raise DataError for unusable input."""
@@ -76,33 +64,54 @@ class Tokenizer(ABC):
     def write(self, tokens: list[str], path: Path) -> Path:
         """Write one piece in the native format at `path` (suffix added if missing)."""
 
-    @abstractmethod
+    # -- format: optional ------------------------------------------------------------------
     def to_midi(self, tokens: list[str], path: Path) -> Path:
-        """Write one piece as a .mid file. Raise DataError when it cannot be converted."""
+        """Write one piece as a .mid file; raise DataError when it cannot be converted.
+        A format whose `suffix` is .mid needs nothing here: `write` already writes MIDI."""
+        if self.suffix.lower() in (".mid", ".midi"):
+            return self.write(tokens, Path(path).with_suffix(self.suffix))
+        raise DataError(f"{type(self).__name__} cannot convert to MIDI")
 
-    def default_files(self) -> list[Path]:
-        """The embedded default dataset (materialized on first use if needed)."""
-        raise DataError(f"{type(self).__name__} has no default dataset; pass --data")
+    def read_notes(self, path: Path) -> list[Piece] | None:
+        """The notes of a file in this format, for `mgen eval` and `mgen render`.
+
+        None (the default) lets mgen find them itself: each piece `read` returns is written
+        with `to_midi` and the MIDI file's notes are read. Raise DataError for bad files."""
+        del path
+        return None
+
+    def check_file(self, path: Path) -> list[str]:
+        """Extra validity checks `mgen eval` runs on a file in this format (e.g. an external
+        tool); each problem as one line. Default: none beyond reading its notes."""
+        del path
+        return []
+
+    def parse_primer(self, text: str) -> list[str]:
+        """Turn a user's primer text into tokens; default: whitespace-separated tokens."""
+        return text.split()
+
+    def fuzz_strategy(self, st: Any) -> Any:
+        """A hypothesis strategy of file contents (bytes) in this format for the fuzzer
+        (tools/fuzz), built from the `hypothesis.strategies` module passed as `st`;
+        None: generic inputs and mutations of real files only."""
+        del st
+        return None
 
     # -- vocabulary ------------------------------------------------------------------------
     def fit(self, counts: Counter[str]) -> None:
         """Build the vocabulary from token counts of the training pieces."""
-        self.vocab = Vocab.build(counts, int(getattr(self.config, "min_count", 1)))
+        self.vocab = Vocab.build(counts, self.config.min_count)
 
-    def _require_vocab(self) -> Vocab:
+    def require_vocab(self) -> Vocab:
         if self.vocab is None:
             raise DataError("tokenizer has no vocabulary yet: fit it on data or load it from a run")
         return self.vocab
 
     def encode(self, tokens: Iterable[str]) -> list[int]:
-        return self._require_vocab().encode(tokens)
+        return self.require_vocab().encode(tokens)
 
     def decode(self, ids: Iterable[int]) -> list[str]:
-        return self._require_vocab().decode(ids)
-
-    def parse_primer(self, text: str) -> list[str]:
-        """Turn a user's primer text into tokens; default: whitespace-separated tokens."""
-        return text.split()
+        return self.require_vocab().decode(ids)
 
     # -- state -----------------------------------------------------------------------------
     def extra_state(self) -> dict[str, Any]:
@@ -117,7 +126,7 @@ class Tokenizer(ABC):
         return {
             "version": self.version,
             "config": self.config.to_dict(),
-            "vocab": self._require_vocab().tokens,
+            "vocab": self.require_vocab().tokens,
             "extra": self.extra_state(),
         }
 

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mgen.core.errors import ConfigError
 from mgen.core.model import ModelConfig, SequenceModel, State
 
 #: Below this batch, single inference steps skip oneDNN's fused RNN (see `_cell_step`): its
@@ -56,6 +57,11 @@ class RecurrentConfig(ModelConfig):
     hidden_size: int = 256
     num_layers: int = 1
     dropout: float = 0.0  # between stacked layers and before the output layer
+
+    def validate(self) -> None:
+        super().validate()
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
 
 
 class RecurrentLM(SequenceModel):

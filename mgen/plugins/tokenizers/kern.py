@@ -20,17 +20,15 @@ import dataclasses
 from fractions import Fraction
 from pathlib import Path
 
-from mgen.core.config import Config
 from mgen.core.errors import ConfigError, DataError
 from mgen.core.io import atomic_path
-from mgen.core.tokenizer import Tokenizer
+from mgen.core.tokenizer import Tokenizer, TokenizerConfig
 
 HOLD, REST = "_", "r"
 SEED_DURATIONS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 #: The seed's set plus the dotted whole and the breve: with the seed's set alone, 6,147 of the
 #: 6,321 Palestrina/Bach voices of the default dataset are dropped (breves, dotted wholes).
 DEFAULT_DURATIONS = (*SEED_DURATIONS, 6.0, 8.0)
-DEFAULT_COLLECTIONS = ("palestrina", "bach")
 BAR_QUARTERS = 4  # `write` notates in 4/4
 MAX_SPINES, MAX_RECORD_CHARS = 256, 20_000  # per record; real scores stay far below both
 #: Pitch spellings for C major / A minor, the keys every melody is transposed to.
@@ -41,15 +39,15 @@ Events = list[tuple[int | None, int]]
 
 
 @dataclasses.dataclass
-class KernConfig(Config):
+class KernConfig(TokenizerConfig):
     #: Quarter-length durations a melody may use; any other (triplets, ...) drops it.
     acceptable_durations: tuple[float, ...] = DEFAULT_DURATIONS
     time_step: float = 0.25  # grid step in quarter notes; 4 / time_step must be an integer
     transpose: bool = True  # to C major / A minor
-    min_count: int = 1  # tokens rarer than this in the training melodies become <unk>
     tempo_bpm: float = 120.0  # quarter notes per minute in written .krn and .mid files
 
     def validate(self) -> None:
+        super().validate()
         numbers = (self.time_step, self.tempo_bpm, *self._durations())
         if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in numbers):
             raise ConfigError("time_step, tempo_bpm and acceptable_durations must be numbers")
@@ -66,8 +64,6 @@ class KernConfig(Config):
                 raise ConfigError(
                     f"acceptable duration {d} is not a positive multiple of time_step {self.time_step}"
                 )
-        if not isinstance(self.min_count, int) or self.min_count < 1:
-            raise ConfigError(f"min_count must be an integer >= 1, got {self.min_count!r}")
         if not self.tempo_bpm > 0:
             raise ConfigError(f"tempo_bpm must be > 0, got {self.tempo_bpm}")
 
@@ -263,6 +259,7 @@ class KernTokenizer(Tokenizer):
     Config = KernConfig
     file_patterns = ("*.krn",)
     suffix = ".krn"
+    default_dataset = "palestrina-kern"
     default_epochs = 2  # the default dataset is ~8.3M training tokens: ~4.5 min an epoch
 
     def read(self, path: Path) -> list[list[str]]:
@@ -324,8 +321,3 @@ class KernTokenizer(Tokenizer):
             except ValueError as e:
                 raise DataError(f"cannot write MIDI {path}: {e}") from None
         return path
-
-    def default_files(self) -> list[Path]:
-        from mgen.plugins.tokenizers._music21 import corpus_files
-
-        return corpus_files(DEFAULT_COLLECTIONS, ("*.krn",))

@@ -23,10 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from mgen.core.config import Config
 from mgen.core.errors import ConfigError, DataError
 from mgen.core.io import atomic_path
-from mgen.core.tokenizer import Tokenizer
+from mgen.core.tokenizer import Tokenizer, TokenizerConfig
 
 TEMPO_STEP = 10  # bpm between tempo tokens: tempo_60, tempo_70, ...
 TEMPO_RANGE = (20, 300)
@@ -38,7 +37,7 @@ _TEMPO = re.compile(r"^tempo_(\d+)$")
 
 
 @dataclasses.dataclass
-class MidiNotesConfig(Config):
+class MidiNotesConfig(TokenizerConfig):
     steps_per_beat: int = 4  # grid steps per quarter note: 4 = sixteenth notes
     max_duration_steps: int = 32  # longer notes are cut to this (8 beats at 4 steps/beat)
     max_shift_steps: int = 16  # longer gaps become several t tokens (one 4/4 bar each)
@@ -48,7 +47,8 @@ class MidiNotesConfig(Config):
     min_count: int = 5
 
     def validate(self) -> None:
-        for name in ("steps_per_beat", "max_duration_steps", "max_shift_steps", "min_count"):
+        super().validate()
+        for name in ("steps_per_beat", "max_duration_steps", "max_shift_steps"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"midi-notes: {name} must be >= 1, got {getattr(self, name)}")
 
@@ -71,10 +71,11 @@ class MidiNotesTokenizer(Tokenizer):
     # Upper case too: folders are globbed case-sensitively on Linux (piano-midi.de has .MID files).
     file_patterns = ("*.mid", "*.midi", "*.MID", "*.MIDI")
     suffix = ".mid"
+    default_dataset = "bach-midi"
     # bach-midi is ~260k training tokens; lstm2 trains ~30k tokens/s on 2 cores: ~6 minutes.
     default_epochs = 40
 
-    def __init__(self, config: Config | None = None):
+    def __init__(self, config: MidiNotesConfig | None = None):
         super().__init__(config)
         self.tempo = DEFAULT_TEMPO  # median tempo of the training pieces, set by fit()
 
@@ -172,17 +173,9 @@ class MidiNotesTokenizer(Tokenizer):
             pm.write(str(tmp))
         return path
 
-    def to_midi(self, tokens: list[str], path: Path) -> Path:
-        return self.write(tokens, path)
-
     def parse_primer(self, text: str) -> list[str]:
         """Whitespace-separated tokens, e.g. `tempo_120 60.64.67 d4 t4 62 d2`."""
         return text.split()
-
-    def default_files(self) -> list[Path]:
-        from mgen.plugins.datasets import bach_midi_files
-
-        return bach_midi_files()
 
 
 def _load(path: Path) -> Any:

@@ -1,8 +1,7 @@
-"""The embedded datasets: a small catalog, and the MIDI set written from music21's corpus.
+"""bach-midi: MusicXML scores from music21's corpus written as MIDI into the cache on first use.
 
-Every dataset is some tokenizer's `default_files()`: ABC and **kern files are read straight from
-music21's installed corpus; `bach-midi` is MusicXML from that corpus written as MIDI into the
-cache folder on first use (in parallel, atomically, resumable after an interruption).
+The writing runs in parallel and atomically, and resumes after an interruption: files already
+written are kept, and an index lists the finished set.
 """
 
 from __future__ import annotations
@@ -12,14 +11,13 @@ import multiprocessing as mp
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
 from pathlib import Path
 
-from mgen.core import registry
-from mgen.core.data import cache_dir
+from mgen.core.corpus import cache_dir
+from mgen.core.dataset import Dataset
 from mgen.core.errors import DataError, MgenError
 from mgen.core.io import atomic_path, write_json
-from mgen.core.tokenizer import Tokenizer
+from mgen.plugins.datasets.corpus import CORPUS_TERMS
 
 BACH_MIDI = "bach-midi"
 #: music21 corpus folders whose MusicXML scores make bach-midi: the Bach chorales (410 of the
@@ -32,77 +30,29 @@ MIDI_COLLECTIONS = (
 )  # fmt: skip
 _SCORE_PATTERNS = ("*.mxl", "*.xml", "*.musicxml")
 _INDEX = "index.json"
-_CORPUS_TERMS = "music21 corpus terms: public-domain music, encodings used by permission"
 
 
-@dataclass(frozen=True)
-class Dataset:
-    """One embedded dataset: what it is, where it comes from, and which tokenizer reads it."""
+class BachMidi(Dataset):
+    """~500 Bach chorales and other scores from music21's corpus, written as MIDI on first use."""
 
-    name: str
-    tokenizer: str
-    format: str
-    source: str
-    licence: str
-    generated: bool = False  # files are written into the cache on first use
+    tokenizer = "midi-notes"
+    format = "MIDI"
+    source = "music21 corpus: Bach chorales + other MusicXML scores, written as MIDI"
+    licence = CORPUS_TERMS
 
-    def make_tokenizer(self) -> Tokenizer:
-        return registry.load("tokenizer", self.tokenizer)()
+    def files(self, progress: bool = True) -> list[Path]:
+        return bach_midi_files(progress)
 
-    def files(self) -> list[Path]:
-        """The dataset's files, materialized if needed (through the tokenizer's default_files)."""
-        return self.make_tokenizer().default_files()
+    def ready(self) -> bool:
+        return written_bach_midi() is not None
 
     def count(self) -> int:
-        """Number of files, without materializing anything."""
-        if self.generated:
-            files = written_bach_midi()  # bach-midi is the one generated dataset
-            return len(files) if files is not None else len(bach_midi_sources())
-        return len(self.files())
-
-    def materialized(self) -> bool:
-        return not self.generated or written_bach_midi() is not None
-
-    def prepared(self) -> bool:
-        """Files present and their tokens in the corpus cache (for default tokenizer settings)."""
-        if not self.materialized():
-            return False
-        return corpus_cache_file(self.make_tokenizer(), self.files()).exists()
-
-
-CATALOG: dict[str, Dataset] = {
-    d.name: d
-    for d in (
-        Dataset("folk-abc", "abc-char", "ABC",
-                "music21 corpus: essenFolksong, oneills1850, ryansMammoth (*.abc)",
-                _CORPUS_TERMS + " (Essen: non-commercial)"),
-        Dataset("palestrina-kern", "kern", "**kern",
-                "music21 corpus: palestrina, bach (*.krn)", _CORPUS_TERMS),
-        Dataset(BACH_MIDI, "midi-notes", "MIDI",
-                "music21 corpus: Bach chorales + other MusicXML scores, written as MIDI",
-                _CORPUS_TERMS, generated=True),
-    )
-}  # fmt: skip
-
-
-def get(name: str) -> Dataset:
-    if name not in CATALOG:
-        raise DataError(f"unknown dataset {name!r}; available: {', '.join(CATALOG)}")
-    return CATALOG[name]
+        files = written_bach_midi()
+        return len(files) if files is not None else len(bach_midi_sources())
 
 
 def dataset_dir(name: str) -> Path:
     return cache_dir() / "datasets" / name
-
-
-def corpus_cache_file(tok: Tokenizer, files: list[Path]) -> Path:
-    """Where `load_corpus` caches these files' tokens."""
-    from mgen.core.data import corpus_cache_path
-
-    return corpus_cache_path(tok, files)
-
-
-# -- bach-midi ------------------------------------------------------------------------------
 
 
 def bach_midi_sources() -> list[Path]:
@@ -121,7 +71,7 @@ def written_bach_midi() -> list[Path] | None:
     return _index_files(dataset_dir(BACH_MIDI), sources)
 
 
-def bach_midi_files() -> list[Path]:
+def bach_midi_files(progress: bool = True) -> list[Path]:
     """bach-midi's MIDI files, written into the cache folder first if they are not there."""
     from mgen.plugins.tokenizers._music21 import corpus_root
 
@@ -129,16 +79,17 @@ def bach_midi_files() -> list[Path]:
     if files is not None:
         return files
     dest, root = dataset_dir(BACH_MIDI), corpus_root()
-    print(
-        f"writing {BACH_MIDI} (first use): MIDI from music21's corpus into {dest}; this takes "
-        "a few minutes",
-        file=sys.stderr,
-    )
-    return build_midi_dataset(bach_midi_sources(), root, dest)
+    if progress:
+        print(
+            f"writing {BACH_MIDI} (first use): MIDI from music21's corpus into {dest}; this "
+            "takes a few minutes",
+            file=sys.stderr,
+        )
+    return build_midi_dataset(bach_midi_sources(), root, dest, progress=progress)
 
 
 def build_midi_dataset(
-    sources: list[Path], root: Path, dest: Path, workers: int | None = None
+    sources: list[Path], root: Path, dest: Path, workers: int | None = None, progress: bool = True
 ) -> list[Path]:
     """Write every score in `sources` (under `root`) as `dest/<relative path>.mid`.
 
@@ -147,7 +98,7 @@ def build_midi_dataset(
     """
     jobs = [(str(s), str(dest / s.relative_to(root).with_suffix(".mid"))) for s in sources]
     todo = [j for j in jobs if not Path(j[1]).exists()]
-    failed = dict(_convert_all(todo, workers or os.cpu_count() or 1)) if todo else {}
+    failed = dict(_convert_all(todo, workers or os.cpu_count() or 1, progress)) if todo else {}
     files = [Path(out) for _, out in jobs if Path(out).exists()]
     if not files:
         raise DataError(f"could not write any MIDI file into {dest}")
@@ -163,13 +114,15 @@ def build_midi_dataset(
     return files
 
 
-def _convert_all(jobs: list[tuple[str, str]], workers: int) -> list[tuple[str, str]]:
+def _convert_all(
+    jobs: list[tuple[str, str]], workers: int, progress: bool
+) -> list[tuple[str, str]]:
     """Convert in parallel, largest scores first for balance; returns (source, reason) failures."""
     import music21.midi.translate  # noqa: F401 - imported once here, inherited by forked workers
     from tqdm import tqdm
 
     jobs = sorted(jobs, key=lambda j: -Path(j[0]).stat().st_size)
-    bar = tqdm(total=len(jobs), desc="writing MIDI", unit="score", disable=None, leave=False)
+    bar = tqdm(total=len(jobs), desc="writing MIDI", unit="score", disable=None if progress else True, leave=False)
     failed = []
     # fork shares the imported music21 with the workers; no torch thread pool exists yet here.
     ctx = mp.get_context("fork" if sys.platform == "linux" else "spawn")

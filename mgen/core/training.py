@@ -1,0 +1,92 @@
+"""A whole training run: join the other processes (if any), prepare the data, build or resume
+the trainer, fit. This is what `mgen train` and `mgen.train()` call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mgen.core import distributed, rundir
+from mgen.core.device import resolve_device
+from mgen.core.errors import CheckpointError, ConfigError
+from mgen.core.prepare import build_tokenizer, prepare_data
+from mgen.core.trainer import TrainConfig, Trainer, set_threads
+
+Log = Callable[[str], None]
+
+
+def resume_config(run: Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """The settings a run was started with, with the length (`epochs`, `max_steps`,
+    `time_budget`) replaced where `overrides` gives one: a resumed run may be extended."""
+    saved = rundir.read_config(run).get("train")
+    if not isinstance(saved, dict):
+        raise CheckpointError(f"{run / rundir.CONFIG} holds no training settings")
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if given:
+        saved.update({"epochs": None, "max_steps": None, "time_budget": None, **given})
+    return TrainConfig.from_dict(saved)
+
+
+def new_run_path(cfg: TrainConfig, out: Path | None, root: Path = Path("runs")) -> Path:
+    """`out`, or a fresh runs/<time>-<tokenizer>-<model>; never a folder holding a run."""
+    run = out or rundir.new_run_dir(root, cfg.tokenizer, cfg.model)
+    if (run / rundir.CONFIG).exists():
+        raise ConfigError(f"{run} already holds a run; pass --resume or another --out")
+    return run
+
+
+def train_run(
+    cfg: TrainConfig,
+    run: Path,
+    *,
+    resume: bool = False,
+    log: Log = print,
+    progress: bool = True,
+    dist_timeout: float = distributed.DEFAULT_TIMEOUT,
+) -> Path:
+    """Train `cfg` into the run directory `run` (continuing it if `resume`); its path."""
+    set_threads()
+    with distributed.guard(dist_timeout):
+        from mgen.core import registry
+
+        registry.load("model", cfg.model)  # unknown names fail before any data is read
+        dist = distributed.setup(resolve_device(cfg.device), dist_timeout)
+        run, log, progress = _join_ranks(dist, cfg, run, log, progress)
+        tok = rundir.load_tokenizer(run)[1] if resume else build_tokenizer(
+            cfg.tokenizer, cfg.tokenizer_options)  # fmt: skip
+        data = prepare_data(
+            tok, cfg.data, seq_len=cfg.seq_len, batch_size=cfg.batch_size,
+            val_fraction=cfg.val_fraction, seed=cfg.seed, fit=not resume,
+            workers=cfg.workers, log=log, progress=progress, dist=dist,
+        )  # fmt: skip
+        trainer = Trainer(cfg, run, data, dist=dist, log=log, progress=progress)
+        if resume:
+            trainer.restore()
+        if dist.is_main:
+            rundir.make_run_dir(run)
+            rundir.mark_latest(run)
+        log(
+            f"training {cfg.model} ({trainer.model.num_parameters():,} parameters) on "
+            f"{trainer.device}{dist.describe()} [{trainer.precision}], run directory {run}"
+        )
+        return trainer.fit()
+
+
+def _join_ranks(dist, cfg: TrainConfig, run: Path, log: Log, progress: bool):
+    """Several processes: rank 0 alone speaks and names the run; batches split evenly."""
+    if not dist.active:
+        return run, log, progress
+    if cfg.batch_size % dist.world:
+        raise ConfigError(
+            f"--batch-size {cfg.batch_size} is the global batch and must "
+            f"divide evenly over {dist.world} processes"
+        )
+    if not dist.is_main:
+        log, progress = _silent, False
+    return Path(dist.broadcast(str(run))), log, progress
+
+
+def _silent(msg: str) -> None:
+    """The log of ranks other than 0."""
+    del msg

@@ -1,0 +1,1 @@
+"""The built-in datasets, registered under `mgen.datasets` like any third party's."""
