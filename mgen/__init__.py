@@ -1,4 +1,8 @@
-"""mgen: generate symbolic music with recurrent networks."""
+"""mgen: generate symbolic music with recurrent networks.
+
+The Python API (`mgen.load_run`, `mgen.train`, `mgen.score`, `mgen.evaluate`, `mgen.render`,
+`mgen.TrainConfig`) is imported on first use, so `import mgen` and `mgen --help` stay fast.
+"""
 
 import os
 
@@ -7,3 +11,14 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
+
+_API = ("Run", "TrainConfig", "evaluate", "load_run", "render", "score", "train")
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from mgen import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'mgen' has no attribute {name!r}")

@@ -30,6 +30,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: typer's rich help shows a `<bool>` value for flags, as if they took one.
+    rich_markup_mode=None,
 )
 
 

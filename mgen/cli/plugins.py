@@ -1,19 +1,31 @@
-"""`mgen plugins`: every installed tokenizer, model and decoder."""
+"""`mgen plugins`: every installed tokenizer, model, decoder and dataset."""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
 from mgen.core import registry
 
 
-def plugins() -> None:
-    """List installed tokenizers, models and decoders with their providing package."""
-    for kind in registry.GROUPS:
-        typer.echo(f"{kind}s ({registry.GROUPS[kind]}):")
-        for info in registry.describe(kind):
+def plugins(
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Import every plugin, mgen's own too, to verify it loads (slower: loads torch).",
+        ),
+    ] = False,
+) -> None:
+    """List installed plugins with their package; broken ones show why, duplicates warn."""
+    for kind, group in registry.GROUPS.items():
+        typer.echo(f"{kind}s ({group}):")
+        for info in registry.describe(kind, check=check):
             source = f"[{info.distribution} {info.version}]"
             if info.error:
-                typer.echo(f"  {info.name:<14} BROKEN {source}: {info.error}")
+                typer.echo(f"  {info.name:<16} BROKEN {source}: {info.error}")
             else:
-                typer.echo(f"  {info.name:<14} {info.description} {source}")
+                typer.echo(f"  {info.name:<16} {info.description} {source}")
+        for message in registry.duplicates(kind):
+            typer.echo(f"warning: {message}", err=True)

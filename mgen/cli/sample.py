@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from mgen.core import registry, rundir
-from mgen.core.device import resolve_device
-from mgen.core.errors import ConfigError, DataError, MgenError
-from mgen.core.sample import RepetitionConfig, generate
+from mgen.core.errors import ConfigError
 
-_REP = RepetitionConfig()  # the defaults of the repetition options
-#: --repetition-penalty for argmax: sampling escapes loops by chance, greedy decoding cannot
-#: (measured in docs/evaluation.md).
-GREEDY_PENALTY = 1.3
+#: Shown in --help; the values are mgen.core.sample's (a test checks they agree). Written out
+#: here so that `mgen --help` need not import torch.
+GREEDY_PENALTY, REPETITION_WINDOW, NO_REPEAT_NGRAM = 1.3, 32, 16
 
 
 def sample(
@@ -43,16 +38,16 @@ def sample(
     repetition_penalty: Annotated[
         float | None,
         typer.Option(
-            help=f"Penalize tokens used in the last --repetition-window tokens (1 = off). Default: {GREEDY_PENALTY} with argmax (it stops greedy loops), {_REP.repetition_penalty} with sampling decoders.",
+            help=f"Penalize tokens used in the last --repetition-window tokens (1 = off). Default: {GREEDY_PENALTY} with argmax (it stops greedy loops), 1.0 with sampling decoders.",
             show_default=False,
         ),
     ] = None,
     repetition_window: Annotated[
         int, typer.Option(help="How many recent tokens --repetition-penalty looks at.")
-    ] = _REP.repetition_window,
+    ] = REPETITION_WINDOW,
     no_repeat_ngram: Annotated[
         int, typer.Option(help="Forbid repeating any n-gram of this many tokens (0 = off).")
-    ] = _REP.no_repeat_ngram,
+    ] = NO_REPEAT_NGRAM,
     primer: Annotated[
         str | None, typer.Option(help="Text (or a file) to continue after <start>.")
     ] = None,
@@ -77,120 +72,47 @@ def sample(
     ] = False,
 ) -> None:
     """Generate pieces from a trained run; write each in its native format and as MIDI."""
+    from mgen.core.run import load_run
+    from mgen.core.sample import RepetitionConfig, default_repetition
+
     if n < 1 or num_samples < 1:
         raise ConfigError("-n and --num-samples must be >= 1")
-    dec = _decoder(decoder, {"temperature": temperature, "top_k": top_k, "top_p": top_p})
-    dev = resolve_device(device)
-    run_dir, config, tok, model = rundir.load_run(run, dev)
+    loaded = load_run(run, device)
     if repetition_penalty is None:
-        repetition_penalty = GREEDY_PENALTY if decoder == "argmax" else _REP.repetition_penalty
-    rep = RepetitionConfig.from_dict(
-        {
-            "repetition_penalty": repetition_penalty,
-            "repetition_window": repetition_window,
-            "no_repeat_ngram": no_repeat_ngram,
-        }
-    )
-    vocab = tok.vocab
-    assert vocab is not None
-    primer_tokens = _primer_tokens(tok, primer)
-    unknown = sorted({t for t in primer_tokens if t not in vocab})
-    if unknown:
-        shown = " ".join(repr(t) for t in unknown)  # repr: a newline token stays on one line
-        raise ConfigError(f"primer has symbols this tokenizer does not know: {shown[:200]}")
-    prime = [vocab.start_id, *vocab.encode(primer_tokens)]
-    folder = out or run_dir / "samples" / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    _refuse_overwrite(folder, num_samples, force)  # before the work, so nothing is half-done
-    ids = generate(
-        model,
-        prime,
-        steps=n,
-        num_samples=num_samples,
-        decoder=dec,
-        vocab=vocab,
-        seed=seed,
-        device=dev,
-        repetition=rep,
-    )
-    written = _write_all(tok, [primer_tokens + tok.decode(s) for s in ids], folder)
+        repetition_penalty = default_repetition(decoder).repetition_penalty
+    rep = RepetitionConfig.from_dict({
+        "repetition_penalty": repetition_penalty, "repetition_window": repetition_window,
+        "no_repeat_ngram": no_repeat_ngram,
+    })  # fmt: skip
+    if out is not None and not force:
+        from mgen.core.output import refuse_overwrite
+
+        refuse_overwrite(out, num_samples)  # before the work, so nothing is half-done
+    pieces = loaded.sample(
+        n, num_samples, decoder, primer=primer, seed=seed, repetition=rep,
+        temperature=temperature, top_k=top_k, top_p=top_p,
+    )  # fmt: skip
+    written = loaded.write(pieces, out, force=force)
+    _report(written, len(pieces))
     if wav:
-        from mgen.cli.render import render_wavs
+        from mgen.evaluate.render import render_wavs
 
-        render_wavs(written)
+        for path in render_wavs(written.paths):
+            typer.echo(str(path))
     if evaluate:
-        from mgen.cli.eval import evaluate_samples
+        from mgen.evaluate.report import evaluate_run_samples, render_text
 
-        evaluate_samples(written, tok, config)
-
-
-def _decoder(name: str, given: dict):
-    cls = registry.load("decoder", name)
-    fields = cls.Options.field_names()
-    ignored = [k for k, v in given.items() if v is not None and k not in fields]
-    if ignored:
-        flags = ", ".join("--" + k.replace("_", "-") for k in ignored)
-        raise ConfigError(f"decoder {name!r} does not take {flags}")
-    return cls(cls.Options.from_dict({k: v for k, v in given.items() if v is not None}))
+        log = lambda msg: typer.echo(msg, err=True)  # noqa: E731 - a one-line sink
+        typer.echo(render_text(evaluate_run_samples(written.paths, loaded, log)))
 
 
-def _primer_tokens(tok, primer: str | None) -> list[str]:
-    if not primer:
-        return []
-    path = Path(primer)
-    if len(primer) < 4096 and path.is_file():
-        try:
-            pieces = tok.read(path)
-        except MgenError:
-            pieces = []
-        if pieces:
-            return pieces[0]
-        return tok.parse_primer(path.read_text(encoding="utf-8", errors="replace"))
-    return tok.parse_primer(primer)
-
-
-def _refuse_overwrite(folder: Path, count: int, force: bool) -> None:
-    """Earlier samples are never replaced unless --force: check every name before writing any."""
-    if force or not folder.is_dir():
-        return
-    taken = sorted(p.name for i in range(1, count + 1) for p in folder.glob(f"sample-{i:03d}.*"))
-    if taken:
-        raise MgenError(
-            f"{folder} already holds {', '.join(taken[:4])}{' ...' if len(taken) > 4 else ''}; "
-            "choose another --out or pass --force to overwrite"
-        )
-
-
-def _write_all(tok, pieces: list[list[str]], folder: Path) -> list[Path]:
-    """Write each piece natively and as MIDI; a piece that cannot be written is reported, not fatal."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise MgenError(f"cannot create output folder {folder}: {e.strerror}") from None
-    problems, written, done = [], [], 0
-    for i, tokens in enumerate(pieces, 1):
-        stem = folder / f"sample-{i:03d}"
-        try:
-            written.append(_write_one(tok.write, tokens, stem))
-            done += 1
-            if tok.suffix != ".mid":  # a MIDI-native tokenizer has just written the .mid
-                written.append(_write_one(tok.to_midi, tokens, stem.with_suffix(".mid")))
-        except DataError as e:
-            problems.append(f"{stem.name}: {e}")
-    for line in problems:
+def _report(written, total: int) -> None:
+    """Each written path on stdout; problems and a summary on stderr."""
+    for path in written.paths:
+        typer.echo(str(path))
+    for line in written.problems:
         typer.echo(f"could not write: {line}", err=True)
-    summary = f"wrote {done} of {len(pieces)} sample(s) to {folder}"
-    if problems:
-        summary += f"; {len(problems)} could not be written or converted to MIDI"
+    summary = f"wrote {written.pieces} of {total} sample(s) to {written.folder}"
+    if written.problems:
+        summary += f"; {len(written.problems)} could not be written or converted to MIDI"
     typer.echo(summary, err=True)
-    if not written:
-        raise MgenError("no sample could be written (train longer, or try a sampling decoder)")
-    return written
-
-
-def _write_one(writer, tokens: list[str], path: Path) -> Path:
-    try:
-        out = writer(tokens, path)
-    except OSError as e:
-        raise MgenError(f"cannot write {path}: {e.strerror}") from None
-    typer.echo(str(out))
-    return out

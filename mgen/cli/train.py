@@ -9,9 +9,8 @@ from typing import Annotated
 import typer
 
 from mgen.cli.common import parse_duration, parse_options
-from mgen.core import distributed, rundir
 from mgen.core.errors import ConfigError
-from mgen.core.train import TrainConfig, Trainer, set_threads
+from mgen.core.launch import TIMEOUT_ENV
 
 
 def train(
@@ -108,92 +107,77 @@ def train(
     dist_timeout: Annotated[
         str,
         typer.Option(
-            envvar=distributed.TIMEOUT_ENV,
+            envvar=TIMEOUT_ENV,
             help="Several processes: how long one waits for a silent peer before the job fails, "
             "e.g. 90s, 10m.",
         ),
     ] = "10m",
 ) -> None:
     """Train a model on a corpus and write a self-describing run directory."""
+    from mgen.core import launch
+
     length = {
         "epochs": epochs,
         "max_steps": max_steps,
         "time_budget": parse_duration(time_budget) if time_budget else None,
     }
+    several = nproc is not None or launch.launched()
+    timeout = parse_duration(dist_timeout) if several else launch.DEFAULT_TIMEOUT
+    settings = {
+        "tokenizer": tokenizer, "model": model, "data": [str(d) for d in data or []],
+        **length, "batch_size": batch_size, "seq_len": seq_len, "lr": lr,
+        "val_fraction": val_fraction, "seed": seed, "device": device, "precision": precision,
+        "checkpoint_every": checkpoint_every, "workers": workers,
+        "tokenizer_options": parse_options(tokenizer_option, "--tokenizer-option"),
+        "model_options": _model_options(model_option, embed_dim, hidden_size, layers, dropout),
+    }  # fmt: skip
+    from mgen.core.train_config import TrainConfig
+
+    cfg = None if resume else TrainConfig.from_dict(settings)
+    if nproc is not None:
+        raise typer.Exit(_relaunch(ctx, nproc, batch_size))
+    from mgen.core import rundir
+    from mgen.core.training import new_run_path, resume_config, train_run
+
     if resume:
         run = rundir.resolve_run(out or Path("runs/latest"))
-        saved = rundir.read_json(run / rundir.CONFIG).get("train")
-        if not isinstance(saved, dict):
-            raise rundir.CheckpointError(f"{run / rundir.CONFIG} holds no training settings")
-        if any(v is not None for v in length.values()):
-            saved.update(length)  # the user may extend or shorten a resumed run
-        cfg = TrainConfig.from_dict(saved)
+        cfg = resume_config(run, length)
     else:
-        model_options = parse_options(model_option, "--model-option")
-        for flag, size in (
-            ("--embed-dim", embed_dim),
-            ("--hidden-size", hidden_size),
-            ("--layers", layers),
-        ):
-            if size is not None and size < 1:
-                raise ConfigError(f"{flag} must be >= 1, got {size}")
-        for key, value in (
-            ("embed_dim", embed_dim),
-            ("hidden_size", hidden_size),
-            ("num_layers", layers),
-            ("dropout", dropout),
-        ):
-            if value is not None:
-                model_options[key] = value
-        cfg = TrainConfig.from_dict(
-            {
-                "tokenizer": tokenizer,
-                "model": model,
-                "data": [str(d) for d in data or []],
-                **length,
-                "batch_size": batch_size,
-                "seq_len": seq_len,
-                "lr": lr,
-                "val_fraction": val_fraction,
-                "seed": seed,
-                "device": device,
-                "precision": precision,
-                "checkpoint_every": checkpoint_every,
-                "workers": workers,
-                "tokenizer_options": parse_options(tokenizer_option, "--tokenizer-option"),
-                "model_options": model_options,
-            }
-        )
-        run = out or rundir.new_run_dir(Path("runs"), tokenizer, model)
-        if (run / rundir.CONFIG).exists():
-            raise ConfigError(f"{run} already holds a run; pass --resume or another --out")
-    several = nproc is not None or distributed.launched()
-    timeout = parse_duration(dist_timeout) if several else distributed.DEFAULT_TIMEOUT
-    if nproc is not None:
-        raise typer.Exit(_relaunch(ctx, nproc, cfg.batch_size))
-    set_threads()
+        assert cfg is not None
+        run = new_run_path(cfg, out)
     log = lambda msg: typer.echo(msg, err=True)  # noqa: E731 - a one-line sink
     progress = not quiet and sys.stderr.isatty()
-    with distributed.guard(timeout):
-        trainer = Trainer(cfg, run, log=log, progress=progress, resume=resume, dist_timeout=timeout)
-        if trainer.dist.is_main:
-            rundir.make_run_dir(trainer.run)
-            rundir.mark_latest(trainer.run)
-        trainer.log(
-            f"training {cfg.model} ({trainer.model.num_parameters():,} parameters) on "
-            f"{trainer.device}{trainer.dist.describe()} [{trainer.precision}], "
-            f"run directory {trainer.run}"
-        )
-        trainer.fit()
-    if trainer.dist.is_main:
-        typer.echo(str(trainer.run))
+    path = train_run(cfg, run, resume=resume, log=log, progress=progress, dist_timeout=timeout)
+    if not launch.launched() or launch.env_rank() == 0:
+        typer.echo(str(path))
+
+
+def _model_options(
+    pairs: list[str] | None,
+    embed_dim: int | None,
+    hidden_size: int | None,
+    layers: int | None,
+    dropout: float | None,
+) -> dict:
+    """-M KEY=VALUE pairs plus the common size flags (which win)."""
+    options = parse_options(pairs, "--model-option")
+    sizes = {"--embed-dim": embed_dim, "--hidden-size": hidden_size, "--layers": layers}
+    for flag, size in sizes.items():
+        if size is not None and size < 1:
+            raise ConfigError(f"{flag} must be >= 1, got {size}")
+    named = {"embed_dim": embed_dim, "hidden_size": hidden_size, "num_layers": layers,
+             "dropout": dropout}  # fmt: skip
+    options.update({k: v for k, v in named.items() if v is not None})
+    return options
 
 
 def _relaunch(ctx: typer.Context, nproc: int, batch_size: int) -> int:
     """`--nproc N`: this same command on N local processes under torchrun; its exit code."""
     if nproc < 1:
         raise ConfigError(f"--nproc must be >= 1, got {nproc}")
-    if distributed.launched():
+    from mgen.core import launch
+
+    if launch.launched():
         raise ConfigError("--nproc starts torchrun itself; leave it out under torchrun")
     if batch_size % nproc:
         raise ConfigError(
@@ -202,7 +186,7 @@ def _relaunch(ctx: typer.Context, nproc: int, batch_size: int) -> int:
         )
     args = _command_line(ctx, drop={"nproc"})
     typer.echo(f"launching {nproc} processes: torchrun --standalone ... {' '.join(args)}", err=True)
-    return distributed.launch(nproc, args)
+    return launch.launch(nproc, args)
 
 
 def _command_line(ctx: typer.Context, drop: set[str]) -> list[str]:

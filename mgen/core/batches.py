@@ -9,6 +9,7 @@ import numpy as np
 from mgen.core.corpus import Corpus
 from mgen.core.vocab import Vocab
 
+
 def split_pieces(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Deterministic train/validation split of piece indices (validation empty if n < 2)."""
     order = np.random.default_rng(seed).permutation(n)

@@ -14,8 +14,6 @@ import contextlib
 import dataclasses
 import gc
 import os
-import subprocess
-import sys
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import TypeVar
@@ -26,24 +24,13 @@ import torch.distributed as dist
 from torch import nn
 
 from mgen.core.errors import ConfigError, MgenError, one_line
-
-DEFAULT_TIMEOUT = 600.0  # seconds a collective waits for a silent peer (torch's own default)
-TIMEOUT_ENV = "MGEN_DIST_TIMEOUT"
+from mgen.core.launch import DEFAULT_TIMEOUT, TIMEOUT_ENV, env_rank, launched
 
 T = TypeVar("T")
 
 
 class DistributedError(MgenError):
     """Another process of a distributed job died, hung or could not be reached."""
-
-
-def launched() -> bool:
-    """True inside a torchrun worker of a job with more than one process."""
-    return int(os.environ.get("WORLD_SIZE", "1")) > 1
-
-
-def env_rank() -> int:
-    return int(os.environ.get("RANK", "0"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,27 +190,3 @@ def _collective_failure(e: RuntimeError) -> bool:
         return True
     text = str(e).lower()
     return any(k in text for k in ("gloo", "nccl", "timed out", "connection closed", "c10d"))
-
-
-def launch_command(nproc: int, args: Sequence[str]) -> list[str]:
-    """`python -m torch.distributed.run` (torchrun) with N local workers running `mgen ARGS`."""
-    return [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        f"--nproc-per-node={nproc}",
-        "-m",
-        "mgen",
-        *args,
-    ]
-
-
-def launch(nproc: int, args: Sequence[str]) -> int:
-    """Run `mgen ARGS` on `nproc` local processes under torchrun; returns its exit code."""
-    proc = subprocess.Popen(launch_command(nproc, args))
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        # torchrun and its workers got the same Ctrl-C; let them checkpoint and stop.
-        return proc.wait()

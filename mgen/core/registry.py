@@ -13,6 +13,7 @@ import importlib.util
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 from typing import Any
 
 from mgen.core.errors import PluginError
@@ -126,7 +127,7 @@ def _static_description(ep: EntryPoint) -> str:
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         raise PluginError(f"module {module} of plugin {ep.name!r} is not installed")
-    tree = ast.parse(open(spec.origin, encoding="utf-8").read())
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == attr:
             for item in node.body:

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from mgen.core import rundir
+from mgen.core.decoder import build_decoder
 from mgen.core.device import resolve_device
-from mgen.core.errors import CheckpointError
+from mgen.core.errors import CheckpointError, ConfigError
 from mgen.core.model import SequenceModel
+from mgen.core.output import Written, write_samples
+from mgen.core.primer import primer_tokens
+from mgen.core.sample import RepetitionConfig, default_repetition, generate
 from mgen.core.tokenizer import Tokenizer
 
 
 @dataclass
 class Run:
+    """A run directory, loaded. `mgen.load_run(path)` makes one."""
+
     path: Path
     config: dict[str, Any]  # config.json
     tokenizer: Tokenizer  # with its vocabulary
@@ -32,6 +39,41 @@ class Run:
         """The --data the run trained on (empty: its tokenizer's default dataset)."""
         data = self.config.get("train", {}).get("data") or []
         return [str(d) for d in data]
+
+
+    def sample(
+        self,
+        n: int = 500,
+        num_samples: int = 1,
+        decoder: str = "temperature",
+        *,
+        primer: str | None = None,
+        seed: int = 0,
+        repetition: RepetitionConfig | None = None,
+        **options: Any,
+    ) -> list[list[str]]:
+        """`num_samples` pieces of up to `n` new tokens each (the primer's tokens first).
+        `options` go to the decoder (temperature=..., top_k=..., top_p=...); `repetition`
+        defaults to the decoder's loop guards (see `default_repetition`)."""
+        if n < 1 or num_samples < 1:
+            raise ConfigError("-n and --num-samples must be >= 1")
+        dec = build_decoder(decoder, options)
+        tokens = primer_tokens(self.tokenizer, primer)
+        vocab = self.tokenizer.require_vocab()
+        ids = generate(
+            self.model, [vocab.start_id, *vocab.encode(tokens)], steps=n,
+            num_samples=num_samples, decoder=dec, vocab=vocab, seed=seed, device=self.device,
+            repetition=repetition or default_repetition(decoder),
+        )  # fmt: skip
+        return [tokens + self.tokenizer.decode(s) for s in ids]
+
+    def write(
+        self, pieces: list[list[str]], folder: Path | None = None, force: bool = False
+    ) -> Written:
+        """Write pieces natively and as MIDI into `folder` (default: a new
+        <run>/samples/<time>/); see `mgen.core.output.write_samples`."""
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        return write_samples(self.tokenizer, pieces, folder or self.path / "samples" / stamp, force)
 
 
 def load_run(path: Path | str = "runs/latest", device: str | torch.device = "cpu") -> Run:

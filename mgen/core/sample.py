@@ -37,6 +37,17 @@ class RepetitionConfig(Config):
             raise ConfigError("--no-repeat-ngram must be 0 (off) or >= 2")
 
 
+#: The repetition penalty for argmax: sampling escapes loops by chance, greedy decoding cannot
+#: (measured in docs/evaluation.md).
+GREEDY_PENALTY = 1.3
+
+
+def default_repetition(decoder: str) -> RepetitionConfig:
+    """The loop guards a decoder gets unless told otherwise."""
+    penalty = GREEDY_PENALTY if decoder == "argmax" else RepetitionConfig.repetition_penalty
+    return RepetitionConfig(repetition_penalty=penalty)
+
+
 def penalize(logits: torch.Tensor, history: torch.Tensor, rep: RepetitionConfig) -> torch.Tensor:
     """logits [K, V], history [K, t] of generated ids -> adjusted logits [K, V]."""
     if rep.repetition_penalty > 1.0 and history.shape[1]:
