@@ -9,7 +9,7 @@ import pytest
 from mgen.core import registry
 from mgen.core.errors import ConfigError
 from mgen.core.sample import RepetitionConfig
-from mgen.core.train import TrainConfig
+from mgen.core.train_config import TrainConfig
 
 
 def _configs():

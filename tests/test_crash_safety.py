@@ -21,7 +21,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from mgen.core import rundir
+from mgen.core import history, rundir
 
 ABC_FILES = ("testd.abc", "teste.abc", "test1.abc", "erk5.abc")  # 63 tunes, ~11k tokens
 TINY = [
@@ -77,14 +77,14 @@ def _assert_consistent(run: Path) -> int:
             json.loads((run / name).read_text(encoding="utf-8"))
     if (run / rundir.WEIGHTS).exists():
         load_file(str(run / rundir.WEIGHTS))
-    if (run / rundir.CURVE).exists():
-        png = (run / rundir.CURVE).read_bytes()
+    if (run / history.CURVE).exists():
+        png = (run / history.CURVE).read_bytes()
         assert png.startswith(b"\x89PNG") and png.endswith(b"IEND\xaeB`\x82"), "truncated loss.png"
-    if (run / rundir.METRICS).exists():
-        text = (run / rundir.METRICS).read_text(encoding="utf-8")
+    if (run / history.METRICS).exists():
+        text = (run / history.METRICS).read_text(encoding="utf-8")
         assert text.endswith("\n"), "metrics.csv does not end with a complete line"
         rows = list(csv.reader(text.splitlines()))
-        assert rows[0] == rundir.METRIC_FIELDS
+        assert rows[0] == history.METRIC_FIELDS
         assert all(len(r) == len(rows[0]) for r in rows[1:]), "metrics.csv has a broken row"
     if not (run / rundir.CHECKPOINT).exists():
         return 0
@@ -169,9 +169,9 @@ def test_sigkill_at_random_moments_then_resume_is_exact(tmp_path: Path, data: Pa
     _assert_same_tensors(optim, ref_optim, "optimizer state")
     _assert_same_tensors(best, ref_best, "model.safetensors")
     # Everything but wall-clock timings must match the uninterrupted run row for row.
-    cols = [c for c in rundir.METRIC_FIELDS if c not in ("elapsed_s", "tokens_per_s")]
-    rows = [[r[c] for c in cols] for r in rundir.read_metrics(run)]
-    ref_rows = [[r[c] for c in cols] for r in rundir.read_metrics(tmp_path / "reference")]
+    cols = [c for c in history.METRIC_FIELDS if c not in ("elapsed_s", "tokens_per_s")]
+    rows = [[r[c] for c in cols] for r in history.read_metrics(run)]
+    ref_rows = [[r[c] for c in cols] for r in history.read_metrics(tmp_path / "reference")]
     assert rows == ref_rows, "metrics.csv lost, repeated or changed rows"
     print(
         f"kill moments {moments}; checkpoint steps after each kill {steps_seen}; "
@@ -222,7 +222,7 @@ with atomic_path(target) as tmp, open(tmp, "w") as f:
 def test_a_kill_in_the_middle_of_a_write_keeps_the_old_file(tmp_path: Path) -> None:
     """Deterministic: SIGKILL while the new metrics.csv is half written (random kills above
     rarely land inside a write, which takes milliseconds)."""
-    target = tmp_path / rundir.METRICS
+    target = tmp_path / history.METRICS
     proc = subprocess.run([sys.executable, "-c", _KILLED_MID_WRITE, str(target)], timeout=120)
     assert proc.returncode == -signal.SIGKILL
     assert target.read_text() == "step\n1\n", "the old file was damaged"

@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from mgen.plugins import datasets
-from mgen.plugins.datasets import BACH_MIDI, CATALOG, bach_midi_sources, dataset_dir
+from mgen.core import registry
+from mgen.plugins.datasets import bach_midi as datasets
+from mgen.plugins.datasets.bach_midi import BACH_MIDI, bach_midi_sources, dataset_dir
+
+CATALOG = registry.names("dataset")
 
 
 def table(output: str) -> dict[str, list[str]]:

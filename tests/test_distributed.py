@@ -19,10 +19,11 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from mgen.core import rundir
-from mgen.core.data import Windows
+from mgen.core import history, rundir
+from mgen.core.batches import Windows
 from mgen.core.distributed import Dist
-from mgen.core.train import TrainConfig, Trainer
+from mgen.core.io import read_json
+from mgen.core.prepare import build_tokenizer, prepare_data
 
 BATCH = 8
 # fp32: bf16 autocast (the CPU default where the chip has bf16) rounds differently for
@@ -76,11 +77,11 @@ def tunes(music21_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 def base_args(tunes: Path, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     """Tiny settings with a --seq-len that leaves one window in each epoch's last batch, so
     rank 1 gets none there and must still join the gradient all-reduce (weight 0)."""
-    probe = Trainer(
-        TrainConfig(data=[str(tunes)], model="lstm", batch_size=BATCH, device="cpu"),
-        tmp_path_factory.mktemp("probe") / "run", log=lambda _: None, progress=False,
+    probe = prepare_data(
+        build_tokenizer("abc-char", {}), [str(tunes)], seq_len=128, batch_size=BATCH,
+        val_fraction=0.1, seed=0, log=lambda _: None, progress=False,
     )  # fmt: skip
-    stream = probe.train_windows.stream
+    stream = probe.train.stream
     seq_len = next(n for n in range(24, 64) if Windows(stream, n, BATCH).n_windows % BATCH == 1)
     return ["--data", str(tunes), "--seq-len", str(seq_len), *TINY]
 
@@ -133,7 +134,7 @@ def test_two_gloo_processes_train_like_one(runs: dict) -> None:
     assert [(cwd / line).resolve() for line in proc.stdout.split()] == [dist.resolve()]
     assert proc.stderr.count("data: 12 pieces") == 1 and "x 2 processes (gloo)" in proc.stderr
 
-    a, b = rundir.read_metrics(single), rundir.read_metrics(dist)
+    a, b = history.read_metrics(single), history.read_metrics(dist)
     assert [(r["step"], r["tokens"]) for r in a] == [(r["step"], r["tokens"]) for r in b]
     assert len(a) == 2  # one row per epoch
     for ra, rb in zip(a, b, strict=True):
@@ -145,8 +146,8 @@ def test_two_gloo_processes_train_like_one(runs: dict) -> None:
     for k in wa:
         torch.testing.assert_close(wb[k], wa[k], rtol=0, atol=WEIGHT_TOL)
     assert (
-        rundir.read_json(dist / "config.json")["train"]
-        == rundir.read_json(single / "config.json")["train"]
+        read_json(dist / "config.json")["train"]
+        == read_json(single / "config.json")["train"]
     )
 
 
@@ -165,7 +166,7 @@ def test_resumed_distributed_run_matches_uninterrupted(
     # Two ranks sum gradients in a fixed order, so on the CPU the resumed run is bit-identical.
     wa, wb = _weights(uninterrupted), _weights(run)
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
-    last_a, last_b = rundir.read_metrics(uninterrupted)[-1], rundir.read_metrics(run)[-1]
+    last_a, last_b = history.read_metrics(uninterrupted)[-1], history.read_metrics(run)[-1]
     assert (last_a["step"], last_a["val_loss"]) == (last_b["step"], last_b["val_loss"])
 
 

@@ -159,8 +159,11 @@ def test_config_round_trip_and_validation():
         KernConfig.from_dict({"acceptable_durations": 1})
 
 
-def test_default_files(music21_corpus: Path):
-    files = KernTokenizer().default_files()
+def test_default_dataset(music21_corpus: Path):
+    from mgen.core.prepare import dataset_files
+
+    assert KernTokenizer.default_dataset == "palestrina-kern"
+    files = dataset_files("palestrina-kern")
     assert len([f for f in files if f.parent.name == "palestrina"]) > 1000
     assert any(f.parent.name == "bach" for f in files)
     assert all(f.suffix == ".krn" for f in files)

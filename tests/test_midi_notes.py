@@ -13,7 +13,7 @@ import pytest
 
 from mgen.core.errors import ConfigError, DataError
 from mgen.core.tokenizer import UNK
-from mgen.plugins.datasets import build_midi_dataset
+from mgen.plugins.datasets.bach_midi import build_midi_dataset
 from mgen.plugins.tokenizers.midi_notes import MidiNotesConfig, MidiNotesTokenizer
 
 SPB = 4  # the default steps_per_beat

@@ -27,8 +27,9 @@ from conftest import assert_one_line_error as _assert_one_line_error
 from conftest import mgen as _mgen
 from safetensors.torch import load_file
 
-from mgen import fuzz
-from mgen.core import registry, rundir
+from mgen.core import history, registry, rundir
+from mgen.core.corpus import find_files
+from mgen.core.io import read_json
 from mgen.core.errors import DataError, MgenError
 from mgen.core.io import write_text
 
@@ -92,7 +93,7 @@ def test_a_full_disk_keeps_the_previous_file_whole(trained, tmp_path, what):
     name, write = {
         "checkpoint": (rundir.CHECKPOINT, lambda: rundir.save_checkpoint(run, _big_state())),
         "weights": (rundir.WEIGHTS, lambda: rundir.save_weights(run, torch.nn.Linear(500, 500))),
-        "metrics": (rundir.METRICS, lambda: rundir.write_metrics(run, [{"step": 1}] * 20_000)),
+        "metrics": (history.METRICS, lambda: history.write_metrics(run, [{"step": 1}] * 20_000)),
         "json": (rundir.CONFIG, lambda: rundir.write_json(run / rundir.CONFIG, ["x" * 99] * 9999)),
     }[what]
     before = (run / name).read_bytes()
@@ -151,7 +152,7 @@ def _unwritable(tmp_path: Path, kind: str) -> Path:
 @pytest.mark.parametrize("kind", ["under-a-file", "read-only"])
 def test_train_into_an_unwritable_folder(trained, tmp_path, kind):
     out = _unwritable(tmp_path, kind)
-    data = rundir.read_json(trained / rundir.CONFIG)["train"]["data"][0]
+    data = read_json(trained / rundir.CONFIG)["train"]["data"][0]
     code, output = _mgen("train", "--data", data, "--out", out, "--max-steps", "2", *TINY)
     _assert_one_line_error(code, output, str(out))
     assert not out.exists()
@@ -240,11 +241,14 @@ def test_registered_tokenizers_write_atomically(tmp_path, name, method):
 
 
 def _some_tokens(tok, folder: Path) -> list[str] | None:
-    """Tokens of a real piece of the tokenizer's format (music21's corpus, ../shared/data)."""
-    fmt = fuzz.format_of(tok)
-    for data in fuzz.seed_inputs(fmt, [SHARED_DATA] if SHARED_DATA.is_dir() else []):
-        path = folder / f"real{fuzz.input_suffix(tok)}"
-        path.write_bytes(data)
+    """Tokens of a real piece of the tokenizer's format (its dataset, ../shared/data)."""
+    del folder
+    files: list[Path] = []
+    if tok.default_dataset and registry.load("dataset", tok.default_dataset)().ready():
+        files += registry.load("dataset", tok.default_dataset)().files(progress=False)[:8]
+    if SHARED_DATA.is_dir():
+        files += find_files([SHARED_DATA], tok.file_patterns)[:8]
+    for path in files:
         with contextlib.suppress(MgenError):
             pieces = tok.read(path)
             if pieces:

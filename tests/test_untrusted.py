@@ -22,8 +22,9 @@ from conftest import mgen as _mgen
 from typer.testing import CliRunner
 
 from mgen.cli.app import app
-from mgen.core import data, rundir
-from mgen.core.train import TrainConfig, prepare_tokenizer
+from mgen.core import corpus as data
+from mgen.core import history, rundir
+from mgen.core.prepare import build_tokenizer
 
 
 class _Payload:
@@ -114,7 +115,7 @@ def test_a_poisoned_corpus_cache_is_ignored_not_unpickled(tmp_path, music21_corp
     folder.mkdir()
     shutil.copy(music21_corpus / "essenFolksong" / "testd.abc", folder)
     marker = tmp_path / "pwned"
-    tok = prepare_tokenizer(TrainConfig())
+    tok = build_tokenizer("abc-char", {})
     files = data.find_files([folder], tok.file_patterns)
     planted = data.cache_dir() / "corpora" / f"{data._cache_key(tok, files)}.npz"
     planted.parent.mkdir(parents=True, exist_ok=True)
@@ -176,9 +177,9 @@ def test_corrupted_weights_or_json_give_a_clear_error(run, tmp_path, damage):
 
 
 def test_a_corrupted_metrics_csv_gives_a_clear_error(run):
-    (run / rundir.METRICS).write_bytes(b"epoch,step\n1,\x00\xff\xfe\n")
+    (run / history.METRICS).write_bytes(b"epoch,step\n1,\x00\xff\xfe\n")
     code, out = _mgen("train", "--resume", "--out", run, "--max-steps", "6", "--quiet")
-    _assert_one_line_error(code, out, f"cannot read {run / rundir.METRICS}")
+    _assert_one_line_error(code, out, f"cannot read {run / history.METRICS}")
 
 
 @pytest.mark.parametrize("other", ["other_vocab", "gru"])

@@ -75,8 +75,12 @@ def sample(
     from mgen.core.run import load_run
     from mgen.core.sample import RepetitionConfig, default_repetition
 
+    from mgen.core.decoder import build_decoder
+
     if n < 1 or num_samples < 1:
         raise ConfigError("-n and --num-samples must be >= 1")
+    options = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
+    build_decoder(decoder, options)  # a wrong name or option fails before any loading
     loaded = load_run(run, device)
     if repetition_penalty is None:
         repetition_penalty = default_repetition(decoder).repetition_penalty
@@ -89,9 +93,8 @@ def sample(
 
         refuse_overwrite(out, num_samples)  # before the work, so nothing is half-done
     pieces = loaded.sample(
-        n, num_samples, decoder, primer=primer, seed=seed, repetition=rep,
-        temperature=temperature, top_k=top_k, top_p=top_p,
-    )  # fmt: skip
+        n, num_samples, decoder, primer=primer, seed=seed, repetition=rep, **options
+    )
     written = loaded.write(pieces, out, force=force)
     _report(written, len(pieces))
     if wav:

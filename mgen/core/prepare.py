@@ -76,14 +76,7 @@ def prepare_data(
     the training side unless `fit` is off (a resumed run keeps its own), and cut windows."""
     files = corpus_files(tok, data, progress)
     corpus = _load(tok, files, workers, log, progress, dist or Dist())
-    if corpus.skipped:
-        log(f"skipped {len(corpus.skipped)} of {len(files)} files (see warnings above)")
-    if len(corpus) == 0:
-        where = ", ".join(data) or "the default dataset"
-        raise DataError(
-            f"no usable piece in {len(files)} file(s) under {where} "
-            f"(patterns {', '.join(tok.file_patterns)})"
-        )
+    _check_usable(tok, corpus, files, data, log)
     train_ids, val_ids = split_pieces(len(corpus), val_fraction, seed)
     if fit:
         tok.fit(corpus.counts(train_ids))
@@ -94,26 +87,44 @@ def prepare_data(
         raise DataError("the training pieces are too short to train on")
     if used < seq_len:
         log(f"note: corpus is small; using --seq-len {used}")
-    summary = {
-        "files": len(files),
-        "used_files": len(corpus.files),
-        "skipped": len(corpus.skipped),
-        "pieces": len(corpus),
-        "train_pieces": len(train_ids),
-        "val_pieces": len(val_ids),
-        "train_tokens": len(train),
-        "val_tokens": len(val),
-        "vocab_size": len(vocab),
-        "cached": corpus.from_cache,
-    }
+    summary = _summary(files, corpus, len(train_ids), len(val_ids), len(train), len(val))
+    summary["vocab_size"] = len(vocab)
     log(
-        f"data: {len(corpus)} pieces from {len(corpus.files)} files "
-        f"({len(train_ids)} train / {len(val_ids)} validation), "
-        f"{len(train):,} training tokens, vocabulary {len(vocab)}"
+        f"data: {len(corpus)} pieces from {len(corpus.files)} files ({len(train_ids)} train / "
+        f"{len(val_ids)} validation), {len(train):,} training tokens, vocabulary {len(vocab)}"
         + (" [cached]" if corpus.from_cache else "")
     )
     val_windows = Windows(val, min(used, max(1, len(val) - 1)), batch_size)
     return TrainData(tok, Windows(train, used, batch_size), val_windows, used, summary)
+
+
+def _check_usable(
+    tok: Tokenizer, corpus: Corpus, files: list[Path], data: Sequence[str], log: Log
+) -> None:
+    if corpus.skipped:
+        log(f"skipped {len(corpus.skipped)} of {len(files)} files (see warnings above)")
+    if len(corpus) == 0:
+        where = ", ".join(data) or "the default dataset"
+        raise DataError(
+            f"no usable piece in {len(files)} file(s) under {where} "
+            f"(patterns {', '.join(tok.file_patterns)})"
+        )
+
+
+def _summary(files: list[Path], corpus: Corpus, *sizes: int) -> dict[str, Any]:
+    """config.json's data block: what was read, used, skipped, and the split's sizes."""
+    train_pieces, val_pieces, train_tokens, val_tokens = sizes
+    return {
+        "files": len(files),
+        "used_files": len(corpus.files),
+        "skipped": len(corpus.skipped),
+        "pieces": len(corpus),
+        "train_pieces": train_pieces,
+        "val_pieces": val_pieces,
+        "train_tokens": train_tokens,
+        "val_tokens": val_tokens,
+        "cached": corpus.from_cache,
+    }
 
 
 def _load(tok: Tokenizer, files: list[Path], workers: int, log: Log, progress: bool, dist: Dist):

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mgen.core import distributed, rundir
-from mgen.core.device import resolve_device
+from mgen.core.device import resolve_device, resolve_precision
 from mgen.core.errors import CheckpointError, ConfigError
 from mgen.core.prepare import build_tokenizer, prepare_data
 from mgen.core.trainer import TrainConfig, Trainer, set_threads
@@ -52,6 +52,7 @@ def train_run(
 
         registry.load("model", cfg.model)  # unknown names fail before any data is read
         dist = distributed.setup(resolve_device(cfg.device), dist_timeout)
+        resolve_precision(cfg.precision, dist.device)  # a bad name fails before any data is read
         run, log, progress = _join_ranks(dist, cfg, run, log, progress)
         tok = rundir.load_tokenizer(run)[1] if resume else build_tokenizer(
             cfg.tokenizer, cfg.tokenizer_options)  # fmt: skip
