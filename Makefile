@@ -9,6 +9,8 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
+	# torch first, pinned: this version's CPU build is at hand; mgen itself accepts a range.
+	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
@@ -22,6 +24,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python tools/check_structure.py
 	$(BIN)/pytest -q
 
 test-fast: $(STAMP)
@@ -29,7 +32,7 @@ test-fast: $(STAMP)
 
 ## The long fuzz run: 10,000 generated inputs per tokenizer (see docs/reliability.md).
 fuzz: $(STAMP)
-	$(BIN)/python -m mgen.fuzz --examples 10000
+	$(BIN)/python -m tools.fuzz --examples 10000
 
 ## The performance table of docs/performance.md, measured on this machine.
 bench: $(STAMP)

@@ -1,4 +1,5 @@
-"""`make demo`: train a small lstm2 on the embedded folk tunes, sample, and name the MIDI file."""
+"""`make demo`: train a small lstm2 on the embedded folk tunes, sample, and name the MIDI file.
+Written with the Python API (mgen.train, Run.sample, Run.write), as a notebook would."""
 
 from __future__ import annotations
 
@@ -6,55 +7,24 @@ import shutil
 import sys
 from pathlib import Path
 
-from typer.testing import CliRunner
+import mgen
 
 RUN = Path("runs/demo")
 OUT = Path("runs/demo-samples")
 
 
-def _mgen(*args: str) -> str:
-    from mgen.cli.app import app
-
-    print("$ mgen " + " ".join(args), flush=True)
-    result = CliRunner().invoke(app, list(args))
-    sys.stderr.write(result.stderr if result.stderr_bytes else "")
-    if result.exit_code != 0:
-        sys.stdout.write(result.stdout)
-        raise SystemExit(result.exit_code)
-    return result.stdout
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
 
 
 def main() -> None:
     shutil.rmtree(RUN, ignore_errors=True)
     shutil.rmtree(OUT, ignore_errors=True)
-    _mgen(
-        "train",
-        "--tokenizer",
-        "abc-char",
-        "--model",
-        "lstm2",
-        "--time-budget",
-        "4m",
-        "--out",
-        str(RUN),
-        "--quiet",
-    )
-    printed = _mgen(
-        "sample",
-        "--run",
-        str(RUN),
-        "--decoder",
-        "temperature",
-        "--temperature",
-        "0.8",
-        "-n",
-        "600",
-        "-k",
-        "8",
-        "--out",
-        str(OUT),
-    )
-    midis = [Path(p) for p in printed.split() if p.endswith(".mid")]
+    _log("training lstm2 on the folk-abc tunes for 4 minutes ...")
+    run = mgen.train(tokenizer="abc-char", model="lstm2", time_budget=240, out=RUN, log=_log)
+    pieces = run.sample(600, 8, "temperature", temperature=0.8)
+    written = run.write(pieces, OUT)
+    midis = [p for p in written.paths if p.suffix == ".mid"]
     if not midis:
         raise SystemExit("demo: no sample could be converted to MIDI; train longer")
     import pretty_midi

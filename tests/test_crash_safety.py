@@ -180,12 +180,16 @@ def test_sigkill_at_random_moments_then_resume_is_exact(tmp_path: Path, data: Pa
 
 
 @pytest.mark.slow
-def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path: Path, data: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_or_sigterm_saves_a_checkpoint_and_exits_130(
+    tmp_path: Path, data: Path, sig: signal.Signals
+) -> None:
+    """Ctrl-C, and SIGTERM as a scheduler or `kill` sends it, both checkpoint then stop."""
     common = ["--data", str(data), *TINY]
     proc = _train(tmp_path, *common, "--max-steps", "100000", "--out", "run")
     _wait_for_training(proc)
     time.sleep(1.0)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     code, err = _finish(proc, timeout=60)
     assert code == 130, err
     saved = [ln for ln in err.splitlines() if ln.startswith("interrupted: checkpoint saved")]

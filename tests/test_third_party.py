@@ -92,3 +92,48 @@ def test_using_a_broken_plugin_is_a_clear_error(cli, installed):
     result = cli("sample", "--decoder", "broken")
     assert result.exit_code != 0
     assert "decoder 'broken' is broken: ImportError" in result.output
+
+
+def test_toy_tokenizer_trains_on_its_dataset_samples_is_judged_and_rendered(
+    cli, installed, tmp_path
+):
+    """The toy `.notes` tokenizer and its dataset, written only from docs/plugins.md, go
+    through every command like a built-in format."""
+    listed = cli("plugins").output
+    assert "toy-notes" in listed and "toy-scales" in listed
+    rows = cli("data", "list").output
+    assert any(line.startswith("toy-scales") and "toy-notes" in line for line in rows.splitlines())
+    run = tmp_path / "run"
+    result = cli("train", "--tokenizer", "toy-notes", "--max-steps", "20", "--out", run,
+                 "--seq-len", "16", *TINY[:4], *TINY[6:8], *TINY[10:])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "36 pieces from 3 files" in result.output  # the dataset's 3 files, 12 keys each
+    out = tmp_path / "s"
+    result = cli("sample", "--run", run, "-n", "40", "-k", "3", "--out", out, "--seed", "2")
+    assert result.exit_code == 0, result.output
+    assert (out / "sample-001.notes").exists() and (out / "sample-001.mid").exists()
+    judged = cli("eval", out / "sample-001.notes", "--reference", "toy-scales")
+    assert judged.exit_code == 0, judged.output
+    assert "reference: toy-scales" in judged.output
+    rendered = cli("render", out / "sample-001.notes", "--png", "--out", tmp_path / "png")
+    assert rendered.exit_code == 0, rendered.output
+    png = tmp_path / "png" / "sample-001.png"
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_name_registered_twice_warns_and_the_first_wins(monkeypatch):
+    from importlib.metadata import EntryPoint
+
+    first = EntryPoint("argmax", "mgen.plugins.decoders.sampling:Argmax", "mgen.decoders")
+    second = EntryPoint("argmax", "elsewhere:Argmax", "mgen.decoders")
+    monkeypatch.setattr(registry, "entry_points", lambda group: [first, second])
+    registry.refresh()
+    try:
+        [message] = registry.duplicates("decoder")
+        assert "'argmax'" in message and "elsewhere:Argmax" in message
+        with pytest.warns(registry.DuplicatePluginWarning, match="argmax"):
+            cls = registry.load("decoder", "argmax")
+        assert cls.__module__ == "mgen.plugins.decoders.sampling"
+    finally:
+        monkeypatch.undo()
+        registry.refresh()

@@ -58,22 +58,16 @@ def prepare(
     """Write a dataset's files if it must be (bach-midi) and cache its tokens."""
     import os
 
-    from mgen.core import registry
-    from mgen.core.corpus import corpus_cache_path, load_corpus
-    from mgen.core.prepare import build_tokenizer
+    from mgen.core.prepare import prepare_dataset
 
-    dataset = registry.load("dataset", name)()
-    tok = build_tokenizer(dataset.tokenizer, {})
-    progress = not quiet and sys.stderr.isatty()
-    files = dataset.files(progress=progress)
     log = lambda msg: typer.echo(msg, err=True)  # noqa: E731 - a one-line sink
-    corpus = load_corpus(tok, files, workers=workers or None, progress=progress, warn=log)
+    progress = not quiet and sys.stderr.isatty()
+    files, corpus, cached = prepare_dataset(name, workers=workers, progress=progress, log=log)
     log(
         f"{name}: {len(corpus)} pieces from {len(corpus.files)} of {len(files)} files, "
         f"{int(corpus.offsets[-1]):,} tokens" + (" [already cached]" if corpus.from_cache else "")
     )
     typer.echo(f"files:  {os.path.commonpath([str(f) for f in files]) if files else '-'}")
-    cached = corpus_cache_path(tok, files)
     typer.echo(
         f"tokens: {cached}" if cached.exists() else "tokens: not cached (cache not writable)"
     )

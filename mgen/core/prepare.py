@@ -136,3 +136,17 @@ def _load(tok: Tokenizer, files: list[Path], workers: int, log: Log, progress: b
     if dist.is_local_main:
         dist.barrier()
     return corpus
+
+
+def prepare_dataset(
+    name: str, *, workers: int = 0, progress: bool = True, log: Log = print
+) -> tuple[list[Path], Corpus, Path]:
+    """Write the dataset `name` if it must be, and parse and cache its tokens for its
+    tokenizer's default settings: (files, corpus, cache file)."""
+    from mgen.core.corpus import corpus_cache_path
+
+    dataset = registry.load("dataset", name)()
+    tok = build_tokenizer(dataset.tokenizer, {})
+    files = dataset.files(progress=progress)
+    corpus = load_corpus(tok, files, workers=workers or None, progress=progress, warn=log)
+    return files, corpus, corpus_cache_path(tok, files)

@@ -40,7 +40,6 @@ class Run:
         data = self.config.get("train", {}).get("data") or []
         return [str(d) for d in data]
 
-
     def sample(
         self,
         n: int = 500,

@@ -167,8 +167,6 @@ def remove_stale_temps(run: Path) -> None:
             tmp.unlink()
 
 
-
-
 def read_config(run: Path) -> dict[str, Any]:
     return read_json(Path(run) / CONFIG)
 

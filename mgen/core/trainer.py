@@ -246,7 +246,9 @@ class Trainer:
                     self._epoch()
         except KeyboardInterrupt:
             self.save_checkpoint()
-            self.log(f"interrupted: checkpoint saved at step {self.state.step}; continue with --resume")
+            self.log(
+                f"interrupted: checkpoint saved at step {self.state.step}; continue with --resume"
+            )
             raise
         finally:
             # DDP holds the process group; released here, its threads can stop before exit.

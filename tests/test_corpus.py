@@ -1,0 +1,32 @@
+"""The corpus cache: compact, memory-mapped, and keyed by the files' contents."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from mgen.core import registry
+from mgen.core.corpus import load_corpus
+
+
+def test_cached_corpus_is_compact_memory_mapped_and_follows_edits(abc_folder: Path, tmp_path):
+    tok = registry.load("tokenizer", "abc-char")()
+    files = sorted(abc_folder.glob("*.abc"))
+    first = load_corpus(tok, files, progress=False)
+    again = load_corpus(tok, files, progress=False)
+    assert not first.from_cache and again.from_cache
+    assert again.ids.dtype == np.uint16 and isinstance(again.ids, np.memmap)
+    assert again.tokens == first.tokens and np.array_equal(again.ids, first.ids)
+    # A copy with one tune removed: different contents, so a fresh parse.
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    text = files[0].read_text(encoding="latin-1")
+    (edited / files[0].name).write_text(text[: text.rindex("\nX:")], encoding="latin-1")
+    changed = load_corpus(tok, [edited / files[0].name], progress=False)
+    assert not changed.from_cache and len(changed) == len(first) - 1
+    # Editing that file in place (same path) is noticed too.
+    shutil.copy(files[0], edited / files[0].name)
+    restored = load_corpus(tok, [edited / files[0].name], progress=False)
+    assert len(restored) == len(first) and np.array_equal(restored.ids, first.ids)
