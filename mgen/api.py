@@ -1,11 +1,11 @@
 """mgen from Python: the same operations as the CLI, which is built on these.
 
-    import mgen
-    run = mgen.train(tokenizer="abc-char", model="lstm2", max_steps=200)   # or mgen.load_run()
-    pieces = run.sample(n=300, num_samples=4, decoder="top-p", top_p=0.9, seed=1)
-    written = run.write(pieces)                       # .abc and .mid files
-    print(mgen.evaluate(written.paths, reference=["folk-abc"])["formats"])
-    print(mgen.score(run, ["held-out/"])["loss_nats"])
+import mgen
+run = mgen.train(tokenizer="abc-char", model="lstm2", max_steps=200)   # or mgen.load_run()
+pieces = run.sample(n=300, num_samples=4, decoder="top-p", top_p=0.9, seed=1)
+written = run.write(pieces)                       # .abc and .mid files
+print(mgen.evaluate(written.paths, reference=["folk-abc"])["formats"])
+print(mgen.score(run, ["held-out/"])["loss_nats"])
 """
 
 from __future__ import annotations

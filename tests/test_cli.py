@@ -148,9 +148,13 @@ def _final_weights(run: Path) -> dict[str, torch.Tensor]:
 
 
 def test_resume_matches_an_uninterrupted_run(cli, abc_folder, tmp_path):
+    """A run stopped at step 4 and resumed to 8 ends with the weights of one trained straight
+    to 8. Constant rate: a cosine schedule decays over the budget, which the resume extends
+    (tests/test_crash_safety.py resumes killed runs with the budget unchanged and the cosine)."""
     straight, split = tmp_path / "straight", tmp_path / "split"
-    _train(cli, abc_folder, straight, "--max-steps", "8", "--checkpoint-every", "4")
-    _train(cli, abc_folder, split, "--max-steps", "4", "--checkpoint-every", "4")
+    const = ("--lr-schedule", "constant", "--checkpoint-every", "4")
+    _train(cli, abc_folder, straight, "--max-steps", "8", *const)
+    _train(cli, abc_folder, split, "--max-steps", "4", *const)
     result = cli("train", "--resume", "--out", split, "--max-steps", "8", "--quiet")
     assert result.exit_code == 0, result.output
     assert "resumed" in result.output

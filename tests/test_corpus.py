@@ -11,7 +11,10 @@ from mgen.core import registry
 from mgen.core.corpus import load_corpus
 
 
-def test_cached_corpus_is_compact_memory_mapped_and_follows_edits(abc_folder: Path, tmp_path):
+def test_cached_corpus_is_compact_memory_mapped_and_follows_edits(
+    abc_folder: Path, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("MGEN_CACHE_DIR", str(tmp_path / "cache"))  # other tests read this file
     tok = registry.load("tokenizer", "abc-char")()
     files = sorted(abc_folder.glob("*.abc"))
     first = load_corpus(tok, files, progress=False)

@@ -13,8 +13,12 @@ from conftest import TINY
 from typer.testing import CliRunner
 
 from mgen.cli.app import app
+from mgen.core.errors import DataError
+from mgen.core.notes import make_piece
+from mgen.core.tokenizer import Tokenizer
 from mgen.evaluate import metrics
-from mgen.evaluate.notes import abc_tunes, make_piece, read_pieces, read_text
+from mgen.evaluate.notes import read_pieces, read_with
+from mgen.plugins.tokenizers.notes_abc import abc_tunes, read_text
 
 #: Key-normalized pitch-class JSD under which samples "sound like" the reference. Ten real
 #: tunes against other tunes of their collection measure 0.013-0.028 (Essen erk5, kinder0,
@@ -72,7 +76,7 @@ def test_real_tunes_are_valid_and_close_to_their_collection(folk, cli, tmp_path)
     )
     assert result.exit_code == 0, result.output
     assert "pitch-class JSD" in result.stdout and "valid" in result.stdout
-    abc = json.loads(out.read_text())["formats"]["abc"]
+    abc = json.loads(out.read_text())["formats"]["abc-char"]
     assert (abc["files"], abc["valid"], abc["validity"]) == (10, 10, 1.0)
     assert abc["pitch_class_jsd"] < JSD_REAL
     assert abc["pitch_class_jsd_key"] < JSD_REAL
@@ -116,7 +120,11 @@ def test_garbage_files_are_invalid(folk, tmp_path):
         (bad / f"real-{i}.abc").write_text(sorted(folk["samples"].glob("*.abc"))[i].read_text())
     report = _eval(tmp_path, bad)
     f = report["formats"]
-    assert (f["abc"]["files"], f["abc"]["valid"], f["abc"]["validity"]) == (3, 2, 2 / 3)
+    assert (f["abc-char"]["files"], f["abc-char"]["valid"], f["abc-char"]["validity"]) == (
+        3,
+        2,
+        2 / 3,
+    )
     assert (f["kern"]["valid"], f["midi"]["files"], f["midi"]["valid"]) == (0, 2, 0)
     reasons = {Path(b["file"]).name: b["reason"] for fmt in f.values() for b in fmt["invalid"]}
     assert set(reasons) == {"noise.abc", "noise.krn", "noise.mid", "empty.mid"}
@@ -157,7 +165,7 @@ def test_a_training_tune_written_back_verbatim_is_copied(folk, tmp_path, music21
     (samples / "copy.abc").write_text(reference_tunes[0], encoding="utf-8")
     (samples / "novel.abc").write_text(_tunes(music21_corpus, "han1.abc")[0], encoding="utf-8")
     report = _eval(tmp_path, samples, "--reference", folk["reference"], "--reference-limit", "30")
-    nov = report["formats"]["abc"]["novelty"]
+    nov = report["formats"]["abc-char"]["novelty"]
     copied = {Path(c["piece"]).name: c["notes"] for c in nov["copied_pieces"]}
     melody = read_pieces(samples / "copy.abc")[0][0].melody()
     assert copied == {"copy.abc": len(melody)}  # the whole tune, and only that one
@@ -284,6 +292,99 @@ def test_sample_eval_and_wav_judge_and_render_what_it_wrote(tiny_run, cli, tmp_p
     )
     assert result.exit_code == 0, result.output
     assert f"reference: {tiny_run['train']}" in result.stdout and "stuck" in result.stdout
-    assert "abc: 2 file(s)" in result.stdout
+    assert "abc-char: 2 file(s)" in result.stdout
     if wav:
         assert sorted(p.name for p in out.glob("*.wav")) == ["sample-001.wav", "sample-002.wav"]
+
+
+# -- any tokenizer's format -------------------------------------------------------------------
+
+
+class ToyTokenizer(Tokenizer):
+    """A third-party format with only read/write/to_midi: MIDI pitches, a blank line between
+    pieces. mgen finds its notes by writing each piece as MIDI."""
+
+    file_patterns = ("*.toy",)
+    suffix = ".toy"
+
+    def read(self, path: Path) -> list[list[str]]:
+        blocks = Path(path).read_text().split("\n\n")
+        return [b.split() for b in blocks if b.split()]
+
+    def write(self, tokens: list[str], path: Path) -> Path:
+        path = Path(path).with_suffix(self.suffix)
+        path.write_text(" ".join(tokens))
+        return path
+
+    def to_midi(self, tokens: list[str], path: Path) -> Path:
+        if "x" in tokens:
+            raise DataError("x is no pitch")
+        return _midi(Path(path).with_suffix(".mid"), [int(t) for t in tokens], step=0.5)
+
+
+def test_a_format_without_a_note_reader_is_read_through_its_midi(tmp_path):
+    path = tmp_path / "two.toy"
+    path.write_text("60 62 64 65\n\n67 x 69\n\n72 71\n")
+    pieces, errors = read_with(ToyTokenizer(), path)
+    assert [p.pitch.tolist() for p in pieces] == [[60, 62, 64, 65], [72, 71]]
+    assert [p.name for p in pieces] == [f"{path}#1", f"{path}#3"]
+    assert errors == ["piece 2: x is no pitch"]
+    assert pieces[0].onset.tolist() == [0, 1, 2, 3]  # 0.5 s at 120 bpm: one beat each
+    first, _ = read_with(ToyTokenizer(), path, limit=1)
+    assert [p.name for p in first] == [f"{path}#1"]
+    (tmp_path / "one.toy").write_text("60 60")
+    assert read_with(ToyTokenizer(), tmp_path / "one.toy")[0][0].name == str(tmp_path / "one.toy")
+
+
+@pytest.fixture
+def toy_installed(monkeypatch):
+    """The toy tokenizer as if it were an installed plugin, beside the real ones."""
+    from mgen.evaluate import notes
+
+    real = notes._plugins()
+    monkeypatch.setattr(notes, "_plugins", lambda: [*real, ("toy", ToyTokenizer)])
+
+
+def test_a_plugin_format_is_judged_and_rendered(toy_installed, tmp_path):
+    from mgen.evaluate.render import render_files
+    from mgen.evaluate.report import evaluate_files
+
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    (samples / "a.toy").write_text(" ".join(["62"] * 40))
+    (samples / "b.toy").write_text("60 62 64 65 67")
+    toy = evaluate_files([samples])["formats"]["toy"]
+    assert (toy["files"], toy["valid"], toy["notes"]) == (2, 2, 45)
+    assert toy["repetition"]["stuck_pieces"] == [str((samples / "a.toy").resolve())]
+    written = render_files([samples / "b.toy"], png=True, musicxml=True, out=tmp_path / "out")
+    assert [p.name for p in written] == ["b.png", "b.musicxml"]
+    assert read_pieces(written[1])[0][0].pitch.tolist() == [60, 62, 64, 65, 67]
+
+
+def test_files_nothing_reads_are_refused_with_what_can_be(tmp_path):
+    from mgen.evaluate.report import evaluate_files
+
+    (tmp_path / "notes.foo").write_text("60 62")
+    with pytest.raises(DataError, match=r"cannot read \.foo files; readable: .*\.abc.*\.krn"):
+        evaluate_files([tmp_path / "notes.foo"])
+
+
+def test_sampled_files_are_judged_against_the_runs_training_data(tiny_run):
+    from mgen.core.run import load_run
+    from mgen.evaluate.report import evaluate_run_samples
+
+    run = load_run(tiny_run["run"])
+    sample = next(tiny_run["train"].iterdir())
+    report = evaluate_run_samples([sample, sample], run)
+    assert report["reference"]["source"] == str(tiny_run["train"])
+    assert report["formats"]["abc-char"]["files"] == 1
+
+
+def test_heldout_loss_of_a_loaded_run_is_the_clis(tiny_run, tmp_path):
+    from mgen.core.run import load_run
+    from mgen.evaluate.heldout import heldout_loss
+
+    args = ["--run", tiny_run["run"], "--data", tiny_run["held"], "--device", "cpu"]
+    cli_loss = _eval(tmp_path, *args)["loss_nats"]
+    ours = heldout_loss(load_run(tiny_run["run"]), [str(tiny_run["held"])], log=lambda _: None)
+    assert ours["loss_nats"] == pytest.approx(cli_loss, rel=1e-6)

@@ -29,9 +29,8 @@ from safetensors.torch import load_file
 
 from mgen.core import history, registry, rundir
 from mgen.core.corpus import find_files
-from mgen.core.io import read_json
 from mgen.core.errors import DataError, MgenError
-from mgen.core.io import write_text
+from mgen.core.io import read_json, write_text
 
 ROOT = os.geteuid() == 0 if hasattr(os, "geteuid") else False
 

@@ -11,8 +11,9 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from mgen.evaluate.notes import abc_tunes, read_pieces, read_text
+from mgen.evaluate.notes import read_pieces
 from mgen.evaluate.render import INSTALL_HINT, find_soundfont
+from mgen.plugins.tokenizers.notes_abc import abc_tunes, read_text
 
 HAVE_FLUIDSYNTH = bool(shutil.which("fluidsynth") and find_soundfont())
 needs_fluidsynth = pytest.mark.skipif(
@@ -63,16 +64,22 @@ def test_musicxml_keeps_the_notes(music21_corpus, cli, tmp_path):
     assert "<score-partwise" in xml.read_text(encoding="utf-8")[:2000]
     ours = read_pieces(xml)[0][0]  # MusicXML: one piece, every voice
     voices = read_pieces(krn)[0]  # **kern: one piece per spine
-    assert len(voices) > 1
-    theirs = np.sort(np.concatenate([v.pitch for v in voices]))
-    assert np.array_equal(np.sort(ours.pitch), theirs)
+    assert len(voices) > 1  # a file of several pieces renders its first, here the first voice
+    first = voices[0]
+    assert np.array_equal(ours.pitch, first.pitch)
+    assert np.allclose(ours.onset, first.onset) and ours.end() == pytest.approx(first.end())
 
 
 def test_render_needs_a_choice_and_a_music_file(cli, tune, tmp_path):
     assert cli("render", tune).exit_code == 2
-    (tmp_path / "x.txt").write_text("hello")
+    (tmp_path / "x.foo").write_text("hello")
+    result = cli("render", tmp_path / "x.foo", "--png")
+    assert result.exit_code == 1 and "cannot render .foo files" in result.stderr
+    assert ".abc" in result.stderr and ".krn" in result.stderr and ".mid" in result.stderr
+    (tmp_path / "x.txt").write_text("hello")  # abc-char reads .txt: not music, though
     result = cli("render", tmp_path / "x.txt", "--png")
-    assert result.exit_code == 1 and "cannot render" in result.stderr
+    assert result.exit_code == 1 and "cannot read" in result.stderr
+    assert not (tmp_path / "x.png").exists()
 
 
 def test_missing_renderer_says_how_to_install(cli, tune, tmp_path, monkeypatch):
@@ -113,3 +120,66 @@ def test_wav_of_an_abc_tune(cli, tune):
         seconds = w.getnframes() / w.getframerate()
     beats = read_pieces(tune)[0][0].end()
     assert seconds >= beats * 0.5 * 0.9  # music21 writes MIDI at 120 quarter notes a minute
+
+
+def _notes(path: Path, pitches) -> Path:
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    inst = pretty_midi.Instrument(program=0)
+    inst.notes += [pretty_midi.Note(100, p, i * 0.5, i * 0.5 + 0.5) for i, p in enumerate(pitches)]
+    pm.instruments.append(inst)
+    pm.write(str(path))
+    return path
+
+
+def test_inputs_that_share_a_name_get_their_own_outputs(cli, tune, tmp_path):
+    a, b, out = tmp_path / "a", tmp_path / "b", tmp_path / "out"
+    a.mkdir()
+    b.mkdir()
+    _notes(a / "x.mid", [60, 62, 64])
+    _notes(b / "x.mid", [72, 71, 69, 67, 65])
+    result = cli("render", a / "x.mid", b / "x.mid", "--png", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split() == [str(out / "a-x.png"), str(out / "b-x.png")]
+    assert (out / "a-x.png").read_bytes() != (out / "b-x.png").read_bytes()
+    # Beside the inputs: one folder, one stem, two formats.
+    shutil.copy(tune, a / "x.abc")
+    result = cli("render", a / "x.abc", a / "x.mid", "--png")
+    assert result.stdout.split() == [str(a / "x-abc.png"), str(a / "x-mid.png")]
+    assert cli("render", a / "x.mid", "--png").stdout.split() == [str(a / "x.png")]
+
+
+def test_output_names_are_distinct_and_deterministic():
+    from mgen.evaluate.render import output_stems
+
+    out = Path("out")
+    cases = {
+        ("a/x.mid", "b/x.mid"): ["a-x", "b-x"],
+        ("s/x.abc", "s/x.mid", "s/y.mid"): ["x-abc", "x-mid", "y"],
+        ("a/x.mid", "a/x.abc", "b/x.mid"): ["a-x-mid", "a-x-abc", "b-x-mid"],
+        ("a/s/x.mid", "b/s/x.mid"): ["a-s-x", "b-s-x"],
+        ("a/x.mid", "b/x.mid", "c/a-x.mid"): ["a-x", "b-x", "a-x-2"],
+    }
+    for inputs, names in cases.items():
+        stems = output_stems([Path(p) for p in inputs], out)
+        assert stems == [out / n for n in names], inputs
+    assert output_stems([Path("a/x.mid"), Path("b/x.mid")]) == [Path("a/x"), Path("b/x")]
+
+
+def test_sample_wavs_come_from_each_samples_midi(tmp_path, monkeypatch, tune):
+    from mgen.evaluate import render
+
+    sources = {}
+
+    def fake_wav(path: Path, out: Path, soundfont=None) -> Path:
+        sources[out.name] = path.name
+        out.write_bytes(b"RIFF")
+        return out
+
+    monkeypatch.setattr(render, "render_wav", fake_wav)
+    shutil.copy(tune, tmp_path / "sample-001.abc")
+    _notes(tmp_path / "sample-001.mid", [60, 62])
+    shutil.copy(tune, tmp_path / "sample-002.abc")  # its MIDI could not be written
+    paths = [tmp_path / n for n in ("sample-001.abc", "sample-001.mid", "sample-002.abc")]
+    written = render.render_wavs(paths)
+    assert written == [tmp_path / "sample-001.wav", tmp_path / "sample-002.wav"]
+    assert sources == {"sample-001.wav": "sample-001.mid", "sample-002.wav": "sample-002.abc"}

@@ -47,6 +47,8 @@ class PlainLSTM2(nn.Module):
     """lstm2 as plain PyTorch: embedding, nn.LSTM(2 layers, dropout 0.5), nn.Dropout, linear.
     The attribute names match mgen's model, so both start from the same weights."""
 
+    carries_state = True  # what mgen's engine asks of a model: forward(ids, state) continues
+
     def __init__(self, vocab: int, embed: int = 128, hidden: int = 256, dropout: float = 0.5):
         super().__init__()
         self.embed = nn.Embedding(vocab, embed)
@@ -93,7 +95,7 @@ def trainer(b: Bench, model: str, precision: str, data: str = "abc-char",
     """A trainer of the model plugin `model` (or of `plain` in its place) on `b.data[data]`."""
     cfg = TrainConfig(tokenizer="abc-char", model=model, precision=precision, seed=0,
                       device=str(b.device), batch_size=b.size.batch_size,
-                      seq_len=b.size.seq_len, max_val_batches=50,
+                      seq_len=b.size.seq_len,
                       model_options=options or {})  # fmt: skip
     return Trainer(cfg, b.tmp / "runs" / model, b.data[data], model=plain, log=quiet,
                    progress=False)  # fmt: skip
@@ -180,7 +182,7 @@ def compare_lstm2(b: Bench) -> None:
 def loss_rows(b: Bench, runs: dict[str, Trainer]) -> None:
     """Each run's validation loss, computed in fp32 whatever it trained in: the figures
     compare the trained weights, not the evaluation's arithmetic."""
-    losses = {key: tr.evaluate(precision="fp32").get("val_loss", math.nan)
+    losses = {key: tr.evaluate().get("val_loss", math.nan)
               for key, tr in runs.items()}  # fmt: skip
     base = losses["plain-fp32"]
     for key, loss in losses.items():

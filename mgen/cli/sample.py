@@ -11,7 +11,7 @@ from mgen.core.errors import ConfigError
 
 #: Shown in --help; the values are mgen.core.sample's (a test checks they agree). Written out
 #: here so that `mgen --help` need not import torch.
-GREEDY_PENALTY, REPETITION_WINDOW, NO_REPEAT_NGRAM = 1.3, 32, 16
+GREEDY_PENALTY, GREEDY_NGRAM, REPETITION_WINDOW = 1.3, 16, 32
 
 
 def sample(
@@ -38,7 +38,7 @@ def sample(
     repetition_penalty: Annotated[
         float | None,
         typer.Option(
-            help=f"Penalize tokens used in the last --repetition-window tokens (1 = off). Default: {GREEDY_PENALTY} with argmax (it stops greedy loops), 1.0 with sampling decoders.",
+            help=f"Penalize tokens used in the last --repetition-window tokens (1 = off). Default: {GREEDY_PENALTY} with argmax (it stops greedy loops), off for sampling decoders (they sample the model as it is). Holds, rests and time shifts are never penalized.",
             show_default=False,
         ),
     ] = None,
@@ -46,8 +46,12 @@ def sample(
         int, typer.Option(help="How many recent tokens --repetition-penalty looks at.")
     ] = REPETITION_WINDOW,
     no_repeat_ngram: Annotated[
-        int, typer.Option(help="Forbid repeating any n-gram of this many tokens (0 = off).")
-    ] = NO_REPEAT_NGRAM,
+        int | None,
+        typer.Option(
+            help=f"Forbid repeating any sequence of this many note events (holds, rests and time shifts do not count; 0 = off). Default: {GREEDY_NGRAM} with argmax, off for sampling decoders.",
+            show_default=False,
+        ),
+    ] = None,
     primer: Annotated[
         str | None, typer.Option(help="Text (or a file) to continue after <start>.")
     ] = None,
@@ -72,21 +76,21 @@ def sample(
     ] = False,
 ) -> None:
     """Generate pieces from a trained run; write each in its native format and as MIDI."""
+    from mgen.core.decoder import build_decoder
     from mgen.core.run import load_run
     from mgen.core.sample import RepetitionConfig, default_repetition
-
-    from mgen.core.decoder import build_decoder
 
     if n < 1 or num_samples < 1:
         raise ConfigError("-n and --num-samples must be >= 1")
     options = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
     build_decoder(decoder, options)  # a wrong name or option fails before any loading
     loaded = load_run(run, device)
-    if repetition_penalty is None:
-        repetition_penalty = default_repetition(decoder).repetition_penalty
+    guards = default_repetition(decoder)
     rep = RepetitionConfig.from_dict({
-        "repetition_penalty": repetition_penalty, "repetition_window": repetition_window,
-        "no_repeat_ngram": no_repeat_ngram,
+        "repetition_penalty": guards.repetition_penalty
+        if repetition_penalty is None else repetition_penalty,
+        "repetition_window": repetition_window,
+        "no_repeat_ngram": guards.no_repeat_ngram if no_repeat_ngram is None else no_repeat_ngram,
     })  # fmt: skip
     if out is not None and not force:
         from mgen.core.output import refuse_overwrite

@@ -32,7 +32,9 @@ def train(
     epochs: Annotated[
         int | None,
         typer.Option(
-            help="Passes over the training data (default: the tokenizer's, unless --max-steps/--time-budget)."
+            help="Passes over the training data. With none of --epochs, --max-steps and "
+            "--time-budget, training runs for the tokenizer's default time (5 minutes for the "
+            "built-ins)."
         ),
     ] = None,
     max_steps: Annotated[
@@ -47,8 +49,37 @@ def train(
     ] = 128,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 2e-3,
     val_fraction: Annotated[
-        float, typer.Option(help="Share of pieces held out for validation.")
+        float,
+        typer.Option(
+            help="Share of pieces held out for validation (whole files for the kern and MIDI "
+            "tokenizers, so a score's voices stay on one side)."
+        ),
     ] = 0.1,
+    val_data: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Validate on these files, folders or datasets instead of a random split "
+            "(repeatable)."
+        ),
+    ] = None,
+    eval_every: Annotated[
+        int | None, typer.Option(help="Validate every N steps (default: at each epoch's end).")
+    ] = None,
+    carry_state: Annotated[
+        bool,
+        typer.Option(
+            "--carry-state/--no-carry-state",
+            help="Read the corpus as contiguous lanes, carrying the model's state from window "
+            "to window (truncated backprop through time), or train on shuffled windows from an "
+            "empty state. Models that cannot carry state always use windows.",
+        ),
+    ] = True,
+    lr_schedule: Annotated[
+        str,
+        typer.Option(help="cosine (warm-up, then decay to the end of the budget) or constant."),
+    ] = "cosine",
+    warmup_steps: Annotated[int, typer.Option(help="Steps of linear learning-rate warm-up.")] = 100,
+    weight_decay: Annotated[float, typer.Option(help="AdamW weight decay (0: none).")] = 0.0,
     embed_dim: Annotated[
         int | None, typer.Option(help="Embedding size (model default if unset).")
     ] = None,
@@ -126,7 +157,10 @@ def train(
     settings = {
         "tokenizer": tokenizer, "model": model, "data": [str(d) for d in data or []],
         **length, "batch_size": batch_size, "seq_len": seq_len, "lr": lr,
-        "val_fraction": val_fraction, "seed": seed, "device": device, "precision": precision,
+        "val_fraction": val_fraction, "val_data": [str(d) for d in val_data or []],
+        "eval_every": eval_every, "carry_state": carry_state, "lr_schedule": lr_schedule,
+        "warmup_steps": warmup_steps, "weight_decay": weight_decay,
+        "seed": seed, "device": device, "precision": precision,
         "checkpoint_every": checkpoint_every, "workers": workers,
         "tokenizer_options": parse_options(tokenizer_option, "--tokenizer-option"),
         "model_options": _model_options(model_option, embed_dim, hidden_size, layers, dropout),

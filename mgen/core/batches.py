@@ -10,11 +10,43 @@ from mgen.core.corpus import Corpus
 from mgen.core.vocab import Vocab
 
 
-def split_pieces(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Deterministic train/validation split of piece indices (validation empty if n < 2)."""
-    order = np.random.default_rng(seed).permutation(n)
-    n_val = 0 if n < 2 or val_fraction <= 0 else max(1, round(n * val_fraction))
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
+def split_pieces(
+    n: int, val_fraction: float, seed: int, groups: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Deterministic train/validation split of piece indices (validation empty if n < 2).
+
+    With `groups` ([n] group id per piece, e.g. its source file) whole groups go to one side:
+    groups are taken in a seeded order until validation holds `val_fraction` of the pieces, so
+    the voices of one **kern movement never straddle the split."""
+    if groups is None:
+        groups = np.arange(n)
+    want = 0 if n < 2 or val_fraction <= 0 else max(1, round(n * val_fraction))
+    ids, sizes = np.unique(groups, return_counts=True)
+    order = np.random.default_rng(seed).permutation(len(ids))
+    taken = np.cumsum(sizes[order])
+    n_groups = int(np.searchsorted(taken, want)) + 1 if want else 0
+    if want and n_groups >= len(ids):  # one group (or all) would be everything: keep training
+        n_groups = len(ids) - 1
+    val = np.isin(groups, ids[order[:n_groups]])
+    return np.flatnonzero(~val), np.flatnonzero(val)
+
+
+def drop_duplicates(
+    corpus: Corpus, train: np.ndarray, val: np.ndarray, held: Corpus | None = None
+) -> tuple[np.ndarray, int]:
+    """Validation pieces (of `held`, default `corpus`) whose tokens equal a training piece's
+    are dropped: collections that share a tune would otherwise validate on what they trained
+    on. Returns (kept validation pieces, how many were dropped)."""
+    held = held if held is not None else corpus
+
+    def key(c: Corpus, i: int) -> object:
+        ids = c.ids[c.offsets[i] : c.offsets[i + 1]]
+        # One token table: compare the ids' bytes; two: compare the tokens themselves.
+        return ids.tobytes() if held is corpus else tuple(c.tokens[j] for j in ids)
+
+    seen = {hash(key(corpus, int(i))) for i in train}
+    kept = np.asarray([i for i in val if hash(key(held, int(i))) not in seen], dtype=np.int64)
+    return kept, len(val) - len(kept)
 
 
 def token_stream(corpus: Corpus, pieces: Sequence[int], vocab: Vocab) -> np.ndarray:
@@ -61,3 +93,48 @@ class Windows:
         order = self.order(seed, epoch)
         for b in range(start, self.batches_per_epoch()):
             yield b, self.batch(order[b * self.batch_size : (b + 1) * self.batch_size])
+
+
+class Streams:
+    """The training stream as `batch_size` contiguous lanes, read in order: truncated
+    backpropagation through time, the char-rnn / AWD-LSTM way.
+
+    Epoch e starts at an offset fixed by (seed, e) and cuts the stream, read circularly, into
+    B lanes of equal length; batch b holds window b of every lane ([B, T] inputs and their next
+    tokens). Lane i of batch b+1 continues exactly where lane i of batch b ended, so a model that
+    carries its state from one batch to the next reads each lane as one long sequence, pieces
+    one after another with their <start>/<end>. The same (seed, epoch) gives the same batches,
+    so a resumed run sees exactly what an uninterrupted one would.
+    """
+
+    def __init__(self, stream: np.ndarray, seq_len: int, batch_size: int):
+        self.stream, self.seq_len, self.batch_size = stream, seq_len, batch_size
+        self.lane_len = len(stream) // batch_size  # input tokens per lane
+
+    def batches_per_epoch(self) -> int:
+        return self.lane_len // self.seq_len
+
+    def offset(self, seed: int, epoch: int) -> int:
+        return int(np.random.default_rng([seed, epoch]).integers(len(self.stream)))
+
+    def batch(self, offset: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """Window `b` of every lane: inputs and targets, each [B, T] int64."""
+        lanes = offset + np.arange(self.batch_size, dtype=np.int64) * self.lane_len  # [B]
+        idx = (lanes[:, None] + b * self.seq_len + np.arange(self.seq_len + 1)) % len(self.stream)
+        chunk = self.stream[idx].astype(np.int64)  # [B, T+1]
+        return chunk[:, :-1], chunk[:, 1:]
+
+    def epoch_batches(self, seed: int, epoch: int, start: int = 0):
+        offset = self.offset(seed, epoch)
+        for b in range(start, self.batches_per_epoch()):
+            yield b, self.batch(offset, b)
+
+
+def piece_arrays(corpus: Corpus, pieces: Sequence[int], vocab: Vocab) -> list[np.ndarray]:
+    """Each piece as vocabulary ids wrapped in <start> ... <end>: [len + 2] int64 each."""
+    lut = np.asarray([vocab.index.get(t, vocab.unk_id) for t in corpus.tokens], dtype=np.int64)
+    out = []
+    for i in pieces:
+        body = lut[corpus.ids[corpus.offsets[i] : corpus.offsets[i + 1]]]
+        out.append(np.concatenate([[vocab.start_id], body, [vocab.end_id]]))
+    return out

@@ -93,6 +93,14 @@ class Dist:
         dist.broadcast_object_list(box, src=0)
         return box[0]
 
+    def all_gather(self, obj: T) -> list[T]:
+        """Every rank's `obj` (a small picklable value, e.g. CPU tensors), in rank order."""
+        if not self.active:
+            return [obj]
+        out: list = [None] * self.world
+        dist.all_gather_object(out, obj)
+        return out
+
     def wrap(self, model: nn.Module) -> nn.Module:
         """DistributedDataParallel around `model`: backward all-reduces (averages) gradients."""
         if not self.active:

@@ -40,6 +40,11 @@ class SequenceModel(nn.Module):
 
     description: ClassVar[str] = ""
     Config: ClassVar[type[ModelConfig]] = ModelConfig
+    #: Whether `forward` can continue from the state it returned for the previous window.
+    #: Training then reads contiguous lanes with the state carried (truncated BPTT) and scoring
+    #: reads long pieces in chunks; a model that cannot (False) trains on shuffled windows
+    #: from an empty state and is scored on each whole piece in one call.
+    carries_state: ClassVar[bool] = True
 
     def __init__(self, config: ModelConfig):
         super().__init__()

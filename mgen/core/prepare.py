@@ -7,8 +7,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from mgen.core import registry
-from mgen.core.batches import Windows, split_pieces, token_stream
+from mgen.core.batches import (
+    Streams,
+    Windows,
+    drop_duplicates,
+    piece_arrays,
+    split_pieces,
+    token_stream,
+)
 from mgen.core.corpus import Corpus, find_files, load_corpus
 from mgen.core.distributed import Dist
 from mgen.core.errors import DataError
@@ -19,11 +28,13 @@ Log = Callable[[str], None]
 
 @dataclass
 class TrainData:
-    """What training needs from the data: a fitted tokenizer and the two window sets."""
+    """What training needs from the data: a fitted tokenizer, the training batches (lanes
+    read in order for a stateful model, else shuffled windows) and the validation pieces."""
 
     tokenizer: Tokenizer
-    train: Windows
-    val: Windows
+    train: Streams | Windows
+    val_pieces: list[np.ndarray]  # each [len] ids from <start> to <end>
+    val_notes: list[int] | None  # notes per validation piece (None: not counted)
     seq_len: int
     summary: dict[str, Any] = field(default_factory=dict)
 
@@ -64,38 +75,73 @@ def prepare_data(
     *,
     seq_len: int,
     batch_size: int,
-    val_fraction: float,
-    seed: int,
+    val_fraction: float = 0.1,
+    val_data: Sequence[str] = (),
+    seed: int = 0,
+    stateful: bool = True,
     fit: bool = True,
     workers: int = 0,
     log: Log = print,
     progress: bool = True,
     dist: Dist | None = None,
 ) -> TrainData:
-    """Read (or load from the cache) the corpus, split it by piece, fit `tok`'s vocabulary on
-    the training side unless `fit` is off (a resumed run keeps its own), and cut windows."""
-    files = corpus_files(tok, data, progress)
-    corpus = _load(tok, files, workers, log, progress, dist or Dist())
-    _check_usable(tok, corpus, files, data, log)
-    train_ids, val_ids = split_pieces(len(corpus), val_fraction, seed)
+    """Read (or load from the cache) the corpus and split it: `val_data` files validate when
+    given, else a seeded `val_fraction` of the pieces (grouped as `tok.split_by` says);
+    validation pieces identical to a training piece are dropped. Fit `tok`'s vocabulary on the
+    training side unless `fit` is off (a resumed run keeps its own), and cut batches."""
+    dist = dist or Dist()
+    corpus = _corpus(tok, data, workers, log, progress, dist)
+    if val_data:
+        held = _corpus(tok, val_data, workers, log, progress, dist)
+        train_ids, val_ids = np.arange(len(corpus)), np.arange(len(held))
+    else:
+        groups = corpus.piece_file if tok.split_by == "file" else None
+        train_ids, val_ids = split_pieces(len(corpus), val_fraction, seed, groups)
+        held = corpus
     if fit:
         tok.fit(corpus.counts(train_ids))
+    val_ids, dropped = drop_duplicates(corpus, train_ids, val_ids, held)
     vocab = tok.require_vocab()
-    train, val = token_stream(corpus, train_ids, vocab), token_stream(corpus, val_ids, vocab)
-    used = min(seq_len, len(train) - 1)
+    stream = token_stream(corpus, train_ids, vocab)
+    train, used = _batches(stream, seq_len, batch_size, stateful, log)
+    val = piece_arrays(held, val_ids, vocab)
+    notes = _notes(tok, held, val_ids)
+    summary = _summary(corpus, len(train_ids), len(val_ids), len(stream), sum(map(len, val)))
+    summary.update(vocab_size=len(vocab), val_duplicates_dropped=dropped, stateful=stateful)
+    log(
+        f"data: {len(train_ids)} training pieces ({len(stream):,} tokens), {len(val_ids)} "
+        f"validation pieces{f' ({dropped} duplicates of training pieces dropped)' if dropped else ''}"
+        f", vocabulary {len(vocab)}" + (" [cached]" if corpus.from_cache else "")
+    )
+    return TrainData(tok, train, val, notes, used, summary)
+
+
+def _corpus(tok, data, workers: int, log: Log, progress: bool, dist: Dist) -> Corpus:
+    files = corpus_files(tok, data, progress)
+    corpus = _load(tok, files, workers, log, progress, dist)
+    _check_usable(tok, corpus, files, data, log)
+    return corpus
+
+
+def _batches(stream: np.ndarray, seq_len: int, batch_size: int, stateful: bool, log: Log):
+    """Lanes (stateful) or windows over the training stream, with a shorter window when the
+    corpus is too small for the asked one."""
+    room = len(stream) // batch_size if stateful else len(stream) - 1
+    used = min(seq_len, room)
     if used < 2:
-        raise DataError("the training pieces are too short to train on")
+        raise DataError("the training pieces are too short to train on (or --batch-size too big)")
     if used < seq_len:
         log(f"note: corpus is small; using --seq-len {used}")
-    summary = _summary(files, corpus, len(train_ids), len(val_ids), len(train), len(val))
-    summary["vocab_size"] = len(vocab)
-    log(
-        f"data: {len(corpus)} pieces from {len(corpus.files)} files ({len(train_ids)} train / "
-        f"{len(val_ids)} validation), {len(train):,} training tokens, vocabulary {len(vocab)}"
-        + (" [cached]" if corpus.from_cache else "")
-    )
-    val_windows = Windows(val, min(used, max(1, len(val) - 1)), batch_size)
-    return TrainData(tok, Windows(train, used, batch_size), val_windows, used, summary)
+    cls = Streams if stateful else Windows
+    return cls(stream, used, batch_size), used
+
+
+def _notes(tok: Tokenizer, corpus: Corpus, pieces: np.ndarray) -> list[int] | None:
+    """Notes per piece as the tokenizer counts them; None if it does not count notes."""
+    counts = [tok.count_notes(corpus.piece(int(i))) for i in pieces]
+    if not counts or any(c is None for c in counts):
+        return None
+    return [int(c) for c in counts]  # type: ignore[arg-type]
 
 
 def _check_usable(
@@ -111,11 +157,11 @@ def _check_usable(
         )
 
 
-def _summary(files: list[Path], corpus: Corpus, *sizes: int) -> dict[str, Any]:
+def _summary(corpus: Corpus, *sizes: int) -> dict[str, Any]:
     """config.json's data block: what was read, used, skipped, and the split's sizes."""
     train_pieces, val_pieces, train_tokens, val_tokens = sizes
     return {
-        "files": len(files),
+        "files": len(corpus.files) + len(corpus.skipped),
         "used_files": len(corpus.files),
         "skipped": len(corpus.skipped),
         "pieces": len(corpus),

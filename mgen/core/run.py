@@ -59,10 +59,11 @@ class Run:
         dec = build_decoder(decoder, options)
         tokens = primer_tokens(self.tokenizer, primer)
         vocab = self.tokenizer.require_vocab()
+        neutral = [i for i, t in enumerate(vocab.tokens) if self.tokenizer.loop_neutral(t)]
         ids = generate(
             self.model, [vocab.start_id, *vocab.encode(tokens)], steps=n,
             num_samples=num_samples, decoder=dec, vocab=vocab, seed=seed, device=self.device,
-            repetition=repetition or default_repetition(decoder),
+            repetition=repetition or default_repetition(decoder), neutral=neutral,
         )  # fmt: skip
         return [tokens + self.tokenizer.decode(s) for s in ids]
 

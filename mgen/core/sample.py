@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import torch
 
 from mgen.core.config import Config
@@ -18,15 +19,13 @@ from mgen.core.vocab import Vocab
 
 @dataclasses.dataclass
 class RepetitionConfig(Config):
-    """Logit adjustments applied before any decoder, so every decoder can avoid loops."""
+    """Loop guards: logit adjustments applied before the decoder. Off by default, so sampling
+    decoders sample the model's own distribution; `default_repetition` turns them on for
+    argmax, which cannot escape a loop by chance (measured in docs/evaluation.md)."""
 
-    # Defaults measured in docs/evaluation.md. The n-gram ban stops argmax holding one note
-    # forever (kern) and leaves sampling nearly untouched; the penalty, which `mgen sample`
-    # turns on for argmax only, stops greedy one-note loops but shortens or lengthens sampled
-    # notes. 1.0 and 0 switch them off.
     repetition_penalty: float = 1.0  # >1 divides positive logits of recently used tokens
     repetition_window: int = 32  # how many recent tokens the penalty looks at
-    no_repeat_ngram: int = 16  # >0 forbids repeating any n-gram of this length
+    no_repeat_ngram: int = 0  # >0 forbids repeating any n-gram of this many note events
 
     def validate(self) -> None:
         if self.repetition_penalty < 1.0:
@@ -37,36 +36,52 @@ class RepetitionConfig(Config):
             raise ConfigError("--no-repeat-ngram must be 0 (off) or >= 2")
 
 
-#: The repetition penalty for argmax: sampling escapes loops by chance, greedy decoding cannot
-#: (measured in docs/evaluation.md).
-GREEDY_PENALTY = 1.3
+#: argmax's guards: a penalty on recently used tokens and no repeated 16-event sequence.
+GREEDY = RepetitionConfig(repetition_penalty=1.3, no_repeat_ngram=16)
 
 
 def default_repetition(decoder: str) -> RepetitionConfig:
-    """The loop guards a decoder gets unless told otherwise."""
-    penalty = GREEDY_PENALTY if decoder == "argmax" else RepetitionConfig.repetition_penalty
-    return RepetitionConfig(repetition_penalty=penalty)
+    """The loop guards a decoder gets unless told otherwise: argmax's, else none."""
+    return GREEDY if decoder == "argmax" else RepetitionConfig()
 
 
-def penalize(logits: torch.Tensor, history: torch.Tensor, rep: RepetitionConfig) -> torch.Tensor:
-    """logits [K, V], history [K, t] of generated ids -> adjusted logits [K, V]."""
+def penalize(
+    logits: torch.Tensor,
+    history: torch.Tensor,
+    rep: RepetitionConfig,
+    neutral: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """logits [K, V], history [K, t] of generated ids -> adjusted logits [K, V].
+
+    `neutral` ([V] bool) marks tokens the guards leave alone (a hold, a rest, a time shift:
+    repeating them is how a long note is written): they are never penalized or banned, and
+    n-grams are counted over the other tokens only, the note events."""
     if rep.repetition_penalty > 1.0 and history.shape[1]:
         recent = history[:, -rep.repetition_window :]  # [K, w]
         seen = torch.zeros_like(logits, dtype=torch.bool).scatter_(1, recent, True)
+        if neutral is not None:
+            seen &= ~neutral
         scaled = torch.where(
             logits > 0, logits / rep.repetition_penalty, logits * rep.repetition_penalty
         )
         logits = torch.where(seen, scaled, logits)
     n = rep.no_repeat_ngram
-    if n >= 2 and history.shape[1] >= n:
+    if n >= 2:
         logits = logits.clone()
-        # For each sample: every earlier (n-1)-gram equal to the current suffix bans its successor.
-        windows = history.unfold(1, n, 1)  # [K, t-n+1, n]
-        suffix = history[:, -(n - 1) :].unsqueeze(1)  # [K, 1, n-1]
-        hit = (windows[:, :, :-1] == suffix).all(-1)  # [K, t-n+1]
-        rows, cols = hit.nonzero(as_tuple=True)
-        logits[rows, windows[rows, cols, -1]] = float("-inf")
+        for row in range(history.shape[0]):
+            events = history[row] if neutral is None else history[row][~neutral[history[row]]]
+            logits[row, _banned(events, n)] = float("-inf")
     return logits
+
+
+def _banned(events: torch.Tensor, n: int) -> torch.Tensor:
+    """Ids that would complete an n-gram already in `events` ([t] ids): the successors of
+    every earlier (n-1)-gram equal to the current last n-1 events."""
+    if len(events) < n:
+        return events[:0]
+    windows = events.unfold(0, n, 1)  # [t-n+1, n]
+    hit = (windows[:, :-1] == events[-(n - 1) :]).all(-1)  # [t-n+1]
+    return windows[hit, -1]
 
 
 @torch.inference_mode()
@@ -81,24 +96,29 @@ def generate(
     seed: int,
     device: torch.device | str = "cpu",
     repetition: RepetitionConfig | None = None,
+    neutral: list[int] | None = None,
     stop_at_end: bool = True,
 ) -> list[list[int]]:
     """Return `num_samples` continuations of `prime` (ids), each ending before <end> or at
     `steps`. With `stop_at_end` off, <end> is banned and every sample runs all its steps
-    (what a speed measurement wants)."""
+    (what a speed measurement wants). `neutral`: ids the loop guards leave alone.
+
+    Each sample draws from its own generator, seeded by (seed, its index): sample i is the
+    same whether 1 or 64 samples are made with that seed."""
     rep = repetition or RepetitionConfig()
     model.eval()
-    gen = torch.Generator(device=device).manual_seed(seed)
+    gens = [_generator(seed, i, device) for i in range(num_samples)]
     x = torch.tensor([prime] * num_samples, dtype=torch.long, device=device)  # [K, P]
     logits, state = model(x)  # prime in one fused call; keep only the last step
     logits = logits[:, -1]  # [K, V]
     never = [vocab.pad_id, vocab.start_id, vocab.unk_id] + ([] if stop_at_end else [vocab.end_id])
     banned = torch.tensor(never, device=device)
+    mask = _mask(neutral, logits.shape[-1], device)
     out = torch.empty(num_samples, 0, dtype=torch.long, device=device)  # [K, t]
     finished = torch.zeros(num_samples, dtype=torch.bool, device=device)
     for _ in range(steps):
-        logits = logits.float().index_fill(1, banned, float("-inf"))
-        nxt = decoder(penalize(logits, out, rep), gen)  # [K]
+        logits = penalize(logits.float().index_fill(1, banned, float("-inf")), out, rep, mask)
+        nxt = torch.cat([decoder(logits[i : i + 1], g) for i, g in enumerate(gens)])  # [K]
         nxt = torch.where(finished, vocab.end_id, nxt)  # finished samples just repeat <end>
         out = torch.cat([out, nxt[:, None]], dim=1)
         finished |= nxt == vocab.end_id
@@ -106,7 +126,18 @@ def generate(
             break
         logits, state = model(nxt[:, None], state)  # [K, 1] in, state carried
         logits = logits[:, -1]
-    samples = []
-    for row in out.tolist():
-        samples.append(row[: row.index(vocab.end_id)] if vocab.end_id in row else row)
-    return samples
+    return [row[: row.index(vocab.end_id)] if vocab.end_id in row else row for row in out.tolist()]
+
+
+def _generator(seed: int, index: int, device: torch.device | str) -> torch.Generator:
+    """Sample `index`'s own random stream, from (seed, index) alone."""
+    state = np.random.SeedSequence([seed, index]).generate_state(1, np.uint64)
+    return torch.Generator(device=device).manual_seed(int(state[0]) & (2**63 - 1))
+
+
+def _mask(ids: list[int] | None, size: int, device: torch.device | str) -> torch.Tensor | None:
+    if not ids:
+        return None
+    mask = torch.zeros(size, dtype=torch.bool, device=device)
+    mask[torch.tensor(ids, device=device)] = True
+    return mask

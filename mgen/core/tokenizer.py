@@ -48,8 +48,11 @@ class Tokenizer(ABC):
     suffix: ClassVar[str] = ".txt"
     #: Name of the dataset (entry-point group `mgen.datasets`) trained on without --data.
     default_dataset: ClassVar[str | None] = None
-    #: Passes over the training data when the user gives no length (--epochs/--max-steps/...).
-    default_epochs: ClassVar[int] = 5
+    #: Seconds of training when the user gives no length (--epochs, --max-steps, --time-budget).
+    default_time_budget: ClassVar[float] = 300.0
+    #: How the random validation split groups pieces: "file" keeps the pieces of one file on one
+    #: side (the voices of a score), "piece" splits a file's pieces (independent tunes).
+    split_by: ClassVar[str] = "file"
 
     def __init__(self, config: TokenizerConfig | None = None):
         self.config = config if config is not None else type(self).Config()
@@ -72,12 +75,13 @@ class Tokenizer(ABC):
             return self.write(tokens, Path(path).with_suffix(self.suffix))
         raise DataError(f"{type(self).__name__} cannot convert to MIDI")
 
-    def read_notes(self, path: Path) -> list[Piece] | None:
-        """The notes of a file in this format, for `mgen eval` and `mgen render`.
+    def read_notes(self, path: Path, limit: int | None = None) -> list[Piece] | None:
+        """The notes of a file in this format, for `mgen eval` and `mgen render`: at most
+        `limit` pieces (spread evenly over the file) when a limit is given.
 
         None (the default) lets mgen find them itself: each piece `read` returns is written
         with `to_midi` and the MIDI file's notes are read. Raise DataError for bad files."""
-        del path
+        del path, limit
         return None
 
     def check_file(self, path: Path) -> list[str]:
@@ -89,6 +93,18 @@ class Tokenizer(ABC):
     def parse_primer(self, text: str) -> list[str]:
         """Turn a user's primer text into tokens; default: whitespace-separated tokens."""
         return text.split()
+
+    def count_notes(self, tokens: list[str]) -> int | None:
+        """Notes in one piece, so losses can be compared per note across representations;
+        None (the default): this tokenizer does not say, and per-note figures are left out."""
+        del tokens
+        return None
+
+    def loop_neutral(self, token: str) -> bool:
+        """Whether argmax's loop guards must leave `token` alone because repeating it is how
+        the format writes long notes or rests (a hold, a rest, a time shift). Default: no."""
+        del token
+        return False
 
     def fuzz_strategy(self, st: Any) -> Any:
         """A hypothesis strategy of file contents (bytes) in this format for the fuzzer

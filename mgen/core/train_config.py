@@ -14,16 +14,22 @@ class TrainConfig(Config):
     tokenizer: str = "abc-char"
     model: str = "lstm2"
     data: list[str] = dataclasses.field(default_factory=list)  # empty: the embedded default
-    epochs: int | None = None  # None: the tokenizer's default (unless steps/time bound it)
+    epochs: int | None = None  # none of the three: the tokenizer's default time budget
     max_steps: int | None = None
     time_budget: float | None = None  # seconds
     batch_size: int = 64
-    seq_len: int = 128
+    seq_len: int = 128  # tokens per window (backpropagation length)
+    carry_state: bool = True  # lanes read in order with the state carried (if the model can)
     lr: float = 2e-3
+    lr_schedule: str = "cosine"  # warm-up then cosine decay to the budget's end, or constant
+    warmup_steps: int = 100
+    min_lr_ratio: float = 0.1  # the cosine ends at lr * this
+    weight_decay: float = 0.0  # AdamW's decoupled decay (0: plain Adam)
     grad_clip: float = 1.0
     val_fraction: float = 0.1
-    max_val_batches: int = 50
-    checkpoint_every: int = 200  # steps; also at every epoch end, on Ctrl-C and at the end
+    val_data: list[str] = dataclasses.field(default_factory=list)  # instead of a random split
+    eval_every: int | None = None  # steps between validations (None: each epoch's end)
+    checkpoint_every: int = 200  # steps; also at every validation, on Ctrl-C and at the end
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"
@@ -31,11 +37,18 @@ class TrainConfig(Config):
     tokenizer_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     model_options: dict[str, Any] = dataclasses.field(default_factory=dict)
 
+    def has_length(self) -> bool:
+        return any(v is not None for v in (self.epochs, self.max_steps, self.time_budget))
+
     def validate(self) -> None:
-        for name in ("batch_size", "seq_len", "max_val_batches", "checkpoint_every"):
+        for name in ("batch_size", "seq_len", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
-        for name in ("epochs", "max_steps"):
+        if self.lr_schedule not in ("cosine", "constant"):
+            raise ConfigError(f"--lr-schedule must be cosine or constant, got {self.lr_schedule!r}")
+        if self.warmup_steps < 0 or not 0 <= self.min_lr_ratio <= 1 or self.weight_decay < 0:
+            raise ConfigError("--warmup-steps, --weight-decay must be >= 0; min_lr_ratio in [0, 1]")
+        for name in ("epochs", "max_steps", "eval_every"):
             v = getattr(self, name)
             if v is not None and v < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {v}")

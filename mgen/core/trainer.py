@@ -20,13 +20,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mgen.core import history, registry, rundir
+from mgen.core import carry, history, registry, rundir
+from mgen.core.batches import Streams
 from mgen.core.device import autocast, resolve_device, resolve_precision
 from mgen.core.distributed import Dist
 from mgen.core.errors import CheckpointError, one_line
 from mgen.core.model import SequenceModel, build_model
 from mgen.core.prepare import TrainData
-from mgen.core.scoring import score_windows
+from mgen.core.schedule import lr_at
+from mgen.core.scoring import Score, score_pieces
 from mgen.core.train_config import TrainConfig
 from mgen.core.versions import package_versions
 
@@ -44,7 +46,7 @@ class Progress:
     elapsed: float = 0.0
     best_val: float = math.inf
     # Kept so a resumed run continues exactly: the rows of metrics.csv this checkpoint covers
-    # and the current epoch's batch losses (the next row's train_loss averages them).
+    # and the batch losses since the last row (the next row's train_loss averages them).
     metric_rows: int = 0
     losses: list[float] = dataclasses.field(default_factory=list)
 
@@ -63,6 +65,8 @@ class Trainer:
         log: Log = print,
         progress: bool = True,
     ):
+        if not cfg.has_length():  # the tokenizer's default: a time budget the user can expect
+            cfg = dataclasses.replace(cfg, time_budget=data.tokenizer.default_time_budget)
         self.cfg, self.run, self.data, self.log = cfg, Path(run), data, log
         self.show_progress = progress
         self.dist = dist or Dist(device=resolve_device(cfg.device))
@@ -76,14 +80,20 @@ class Trainer:
         self.model = model.to(self.device)
         # One fused kernel (CPU, CUDA) instead of a loop over parameters: ~2% of an lstm2 step.
         self._fused = self.device.type in ("cpu", "cuda")
-        self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, fused=self._fused)
+        self.opt = torch.optim.AdamW(
+            self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=self._fused
+        )
         # fp16 needs loss scaling; bf16 and fp32 do not.
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.precision == "fp16")
         self.state = Progress()
         self.rows: list[dict[str, Any]] = []
+        self._since = (0.0, 0)  # (elapsed, tokens) at the last metrics row
         # What a step runs: the model, or during fit() on several processes DDP around it.
         self.net: torch.nn.Module = self.model
         self._t0, self._base_elapsed = time.monotonic(), 0.0
+        # Lanes read in order carry the state from window to window (None: a fresh start).
+        self.stateful = isinstance(data.train, Streams)
+        self.carry: carry.State = None
 
     # -- checkpoints -----------------------------------------------------------------------
     def restore(self) -> None:
@@ -100,6 +110,7 @@ class Trainer:
             self.opt.load_state_dict(ck["optimizer"])
             self.state = Progress(**ck["progress"])
             torch.set_rng_state(ck["rng"])
+            self.carry = carry.mine(ck.get("carry"), self.dist)
         except (KeyError, RuntimeError, ValueError, TypeError) as e:
             raise CheckpointError(
                 f"checkpoint in {self.run} does not fit this run: {one_line(e)}"
@@ -110,6 +121,7 @@ class Trainer:
 
     def save_checkpoint(self) -> None:
         self.state.elapsed = self.elapsed()
+        lanes = carry.gather(self.carry, self.dist) if self.stateful else None  # every rank
         if not self.dist.is_main:
             return
         rundir.save_checkpoint(
@@ -119,6 +131,7 @@ class Trainer:
                 "optimizer": self.opt.state_dict(),
                 "progress": dataclasses.asdict(self.state),
                 "rng": torch.get_rng_state(),
+                "carry": lanes,
             },
         )
 
@@ -156,11 +169,15 @@ class Trainer:
 
     # -- one step --------------------------------------------------------------------------
     def loss_on(self, x: np.ndarray, y: np.ndarray) -> torch.Tensor:
-        """Teacher forcing: inputs [B,T] predict targets [B,T]; the mean loss."""
+        """Teacher forcing: inputs [B,T] predict targets [B,T]; the mean loss. A stateful run
+        starts from the state the previous window of these lanes ended in, and keeps the new
+        one (detached: gradients stop at the window's start, the values flow on)."""
         xt = torch.from_numpy(x).to(self.device, non_blocking=True)
         yt = torch.from_numpy(y).to(self.device, non_blocking=True)
         with autocast(self.device, self.precision):
-            logits, _ = self.net(xt)  # [B, T, V]
+            logits, state = self.net(xt, self.carry if self.stateful else None)  # [B, T, V]
+        if self.stateful:
+            self.carry = carry.detach(state)
         return F.cross_entropy(logits.float().flatten(0, 1), yt.flatten())
 
     def step(self, x: np.ndarray, y: np.ndarray) -> float:
@@ -169,6 +186,8 @@ class Trainer:
         self.net.train()
         xs, ys, weight = self._share(x, y)
         self.dist.reseed(self.cfg.seed, self.state.step)
+        for group in self.opt.param_groups:
+            group["lr"] = self.lr()
         loss = self.loss_on(xs, ys)
         if weight != 1.0:
             loss = loss * weight
@@ -199,31 +218,45 @@ class Trainer:
             return x[:1], y[:1], 0.0
         return xs, ys, d.world * len(xs) / len(x)
 
-    def evaluate(self, precision: str | None = None) -> dict[str, float]:
-        """Mean loss (nats, bits) and accuracy over the first `max_val_batches` batches of
-        validation windows, in a fixed order, under `precision` (default: training's). Each
-        rank scores a disjoint share and the sums are added over ranks."""
-        windows = self.data.val
-        limit = min(windows.n_windows, self.cfg.max_val_batches * windows.batch_size)
-        ids = self.dist.shard(np.arange(limit))
-        score = score_windows(self.model, windows, ids, self.device, precision or self.precision)
-        score.nats, score.correct, score.tokens = self.dist.sum(
-            [score.nats, score.correct, score.tokens]
-        )
-        return score.metrics()
+    def evaluate(self) -> dict[str, float]:
+        """Whole-piece validation: every validation piece from <start> to <end> with the state
+        carried, in fp32 (`score_pieces`, as `mgen eval --run` scores). Nats and bits per token
+        and per note, accuracy, <unk> share. Ranks score disjoint shares; sums are added."""
+        pieces, notes = self.data.val_pieces, self.data.val_notes
+        mine = self.dist.shard(np.arange(len(pieces)))
+        score = score_pieces(
+            self.model, [pieces[i] for i in mine], self.device,
+            unk_id=self.tok.require_vocab().unk_id,
+            notes=[notes[i] for i in mine] if notes is not None else None,
+            stateful=self.model.carries_state,
+        )  # fmt: skip
+        return Score.from_values(self.dist.sum(score.values())).metrics()
+
+    def lr(self) -> float:
+        """The learning rate for the next step (warm-up, then decay over the budget)."""
+        cfg = self.cfg
+        # A short run warms up over its first tenth at most.
+        warmup = min(cfg.warmup_steps, (cfg.max_steps or 10**9) // 10)
+        return lr_at(cfg.lr, cfg.lr_schedule, self.state.step, warmup, self.budget_spent(),
+                     cfg.min_lr_ratio)  # fmt: skip
+
+    def budget_spent(self) -> float:
+        """How much of the run's length (epochs, steps or time, whichever ends first) is used."""
+        cfg, s = self.cfg, self.state
+        spent = []
+        if cfg.max_steps is not None:
+            spent.append(s.step / cfg.max_steps)
+        if cfg.time_budget is not None:
+            spent.append(self.elapsed() / cfg.time_budget)
+        if cfg.epochs is not None:
+            per_epoch = max(1, self.data.train.batches_per_epoch())
+            spent.append((s.epoch + s.batch / per_epoch) / cfg.epochs)
+        return max(spent, default=0.0)
 
     # -- the loop --------------------------------------------------------------------------
     def elapsed(self) -> float:
         """Seconds trained so far, across resumes."""
         return self._base_elapsed + time.monotonic() - self._t0
-
-    def total_epochs(self) -> int:
-        cfg = self.cfg
-        if cfg.epochs is not None:
-            return cfg.epochs
-        if cfg.max_steps is not None or cfg.time_budget is not None:
-            return 10**9  # bounded by steps or time instead
-        return self.tok.default_epochs
 
     def done(self) -> bool:
         cfg, s = self.cfg, self.state
@@ -232,13 +265,14 @@ class Trainer:
         # Clocks differ between ranks: stop all when one runs out (any() syncs them).
         if cfg.time_budget is not None and self.dist.any(self.elapsed() >= cfg.time_budget):
             return True
-        return s.epoch >= self.total_epochs()
+        return cfg.epochs is not None and s.epoch >= cfg.epochs
 
     def fit(self) -> Path:
         """Train until epochs, steps or time run out. Ctrl-C or SIGTERM saves a checkpoint
         and stops (KeyboardInterrupt propagates, so the caller can exit 130)."""
         self.write_static()
         self._t0, self._base_elapsed = time.monotonic(), self.state.elapsed
+        self._since = (self.state.elapsed, self.state.tokens)
         self.net = self.dist.wrap(self.model)
         try:
             with _sigterm_as_interrupt():
@@ -258,34 +292,43 @@ class Trainer:
         return self.run
 
     def _epoch(self) -> None:
-        """Run the rest of the current epoch (or until done), then record and checkpoint."""
+        """Run the rest of the current epoch (or until done), validating every `eval_every`
+        steps and at its end; checkpoints on the way."""
         from tqdm import tqdm
 
         s, cfg = self.state, self.cfg
-        since = (s.elapsed, s.tokens)
         per_epoch = self.data.train.batches_per_epoch()
+        if s.batch == 0:
+            self.carry = None  # a new epoch cuts the lanes at a new offset
         bar = tqdm(total=per_epoch, initial=s.batch, desc=f"epoch {s.epoch + 1}", unit="batch",
                    disable=not self.show_progress, leave=False)  # fmt: skip
         for b, (x, y) in self.data.train.epoch_batches(cfg.seed, s.epoch, s.batch):
             s.losses.append(self.step(x, y))
             s.batch = b + 1
-            rate = (s.tokens - since[1]) / max(1e-9, self.elapsed() - since[0])
-            bar.set_postfix(loss=f"{s.losses[-1]:.3f}", tok_s=f"{rate:.0f}", refresh=False)
+            bar.set_postfix(loss=f"{s.losses[-1]:.3f}", tok_s=f"{self._rate():.0f}", refresh=False)
             bar.update(1)
-            if s.step % cfg.checkpoint_every == 0:
+            if cfg.eval_every and s.step % cfg.eval_every == 0:
+                self._record()
+            elif s.step % cfg.checkpoint_every == 0:
                 self.save_checkpoint()
             if self.done():
                 break
         bar.close()
         if s.batch >= per_epoch:
             s.epoch, s.batch = s.epoch + 1, 0
-        self._record(float(np.mean(s.losses[-per_epoch:])), since)
-        self.save_checkpoint()
-        s.losses = s.losses[-per_epoch:]
+        if s.losses or not self.rows:  # not just recorded by eval_every
+            self._record()
 
-    def _record(self, train_loss: float, since: tuple[float, int]) -> None:
-        """Validate, append a metrics row, keep the best weights, redraw the curve, print."""
+    def _rate(self) -> float:
+        """Training tokens per second since the last metrics row (or this session's start)."""
+        t0, tokens0 = self._since
+        return (self.state.tokens - tokens0) / max(1e-9, self.elapsed() - t0)
+
+    def _record(self) -> None:
+        """Validate, append a metrics row, keep the best weights, redraw the curve, print,
+        checkpoint."""
         s = self.state
+        train_loss = float(np.mean(s.losses)) if s.losses else math.nan
         metrics = self.evaluate()
         elapsed = self.elapsed()
         row = {
@@ -294,9 +337,9 @@ class Trainer:
             "tokens": s.tokens,
             "train_loss": round(train_loss, 5),
             "train_bits": round(train_loss / math.log(2), 5),
-            "lr": self.cfg.lr,
+            "lr": round(self.lr(), 8),
             "elapsed_s": round(elapsed, 2),
-            "tokens_per_s": round((s.tokens - since[1]) / max(1e-9, elapsed - since[0]), 1),
+            "tokens_per_s": round(self._rate(), 1),
             **{k: round(v, 5) for k, v in metrics.items()},
         }
         self.rows.append(row)
@@ -309,6 +352,8 @@ class Trainer:
             history.plot_loss(self.run, self.rows, f"{self.cfg.model} on {self.cfg.tokenizer}")
         s.best_val = min(s.best_val, val)
         self.log(_row_text(row, metrics))
+        s.losses, self._since = [], (elapsed, s.tokens)
+        self.save_checkpoint()
 
 
 def _row_text(row: dict[str, Any], metrics: dict[str, float]) -> str:

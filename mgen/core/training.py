@@ -50,7 +50,7 @@ def train_run(
     with distributed.guard(dist_timeout):
         from mgen.core import registry
 
-        registry.load("model", cfg.model)  # unknown names fail before any data is read
+        model_cls = registry.load("model", cfg.model)  # unknown names fail before any data
         dist = distributed.setup(resolve_device(cfg.device), dist_timeout)
         resolve_precision(cfg.precision, dist.device)  # a bad name fails before any data is read
         run, log, progress = _join_ranks(dist, cfg, run, log, progress)
@@ -58,9 +58,13 @@ def train_run(
             cfg.tokenizer, cfg.tokenizer_options)  # fmt: skip
         data = prepare_data(
             tok, cfg.data, seq_len=cfg.seq_len, batch_size=cfg.batch_size,
-            val_fraction=cfg.val_fraction, seed=cfg.seed, fit=not resume,
+            val_fraction=cfg.val_fraction, val_data=cfg.val_data, seed=cfg.seed,
+            stateful=cfg.carry_state and model_cls.carries_state, fit=not resume,
             workers=cfg.workers, log=log, progress=progress, dist=dist,
         )  # fmt: skip
+        if not cfg.has_length():
+            log(f"no --epochs/--max-steps/--time-budget given: training for "
+                f"{tok.default_time_budget / 60:g} min ({cfg.tokenizer}'s default)")  # fmt: skip
         trainer = Trainer(cfg, run, data, dist=dist, log=log, progress=progress)
         if resume:
             trainer.restore()

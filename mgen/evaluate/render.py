@@ -8,13 +8,15 @@ import subprocess
 import tempfile
 import warnings
 import wave
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from mgen.core.errors import DataError, MgenError
+from mgen.core.errors import ConfigError, DataError, MgenError
 from mgen.core.io import atomic_path
-from mgen.evaluate.notes import Piece, file_format, music21_score, read_pieces
+from mgen.core.tokenizer import Tokenizer
+from mgen.evaluate.notes import MIDI, MUSICXML, Piece, read_pieces, reason, require_reader
 
 INSTALL_HINT = "install FluidSynth: sudo apt-get install fluidsynth fluid-soundfont-gm"
 #: General MIDI soundfonts where Debian/Ubuntu, Fedora, Arch and Homebrew put them.
@@ -51,36 +53,65 @@ def _pyfluidsynth() -> bool:
     return True
 
 
-def to_midi(path: Path, folder: Path) -> Path:
-    """`path` itself if it is MIDI, else its conversion written into `folder`: abc2midi for ABC
-    when it is installed (the reference ABC converter, and it takes tunes music21 cannot write
-    as MIDI), music21 otherwise."""
-    if file_format(path) == "midi":
-        return Path(path)
-    out = folder / (Path(path).stem + ".mid")
-    binary = shutil.which("abc2midi")
-    if file_format(path) == "abc" and binary:
-        subprocess.run([binary, str(path), "-o", str(out)], capture_output=True, timeout=60)
-        if out.exists():
-            return out
-    score = music21_score(path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            score.write("midi", fp=str(out))
-    except Exception as e:  # noqa: BLE001 - music21 raises many types on odd scores
-        raise DataError(f"cannot convert {path} to MIDI: {type(e).__name__}: {e}") from None
+def midi_of(path: Path, folder: Path) -> Path:
+    """A MIDI file of the first piece of any readable file: `path` itself if it is MIDI;
+    MusicXML through music21; a plugin format through its notes, or when the plugin reads no
+    notes itself, its `read` and `to_midi`. Conversions are written into `folder`."""
+    path, folder = Path(path), Path(folder)
+    reader = require_reader(path, "render")
+    out = folder / (path.stem + ".mid")
+    if reader.name == MIDI:
+        return path
+    if reader.name == MUSICXML:
+        return _write_score(_music21_parse(path), out, "midi", path)
+    tok = reader.tokenizer
+    assert tok is not None  # a reader that is neither built-in is a plugin's
+    if type(tok).read_notes is Tokenizer.read_notes:  # no note reader: the plugin's own MIDI
+        try:
+            pieces = tok.read(path)
+            if not pieces:
+                raise DataError("no piece")
+            return Path(tok.to_midi(pieces[0], out))
+        except Exception as e:  # noqa: BLE001 - a plugin may fail in any way on a bad file
+            raise DataError(f"cannot convert {path} to MIDI: {reason(e)}") from None
+    return write_piece_midi(first_piece(path), out)
+
+
+def write_piece_midi(piece: Piece, out: Path, bpm: float = 120.0) -> Path:
+    """One piano track of the piece's notes at `bpm` quarter notes a minute."""
+    import pretty_midi
+
+    spb = 60.0 / bpm  # seconds per beat
+    pm = pretty_midi.PrettyMIDI(initial_tempo=bpm)
+    inst = pretty_midi.Instrument(program=0)
+    for p, on, dur in zip(piece.pitch, piece.onset, piece.duration, strict=True):
+        if 0 <= p <= 127 and dur > 0:
+            inst.notes.append(pretty_midi.Note(90, int(p), on * spb, (on + dur) * spb))
+    pm.instruments.append(inst)
+    num, den = _time_signature(piece.bar_length)
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(num, den, 0.0))
+    with atomic_path(out) as dest:
+        pm.write(str(dest))
     return out
 
 
+def _time_signature(bar: float) -> tuple[int, int]:
+    """A time signature lasting `bar` quarter notes (4/4 when it has no simple one)."""
+    for den in (4, 8, 16):
+        num = bar * den / 4
+        if abs(num - round(num)) < 1e-9 and 1 <= round(num) <= 64:
+            return round(num), den
+    return 4, 4
+
+
 def render_wav(path: Path, out: Path, soundfont: Path | None = None) -> Path:
-    """Audio of any supported file: the fluidsynth program with a GM soundfont, else
+    """Audio of any readable file: the fluidsynth program with a GM soundfont, else
     pyfluidsynth through pretty_midi (its bundled soundfont); else RendererMissing."""
     binary, sf2 = shutil.which("fluidsynth"), find_soundfont(soundfont)
     if not (binary and sf2) and not _pyfluidsynth():
         raise RendererMissing(INSTALL_HINT)
     with tempfile.TemporaryDirectory(prefix="mgen-render-") as tmp:
-        midi = to_midi(Path(path), Path(tmp))
+        midi = midi_of(Path(path), Path(tmp))
         with atomic_path(out) as dest:
             if binary and sf2:
                 _fluidsynth_cli(binary, sf2, midi, dest)
@@ -130,22 +161,43 @@ def _pyfluidsynth_wav(midi: Path, dest: Path, sf2: Path | None) -> None:
 
 
 def render_musicxml(path: Path, out: Path) -> Path:
-    """MusicXML that MuseScore (or any notation editor) opens."""
-    score = music21_score(path)
+    """MusicXML that MuseScore (or any notation editor) opens: MusicXML and MIDI files through
+    music21, any other format through its MIDI (see `midi_of`), so of its first piece."""
+    path = Path(path)
+    if require_reader(path, "render").name == MUSICXML:
+        score = _music21_parse(path)
+    else:
+        with tempfile.TemporaryDirectory(prefix="mgen-render-") as tmp:
+            score = _music21_parse(midi_of(path, Path(tmp)))
+    return _write_score(score, out, "musicxml", path)
+
+
+def _music21_parse(path: Path):
+    from mgen.plugins.tokenizers._music21 import parse
+
+    return parse(Path(path))
+
+
+def _write_score(score, out: Path, fmt: str, source: Path) -> Path:
+    """`score` written by music21 as `fmt` at `out` (atomically)."""
     with atomic_path(out) as dest:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                written = Path(score.write("musicxml", fp=str(dest)))
-        except Exception as e:  # noqa: BLE001 - as above
-            raise DataError(f"cannot write MusicXML for {path}: {type(e).__name__}: {e}") from None
+                written = Path(score.write(fmt, fp=str(dest)))
+        except OSError:
+            raise  # a full or unwritable disk: atomic_path says so
+        except Exception as e:  # noqa: BLE001 - music21 raises many types on odd scores
+            raise DataError(f"cannot write {fmt} for {source}: {reason(e)}") from None
         if written != dest:  # music21 may pick its own name (e.g. for an Opus); keep ours
             os.replace(written, dest)
     return out
 
 
 def first_piece(path: Path) -> Piece:
-    pieces, errors = read_pieces(path, limit=1)
+    """The first piece of any readable file; DataError when there is none."""
+    reader = require_reader(path, "render")
+    pieces, errors = read_pieces(path, limit=1, reader=reader)
     if not pieces:
         raise DataError(f"cannot read {path}: {'; '.join(errors) or 'no piece'}")
     return pieces[0]
@@ -194,3 +246,107 @@ def _c_ticks(lo: int, hi: int) -> list[int]:
     """MIDI numbers of every C in [lo - 1, hi + 1], or the lowest note when none is."""
     ticks = [p for p in range(lo - 1, hi + 2) if p % 12 == 0]
     return ticks or [lo]
+
+
+# -- files in, files out ----------------------------------------------------------------------
+
+
+def render_file(
+    path: Path,
+    *,
+    wav: bool = False,
+    png: bool = False,
+    musicxml: bool = False,
+    out: Path | None = None,
+    soundfont: Path | None = None,
+) -> list[Path]:
+    """The chosen renderings of one file, in `out` (default: beside it); their paths."""
+    return render_files([path], wav=wav, png=png, musicxml=musicxml, out=out, soundfont=soundfont)
+
+
+def render_files(
+    paths: Sequence[Path],
+    *,
+    wav: bool = False,
+    png: bool = False,
+    musicxml: bool = False,
+    out: Path | None = None,
+    soundfont: Path | None = None,
+) -> list[Path]:
+    """The chosen renderings of every file (PNG, MusicXML, WAV in that order per file), named
+    after it in `out` or beside it; inputs that would share a name get distinct ones (see
+    `output_stems`). Every input is checked before anything is written."""
+    if not (wav or png or musicxml):
+        raise ConfigError("choose at least one of --wav, --png, --musicxml")
+    unique: dict[Path, Path] = {}
+    for p in map(Path, paths):
+        unique.setdefault(p.resolve(), p)  # a file named twice is rendered once
+    files = list(unique.values())
+    for f in files:
+        if not f.is_file():
+            raise DataError(f"no such file: {f}")
+        require_reader(f, "render")
+    jobs = [(".png", png, render_png), (".musicxml", musicxml, render_musicxml)]
+    written = []
+    for f, stem in zip(files, output_stems(files, out), strict=True):
+        targets = [(stem.with_name(stem.name + sfx), fn) for sfx, on, fn in jobs if on]
+        if wav:
+            targets.append((stem.with_name(stem.name + ".wav"), None))
+        for target, fn in targets:
+            if target.resolve() == f.resolve():
+                raise DataError(f"rendering {f} would overwrite it; pass --out")
+            written.append(fn(f, target) if fn else render_wav(f, target, soundfont))
+    return written
+
+
+def render_wavs(paths: Sequence[Path]) -> list[Path]:
+    """Audio of sampled pieces (`mgen sample --wav`): one WAV per piece, rendered from its
+    .mid file when it has one (a sample written natively and as MIDI shares a stem)."""
+    chosen: dict[Path, Path] = {}
+    for p in map(Path, paths):
+        key = p.parent / p.stem
+        if key not in chosen or p.suffix.lower() in (".mid", ".midi"):
+            chosen[key] = p
+    if not chosen:
+        return []
+    return render_files(list(chosen.values()), wav=True)
+
+
+def output_stems(files: Sequence[Path], out: Path | None = None) -> list[Path]:
+    """One distinct output path without suffix per input: `out` (or the file's folder) / its
+    stem. Inputs that would share one instead get, the first of these that tells them apart:
+    their suffix (`x-abc`, `x-mid`), their folder's name (`a-x`, `b-x`), both, then more of
+    their folders. Deterministic: a file's name depends only on the inputs that clash with it."""
+    stems = [(out or f.parent) / f.stem for f in files]
+    for ids in _clashes(stems):
+        for i, name in zip(ids, _distinct_names([files[i] for i in ids]), strict=True):
+            stems[i] = stems[i].with_name(name)
+    for ids in _clashes(stems):  # a new name met another input's plain one: number them
+        for n, i in enumerate(ids[1:], 2):
+            stems[i] = stems[i].with_name(f"{stems[i].name}-{n}")
+    return stems
+
+
+def _clashes(stems: list[Path]) -> list[list[int]]:
+    groups: dict[Path, list[int]] = {}
+    for i, s in enumerate(stems):
+        groups.setdefault(s, []).append(i)
+    return [ids for ids in groups.values() if len(ids) > 1]
+
+
+def _distinct_names(group: list[Path]) -> list[str]:
+    depth = max(len(f.parent.parts) for f in group)
+    for k in range(depth + 1):
+        for with_suffix in (False, True) if k else (True,):
+            names = [_name(f, k, with_suffix) for f in group]
+            if len(set(names)) == len(names):
+                return names
+    return [f"{f.stem}-{n}" for n, f in enumerate(group, 1)]
+
+
+def _name(f: Path, k: int, with_suffix: bool) -> str:
+    parts = [*(p.strip("/\\") or "root" for p in f.parent.parts[len(f.parent.parts) - k :])]
+    parts.append(f.stem)
+    if with_suffix:
+        parts.append(f.suffix.lstrip(".") or "none")
+    return "-".join(parts)

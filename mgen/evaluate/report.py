@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mgen.core.data import find_files
+from mgen.core import registry
+from mgen.core.corpus import find_files
 from mgen.core.errors import ConfigError, DataError
 from mgen.evaluate import metrics
-from mgen.evaluate.notes import PATTERNS, Piece, evenly, file_format, midi_piece, read_pieces
+from mgen.evaluate.notes import (
+    Piece,
+    Reader,
+    evenly,
+    read_pieces,
+    readable_patterns,
+    reader_for,
+    reason,
+    require_reader,
+)
+
+if TYPE_CHECKING:
+    from mgen.core.run import Run
 
 Log = Callable[[str], None]
 DEFAULT_REFERENCE_LIMIT = 200
@@ -50,30 +60,21 @@ class Reference:
 
 
 def reference_files(specs: Sequence[str]) -> list[Path]:
-    """Files and folders as given, or dataset names from the catalog (`mgen data list`)."""
+    """Readable files named by `specs`: files, folders, or dataset names (`mgen data list`)."""
     files: list[Path] = []
     for spec in specs:
         path = Path(spec)
         if path.exists():
-            files.extend(find_files([path], PATTERNS))
+            files.extend(find_files([path], readable_patterns()))
+        elif spec in registry.names("dataset"):
+            files.extend(registry.load("dataset", spec)().files())
         else:
-            files.extend(_dataset_files(spec))
-    files = [f for f in dict.fromkeys(files) if file_format(f)]
+            datasets = ", ".join(registry.names("dataset")) or "none installed"
+            raise DataError(f"no such file, folder or dataset: {spec} (datasets: {datasets})")
+    files = [f for f in dict.fromkeys(files) if reader_for(f)]
     if not files:
-        raise DataError(f"no music files ({', '.join(PATTERNS)}) in {', '.join(specs)}")
+        raise DataError(f"no readable music files in {', '.join(specs)}")
     return files
-
-
-def _dataset_files(name: str) -> list[Path]:
-    try:
-        from mgen.plugins import datasets
-    except ImportError:
-        raise DataError(f"no such file or folder: {name}") from None
-    if name not in datasets.CATALOG:
-        raise DataError(
-            f"no such file, folder or dataset: {name} (datasets: {', '.join(datasets.CATALOG)})"
-        )
-    return datasets.get(name).files()
 
 
 def load_reference(
@@ -115,7 +116,7 @@ def _histogram(pieces: list[Piece], by_key: bool = False) -> np.ndarray:
 @dataclass
 class FileCheck:
     path: Path
-    format: str
+    format: str  # the reader's name: "midi", "musicxml" or a tokenizer plugin's
     pieces: list[Piece] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -124,43 +125,17 @@ class FileCheck:
         return bool(self.pieces) and not self.errors
 
 
-def check_file(path: Path, abc2midi: str | None) -> FileCheck:
-    """Read one file; ABC must also convert with abc2midi when that binary is given."""
-    fmt = file_format(path) or "unknown"
-    pieces, errors = read_pieces(path)
-    check = FileCheck(Path(path), fmt, pieces, errors)
-    if fmt == "abc" and abc2midi and check.valid:
-        problem = abc2midi_problem(abc2midi, path)
-        if problem:
-            check.errors.append(problem)
+def check_file(path: Path, reader: Reader | None = None) -> FileCheck:
+    """Read one file; a plugin's format also passes the plugin's own `check_file`."""
+    reader = reader or require_reader(path)
+    pieces, errors = read_pieces(path, reader=reader)
+    check = FileCheck(Path(path), reader.name, pieces, errors)
+    if reader.tokenizer is not None and check.valid:
+        try:
+            check.errors += [str(p) for p in reader.tokenizer.check_file(Path(path))]
+        except Exception as e:  # noqa: BLE001 - a plugin's checker may fail in any way
+            check.errors.append(f"{reader.name} check failed: {reason(e)}")
     return check
-
-
-def abc2midi_problem(binary: str, path: Path) -> str | None:
-    """None if abc2midi writes a MIDI file with notes from `path`, else why not.
-
-    abc2midi exits 0 even when it writes nothing, so the output file is what counts.
-    """
-    with tempfile.TemporaryDirectory(prefix="mgen-abc2midi-") as tmp:
-        out = Path(tmp) / "out.mid"
-        try:
-            proc = subprocess.run(
-                [binary, str(path), "-o", str(out)],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                errors="replace",
-            )
-        except (OSError, subprocess.TimeoutExpired) as e:
-            return f"abc2midi failed to run: {e}"
-        if not out.exists():
-            said = [ln for ln in proc.stdout.splitlines() if "Error" in ln][:1]
-            return "abc2midi wrote no MIDI" + (f": {said[0].strip()}" if said else "")
-        try:
-            midi_piece(out)
-        except DataError as e:
-            return f"abc2midi output: {e}"
-    return None
 
 
 # -- the report -------------------------------------------------------------------------------
@@ -169,19 +144,18 @@ def abc2midi_problem(binary: str, path: Path) -> str | None:
 def evaluate(
     paths: Sequence[Path], reference: Reference | None, log: Log = _quiet
 ) -> dict[str, Any]:
-    """Every figure of `mgen eval`, per format, as a JSON-able dict."""
-    files = find_files(list(paths), PATTERNS)
+    """Every figure of `mgen eval`, per format (reader), as a JSON-able dict."""
+    files = find_files(list(paths), readable_patterns())
     if not files:
-        raise DataError(f"no music files ({', '.join(PATTERNS)}) in {', '.join(map(str, paths))}")
-    abc2midi = shutil.which("abc2midi")
-    log(f"checking {len(files)} file(s)" + ("" if abc2midi else "; abc2midi not installed"))
+        raise DataError(f"no readable music files in {', '.join(map(str, paths))}")
+    readers = [require_reader(f) for f in files]  # a named file nothing reads stops here
+    log(f"checking {len(files)} file(s)")
     by_format: dict[str, list[FileCheck]] = {}
-    for f in files:
-        check = check_file(f, abc2midi)
+    for f, reader in zip(files, readers, strict=True):
+        check = check_file(f, reader)
         by_format.setdefault(check.format, []).append(check)
     return {
         "reference": reference.summary() if reference else None,
-        "abc2midi": abc2midi,
         "formats": {fmt: format_report(checks, reference) for fmt, checks in by_format.items()},
     }
 
@@ -324,3 +298,21 @@ def evaluate_files(
         files = reference_files(reference)
         ref = load_reference(files, reference_limit or None, ", ".join(reference), log)
     return evaluate(paths, ref, log)
+
+
+def evaluate_run_samples(paths: Sequence[Path], run: Run, log: Log = _quiet) -> dict[str, Any]:
+    """`mgen sample --eval`: the files just sampled from `run`, judged against its training
+    data (its --data, else its tokenizer's default dataset; at most 200 pieces)."""
+    from mgen.core.prepare import corpus_files
+
+    files = [
+        f for f in corpus_files(run.tokenizer, run.train_data, progress=False) if reader_for(f)
+    ]
+    if run.train_data:
+        source = ", ".join(run.train_data)
+    else:
+        source = f"the {run.tokenizer_name} default dataset"
+    if not files:
+        raise DataError(f"no readable music files in {source}")
+    reference = load_reference(files, DEFAULT_REFERENCE_LIMIT, source, log)
+    return evaluate(list(dict.fromkeys(map(Path, paths))), reference, log)

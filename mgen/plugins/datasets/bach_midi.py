@@ -122,7 +122,13 @@ def _convert_all(
     from tqdm import tqdm
 
     jobs = sorted(jobs, key=lambda j: -Path(j[0]).stat().st_size)
-    bar = tqdm(total=len(jobs), desc="writing MIDI", unit="score", disable=None if progress else True, leave=False)
+    bar = tqdm(
+        total=len(jobs),
+        desc="writing MIDI",
+        unit="score",
+        disable=None if progress else True,
+        leave=False,
+    )
     failed = []
     # fork shares the imported music21 with the workers; no torch thread pool exists yet here.
     ctx = mp.get_context("fork" if sys.platform == "linux" else "spawn")

@@ -89,3 +89,33 @@ def _write_notes(score, path: Path, bpm: float = 100.0) -> bool:
 def _short(e: Exception) -> str:
     text = str(e).strip().splitlines()
     return text[0][:160] if text else ""
+
+
+def music21_piece(score, name: str):
+    """The notes of a parsed music21 stream (all parts) as a `Piece`: tied notes merged, grace
+    notes and chord symbols left out, a chord one note per pitch. Modifies `score` (ties)."""
+    from music21 import harmony, meter
+
+    from mgen.core.notes import DEFAULT_BAR, make_piece
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            score.stripTies(inPlace=True)
+            flat = score.flatten()
+            notes = []
+            for el in flat.notes:
+                if isinstance(el, harmony.Harmony):  # chord symbols are labels, not sounding notes
+                    continue
+                dur = float(el.quarterLength)
+                if dur <= 0:  # grace notes take no time
+                    continue
+                onset = float(el.offset)
+                notes.extend((p.midi, onset, dur) for p in el.pitches)
+            sigs = flat.getElementsByClass(meter.TimeSignature)
+            bar = float(sigs[0].barDuration.quarterLength) if len(sigs) else DEFAULT_BAR
+    except Exception as e:  # noqa: BLE001 - music21 can fail late, on odd streams
+        raise DataError(f"music21 cannot read its notes: {type(e).__name__}: {_short(e)}") from None
+    if not notes:
+        raise DataError("no notes")
+    return make_piece(name, notes, bar)

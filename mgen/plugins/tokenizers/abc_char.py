@@ -13,6 +13,7 @@ from pathlib import Path
 
 from mgen.core.errors import DataError
 from mgen.core.io import write_text
+from mgen.core.notes import Piece
 from mgen.core.tokenizer import Tokenizer, TokenizerConfig
 
 #: Header fields kept: title, rhythm, meter, unit length, tempo, parts, voice, key.
@@ -56,6 +57,30 @@ def split_tunes(text: str, keep_titles: bool = True) -> list[str]:
     return ["\n".join(t) for t in tunes if _is_tune(t)]
 
 
+_NOT_NOTES = re.compile(r'"[^"]*"|![^!]*!|\+[^+]*\+')  # chord symbols, decorations
+_NOTE = re.compile(r"[A-Ga-g]")
+
+
+def count_abc_notes(text: str) -> int:
+    """Notes in an ABC tune's body: pitch letters outside header lines, quoted chord symbols
+    and decorations (rests are not notes)."""
+    body = (ln for ln in text.splitlines() if not (_FIELD.match(ln) and not ln.startswith("|")))
+    return sum(len(_NOTE.findall(_NOT_NOTES.sub("", ln))) for ln in body)
+
+
+def default_unit(header: list[str]) -> str:
+    """ABC's default unit note length (standard 2.1, 3.1.7): 1/16 when the meter is below
+    3/4, else 1/8 (also for no meter, M:none and unreadable meters)."""
+    meters = [h[2:].strip() for h in header if h.startswith("M:")]
+    meter = {"C": "4/4", "C|": "2/2"}.get(meters[-1], meters[-1]) if meters else ""
+    num, _, den = meter.partition("/")
+    try:
+        short = int(num) / int(den) < 0.75
+    except (ValueError, ZeroDivisionError):
+        short = False
+    return "L:1/16" if short else "L:1/8"
+
+
 def _strip_comment(line: str) -> str:
     # `%` starts a comment unless escaped as `\%`.
     m = re.search(r"(?<!\\)%", line)
@@ -77,7 +102,8 @@ class AbcCharTokenizer(Tokenizer):
     file_patterns = ("*.abc", "*.txt")
     suffix = ".abc"
     default_dataset = "folk-abc"
-    default_epochs = 6  # ~4 min of lstm2 on 2 CPU cores in bf16; val loss still falls at 3
+    split_by = "piece"  # a file is a collection of independent tunes
+    default_time_budget = 300.0  # seconds of training when no length is given
 
     def read(self, path: Path) -> list[list[str]]:
         try:
@@ -93,12 +119,18 @@ class AbcCharTokenizer(Tokenizer):
         tunes = split_tunes(text, self.config.keep_titles)
         return [list(t) for t in tunes if len(t) <= self.config.max_tune_chars]
 
+    def count_notes(self, tokens: list[str]) -> int:
+        """Note letters in the tune's body (not in headers, chord symbols, decorations)."""
+        return count_abc_notes("".join(tokens))
+
     def parse_primer(self, text: str) -> list[str]:
-        return list(text)
+        """Characters; a typed `\\n` (a shell does not expand it) is a line break."""
+        return list(text.replace("\\n", "\n"))
 
     def text(self, tokens: list[str]) -> str:
-        """A playable tune: `X:1`, the header fields (adding L:1/8 and K:C if the model left
-        them out, with K: last as ABC requires), then the body."""
+        """A playable tune: `X:1`, the header fields (adding K:C if the model left it out,
+        with K: last as ABC requires), then the body. A missing L: keeps ABC's own default
+        (1/16 below 3/4 meters, else 1/8), written out so every reader agrees."""
         lines = "".join(tokens).strip("\n").splitlines()
         n = 0
         while n < len(lines) and _FIELD.match(lines[n]) and not lines[n].startswith("|"):
@@ -107,7 +139,7 @@ class AbcCharTokenizer(Tokenizer):
         keys = [h for h in header if h.startswith("K:")] or ["K:C"]
         header = [h for h in header if not h.startswith("K:")]
         if not any(h.startswith("L:") for h in header):
-            header.append("L:1/8")
+            header.append(default_unit(header))
         return "\n".join(["X:1", *header, keys[-1], *body]) + "\n"
 
     def write(self, tokens: list[str], path: Path) -> Path:
@@ -118,3 +150,21 @@ class AbcCharTokenizer(Tokenizer):
         from mgen.plugins.tokenizers._music21 import write_midi
 
         return write_midi(self.text(tokens), "abc", Path(path).with_suffix(".mid"))
+
+    def fuzz_strategy(self, st):
+        """Generated ABC and named ABC edge cases (hypothesis, for tools/fuzz)."""
+        from mgen.plugins.tokenizers.fuzzing_abc import strategy
+
+        return strategy(st)
+
+    def read_notes(self, path: Path, limit: int | None = None) -> list[Piece]:
+        """One piece per `X:` tune, as written (at most `limit` tunes, spread evenly)."""
+        from mgen.plugins.tokenizers.notes_abc import read_abc_notes
+
+        return read_abc_notes(path, limit)
+
+    def check_file(self, path: Path) -> list[str]:
+        """Tunes music21 cannot read; abc2midi's complaint when that program is installed."""
+        from mgen.plugins.tokenizers.notes_abc import abc_problems
+
+        return abc_problems(path)

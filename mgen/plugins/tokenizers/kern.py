@@ -22,6 +22,7 @@ from pathlib import Path
 
 from mgen.core.errors import ConfigError, DataError
 from mgen.core.io import atomic_path
+from mgen.core.notes import Piece
 from mgen.core.tokenizer import Tokenizer, TokenizerConfig
 
 HOLD, REST = "_", "r"
@@ -260,7 +261,7 @@ class KernTokenizer(Tokenizer):
     file_patterns = ("*.krn",)
     suffix = ".krn"
     default_dataset = "palestrina-kern"
-    default_epochs = 2  # the default dataset is ~8.3M training tokens: ~4.5 min an epoch
+    default_time_budget = 300.0  # seconds of training when no length is given
 
     def read(self, path: Path) -> list[list[str]]:
         from mgen.plugins.tokenizers._music21 import parse
@@ -279,8 +280,16 @@ class KernTokenizer(Tokenizer):
             raise DataError(f"no usable melody ({why})")
         return pieces
 
+    def count_notes(self, tokens: list[str]) -> int:
+        """Note onsets: the MIDI pitch tokens (holds and rests are not notes)."""
+        return sum(t.isdigit() for t in tokens)
+
+    def loop_neutral(self, token: str) -> bool:
+        """A hold: repeating it is how a long note or rest is written."""
+        return token == HOLD
+
     def parse_primer(self, text: str) -> list[str]:
-        tokens = text.split()
+        tokens = text.replace("\\n", " ").split()  # a typed `\n` separates like a newline
         for t in tokens:
             if t not in (HOLD, REST) and not (t.isdigit() and int(t) <= 127):
                 raise ConfigError(f"primer token {t!r} is not a MIDI pitch 0-127, 'r' or '_'")
@@ -321,3 +330,29 @@ class KernTokenizer(Tokenizer):
             except ValueError as e:
                 raise DataError(f"cannot write MIDI {path}: {e}") from None
         return path
+
+    def fuzz_strategy(self, st):
+        """Generated **kern and named spine/record edge cases (hypothesis, for tools/fuzz)."""
+        from mgen.plugins.tokenizers.fuzzing_kern import strategy
+
+        return strategy(st)
+
+    def read_notes(self, path: Path, limit: int | None = None) -> list[Piece]:
+        """One piece per spine (a melody, as `read` sees it), so a 4-voice mass compares with
+        generated melodies voice by voice; notes as written: no transposition, no duration
+        filter, chords whole."""
+        from mgen.plugins.tokenizers._music21 import music21_piece, parse
+
+        _check_records(Path(path))
+        parts = _parts(parse(Path(path), "humdrum"))
+        if len(parts) == 1:
+            return [music21_piece(parts[0], str(path))]
+        pieces, errors = [], []
+        for i, part in enumerate(parts, 1):
+            try:
+                pieces.append(music21_piece(part, f"{path}#{i}"))
+            except DataError as e:
+                errors.append(f"spine {i}: {e}")
+        if not pieces:
+            raise DataError("; ".join(errors) or "no **kern spine")
+        return pieces

@@ -25,6 +25,7 @@ import numpy as np
 
 from mgen.core.errors import ConfigError, DataError
 from mgen.core.io import atomic_path
+from mgen.core.notes import Piece
 from mgen.core.tokenizer import Tokenizer, TokenizerConfig
 
 TEMPO_STEP = 10  # bpm between tempo tokens: tempo_60, tempo_70, ...
@@ -72,8 +73,7 @@ class MidiNotesTokenizer(Tokenizer):
     file_patterns = ("*.mid", "*.midi", "*.MID", "*.MIDI")
     suffix = ".mid"
     default_dataset = "bach-midi"
-    # bach-midi is ~260k training tokens; lstm2 trains ~30k tokens/s on 2 cores: ~6 minutes.
-    default_epochs = 40
+    default_time_budget = 300.0  # seconds of training when no length is given
 
     def __init__(self, config: MidiNotesConfig | None = None):
         super().__init__(config)
@@ -173,9 +173,30 @@ class MidiNotesTokenizer(Tokenizer):
             pm.write(str(tmp))
         return path
 
+    def count_notes(self, tokens: list[str]) -> int:
+        """Every pitch of every pitch or chord token."""
+        return sum(t.count(".") + 1 for t in tokens if _PITCHES.match(t))
+
+    def loop_neutral(self, token: str) -> bool:
+        """Time shifts: a long rest repeats them (durations stay guarded: a `d` only ever
+        follows a note, so a run of them is a loop, not music)."""
+        return token.startswith("t") and bool(_STEPS.match(token))
+
     def parse_primer(self, text: str) -> list[str]:
         """Whitespace-separated tokens, e.g. `tempo_120 60.64.67 d4 t4 62 d2`."""
         return text.split()
+
+    def fuzz_strategy(self, st: Any) -> Any:
+        """MIDI files built byte by byte and named MIDI edge cases (hypothesis, for tools/fuzz)."""
+        from mgen.plugins.tokenizers.fuzzing_midi import strategy
+
+        return strategy(st)
+
+    def read_notes(self, path: Path, limit: int | None = None) -> list[Piece]:
+        """The file's notes as played (not quantized): one piece."""
+        from mgen.plugins.tokenizers.notes_midi import midi_piece
+
+        return [midi_piece(path)]
 
 
 def _load(path: Path) -> Any:

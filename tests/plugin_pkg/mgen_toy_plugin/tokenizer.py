@@ -23,7 +23,7 @@ class NotesTokenizer(Tokenizer):
     file_patterns = ("*.notes",)
     suffix = ".notes"
     default_dataset = "toy-scales"
-    default_epochs = 3
+    default_time_budget = 60.0
 
     def read(self, path: Path) -> list[list[str]]:
         try:

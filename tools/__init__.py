@@ -1,0 +1,1 @@
+"""Developer tools that are not part of the installed mgen package (run from the checkout)."""
