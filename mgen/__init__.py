@@ -1,6 +1,6 @@
 """mgen: generate symbolic music with recurrent networks.
 
-The Python API (`mgen.load_run`, `mgen.train`, `mgen.score`, `mgen.evaluate`, `mgen.render`,
+The Python API (`mgen.load_run`, `mgen.train`, `mgen.score`, `mgen.judge`, `mgen.render`,
 `mgen.TrainConfig`) is imported on first use, so `import mgen` and `mgen --help` stay fast.
 """
 
@@ -12,7 +12,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"
 
-_API = ("Run", "TrainConfig", "evaluate", "load_run", "render", "score", "train")
+_API = ("Run", "TrainConfig", "judge", "load_run", "render", "score", "train")
 __all__ = ["__version__", *_API]
 
 

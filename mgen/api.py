@@ -4,7 +4,7 @@ import mgen
 run = mgen.train(tokenizer="abc-char", model="lstm2", max_steps=200)   # or mgen.load_run()
 pieces = run.sample(n=300, num_samples=4, decoder="top-p", top_p=0.9, seed=1)
 written = run.write(pieces)                       # .abc and .mid files
-print(mgen.evaluate(written.paths, reference=["folk-abc"])["formats"])
+print(mgen.judge(written.paths, reference=["folk-abc"])["formats"])
 print(mgen.score(run, ["held-out/"])["loss_nats"])
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 from mgen.core.run import Run, load_run
 from mgen.core.trainer import TrainConfig
 
-__all__ = ["Run", "TrainConfig", "evaluate", "load_run", "render", "score", "train"]
+__all__ = ["Run", "TrainConfig", "judge", "load_run", "render", "score", "train"]
 
 Log = Callable[[str], None]
 
@@ -61,7 +61,7 @@ def score(
     return heldout_loss(run, [str(f) for f in files], device, batch_size, _quiet)
 
 
-def evaluate(
+def judge(
     files: Sequence[str | Path],
     reference: Sequence[str] | None = None,
     reference_limit: int | None = 200,

@@ -16,6 +16,9 @@ One run prints one table of medians over repeats:
   memory      peak RSS of a training run on the largest dataset
   threads     a training step alone and beside a busy competing process, per OMP_WAIT_POLICY
               (PASSIVE, ACTIVE, unset)
+  quality     (only with -s quality: ~30 minutes) lstm2 trained for the same time the 0.1 way
+              and the new default way, whole-piece validation loss of each, and 32 samples
+              judged against the corpus
 
 One module per part: machine (machine, peak), preprocess, training, sampling, system
 (memory, threads). Results and what they mean: docs/performance.md.
@@ -32,7 +35,7 @@ from pathlib import Path
 
 import torch
 
-from mgen.bench import machine, preprocess, sampling, system, training
+from mgen.bench import machine, preprocess, quality, sampling, system, training
 from mgen.bench.common import SECTIONS, BenchConfig, Log, Row, cache_at, quiet
 from mgen.bench.system import policy_child
 from mgen.core import device as devices
@@ -68,6 +71,7 @@ class Bench:
         self.lstm2: Trainer | None = None  # trained in the train section, sampled from after
         self.user_env = dict(os.environ)  # before the bench points the cache elsewhere
         self.tmp = self.cache = Path()  # set by `run`
+        self.quality_budget = self.size.quality_budget
 
     def add(self, section: str, item: str, value: str, note: str = "") -> None:
         self.rows.append(Row(section, item, value, note))
@@ -95,6 +99,8 @@ class Bench:
                 if name in sections:
                     with cache_at(self.cache):
                         section(self)
+            if "quality" in sections:  # the user's own corpus cache: Essen parses once
+                quality.quality(self)
             self.add("machine", "load average (1 min) at the end", machine.load1())
         return self.rows
 

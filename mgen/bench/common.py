@@ -16,7 +16,9 @@ from mgen.core.config import Config
 from mgen.core.errors import ConfigError
 
 Log = Callable[[str], None]
-SECTIONS = ("machine", "peak", "preprocess", "train", "sample", "memory", "threads")
+SECTIONS = ("machine", "peak", "preprocess", "train", "sample", "memory", "threads", "quality")
+#: What `mgen bench` runs without --section: all but `quality` (it trains for ~30 minutes).
+DEFAULT_SECTIONS = SECTIONS[:-1]
 
 
 @dataclasses.dataclass
@@ -29,6 +31,7 @@ class BenchConfig(Config):
     compare_steps: int = 150  # lstm2 steps of the fp32-vs-fastest validation-loss comparison
     batch_size: int = 64
     seq_len: int = 128
+    quality_budget: float = 240.0  # seconds of training per run of the quality section
 
     def validate(self) -> None:
         for name in ("repeats", "parse_files", "compare_steps", "batch_size", "seq_len"):
@@ -40,7 +43,8 @@ class BenchConfig(Config):
         if not self.quick:
             return self
         return dataclasses.replace(self, repeats=1, parse_files=min(self.parse_files, 4),
-                                   compare_steps=1, batch_size=4, seq_len=16)  # fmt: skip
+                                   compare_steps=1, batch_size=4, seq_len=16,
+                                   quality_budget=2.0)  # fmt: skip
 
 
 @dataclasses.dataclass

@@ -19,7 +19,7 @@ def bench(
         typer.Option(
             "--section",
             "-s",
-            help="Only this section (repeatable): machine, peak, preprocess, train, sample, memory, threads.",
+            help="Only this section (repeatable): machine, peak, preprocess, train, sample, memory, threads; quality (not run by default: ~30 minutes of training).",
         ),
     ] = None,
     repeats: Annotated[int, typer.Option(help="Timed repeats behind each median.")] = 5,
@@ -33,15 +33,19 @@ def bench(
     compare_steps: Annotated[
         int, typer.Option(help="lstm2 steps of the plain-fp32 vs fastest loss comparison.")
     ] = 150,
+    quality_budget: Annotated[
+        float, typer.Option(help="Seconds of training per run in the quality section.")
+    ] = 240.0,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the rows as JSON here.")
     ] = None,
 ) -> None:
     """Measure mgen on this machine and print one table (Markdown) of the figures."""
     from mgen.bench import SECTIONS, Bench, BenchConfig, table
+    from mgen.bench.common import DEFAULT_SECTIONS
     from mgen.core.io import write_json
 
-    chosen = tuple(section or SECTIONS)
+    chosen = tuple(section or DEFAULT_SECTIONS)
     unknown = sorted(set(chosen) - set(SECTIONS))
     if unknown:
         raise ConfigError(
@@ -50,6 +54,7 @@ def bench(
     cfg = BenchConfig.from_dict({
         "quick": quick, "repeats": repeats, "device": device, "shared_data": str(shared_data),
         "parse_files": parse_files, "compare_steps": compare_steps,
+        "quality_budget": quality_budget,
     })  # fmt: skip
     log = lambda msg: typer.echo(msg, err=True)  # noqa: E731 - a one-line sink
     rows = Bench(cfg, log=log).run(chosen)

@@ -91,13 +91,8 @@ def prepare_data(
     training side unless `fit` is off (a resumed run keeps its own), and cut batches."""
     dist = dist or Dist()
     corpus = _corpus(tok, data, workers, log, progress, dist)
-    if val_data:
-        held = _corpus(tok, val_data, workers, log, progress, dist)
-        train_ids, val_ids = np.arange(len(corpus)), np.arange(len(held))
-    else:
-        groups = corpus.piece_file if tok.split_by == "file" else None
-        train_ids, val_ids = split_pieces(len(corpus), val_fraction, seed, groups)
-        held = corpus
+    held = _corpus(tok, val_data, workers, log, progress, dist) if val_data else corpus
+    train_ids, val_ids = _split(tok, corpus, held, val_fraction, seed)
     if fit:
         tok.fit(corpus.counts(train_ids))
     val_ids, dropped = drop_duplicates(corpus, train_ids, val_ids, held)
@@ -114,6 +109,15 @@ def prepare_data(
         f", vocabulary {len(vocab)}" + (" [cached]" if corpus.from_cache else "")
     )
     return TrainData(tok, train, val, notes, used, summary)
+
+
+def _split(tok: Tokenizer, corpus: Corpus, held: Corpus, fraction: float, seed: int):
+    """(training, validation) piece indices: all of `corpus` and all of `held` when they
+    differ (--val-data), else a seeded split, whole files together if `tok.split_by` says."""
+    if held is not corpus:
+        return np.arange(len(corpus)), np.arange(len(held))
+    groups = corpus.piece_file if tok.split_by == "file" else None
+    return split_pieces(len(corpus), fraction, seed, groups)
 
 
 def _corpus(tok, data, workers: int, log: Log, progress: bool, dist: Dist) -> Corpus:

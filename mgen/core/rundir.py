@@ -91,7 +91,8 @@ def load_tokenizer(run: Path) -> tuple[str, Tokenizer]:
 
 
 def save_weights(run: Path, model: SequenceModel) -> None:
-    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    # Cloned: tied weights share one tensor, which safetensors refuses to store twice.
+    state = {k: v.detach().cpu().clone().contiguous() for k, v in model.state_dict().items()}
     with atomic_path(run / WEIGHTS) as tmp:
         try:
             save_file(state, str(tmp))

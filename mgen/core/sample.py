@@ -99,12 +99,10 @@ def generate(
     neutral: list[int] | None = None,
     stop_at_end: bool = True,
 ) -> list[list[int]]:
-    """Return `num_samples` continuations of `prime` (ids), each ending before <end> or at
-    `steps`. With `stop_at_end` off, <end> is banned and every sample runs all its steps
-    (what a speed measurement wants). `neutral`: ids the loop guards leave alone.
-
-    Each sample draws from its own generator, seeded by (seed, its index): sample i is the
-    same whether 1 or 64 samples are made with that seed."""
+    """`num_samples` continuations of `prime` (ids), each ending before <end> or at `steps`;
+    without `stop_at_end`, <end> is banned and every sample runs all its steps (for speed
+    measurements). `neutral`: ids the loop guards leave alone. Each sample draws from its own
+    generator, seeded by (seed, its index): sample i is the same whether 1 or 64 are made."""
     rep = repetition or RepetitionConfig()
     model.eval()
     gens = [_generator(seed, i, device) for i in range(num_samples)]

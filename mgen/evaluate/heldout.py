@@ -40,10 +40,7 @@ def heldout_loss(
     """The likelihood of every piece in `data` (files, folders or dataset names) under `run`
     (a loaded Run, which keeps its device, or a run directory loaded onto `device`): each
     piece from <start> to <end> with the state carried, in fp32, as validation scores it."""
-    if not data:
-        raise ConfigError("--run needs --data: the files or folders to measure the loss on")
-    if batch_size < 1:
-        raise ConfigError("--batch-size must be >= 1")
+    _check(data, batch_size)
     loaded = run if isinstance(run, Run) else load_run(run, device)
     tok, vocab = loaded.tokenizer, loaded.tokenizer.require_vocab()
     files = corpus_files(tok, list(data), progress=False)
@@ -73,6 +70,13 @@ def heldout_loss(
         "training_overlap": _overlap(loaded, files),
         "run_best_val_loss": best_val_loss(loaded.path),
     }
+
+
+def _check(data: Sequence[str], batch_size: int) -> None:
+    if not data:
+        raise ConfigError("--run needs --data: the files or folders to measure the loss on")
+    if batch_size < 1:
+        raise ConfigError("--batch-size must be >= 1")
 
 
 def _figures(m: dict[str, float]) -> dict[str, float | None]:

@@ -57,11 +57,19 @@ class RecurrentConfig(ModelConfig):
     hidden_size: int = 256
     num_layers: int = 1
     dropout: float = 0.0  # between stacked layers and before the output layer
+    embed_dropout: float = 0.0  # on the input embeddings, while training
+    tie_weights: bool = False  # output layer shares the embedding (needs embed = hidden size)
 
     def validate(self) -> None:
         super().validate()
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        for name in ("dropout", "embed_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+        if self.tie_weights and self.embed_dim != self.hidden_size:
+            raise ConfigError(
+                f"tie_weights needs embed_dim == hidden_size, got {self.embed_dim} and "
+                f"{self.hidden_size}"
+            )
 
 
 class RecurrentLM(SequenceModel):
@@ -83,17 +91,22 @@ class RecurrentLM(SequenceModel):
         )
         self.drop = nn.Dropout(c.dropout)
         self.head = nn.Linear(c.hidden_size, c.vocab_size)
+        if c.tie_weights:
+            self.head.weight = self.embed.weight  # one [V, E] matrix reads and writes tokens
 
     def forward(self, ids: torch.Tensor, state: State = None) -> tuple[torch.Tensor, State]:
         rnn, on_cpu = self.rnn, ids.device.type == "cpu"
         if self.training and rnn.dropout > 0 and rnn.num_layers > 1 and on_cpu:
             return self._layer_by_layer(ids, state)
-        x = self.embed(ids)  # [B, T] -> [B, T, E]
+        x = self._embed(ids)  # [B, T] -> [B, T, E]
         if not self.training and x.shape[1] == 1 and x.shape[0] < SMALL_BATCH and on_cpu:
             y, state = self._cell_step(x, state)
         else:
             y, state = rnn(x, state)  # [B, T, H]; state: h (and c) [L, B, H]
         return self.head(fast_dropout(y, self.drop.p, self.training)), state  # [B, T, V]
+
+    def _embed(self, ids: torch.Tensor) -> torch.Tensor:
+        return fast_dropout(self.embed(ids), self.config.embed_dropout, self.training)
 
     def _weights(self, layer: int) -> list[torch.Tensor]:
         names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -122,7 +135,7 @@ class RecurrentLM(SequenceModel):
         be `fast_dropout`; the same computation as `forward` through `self.rnn`. Time-major
         inside, as the fused layers work: batch-first would copy in and out of every layer."""
         rnn, layers = self.rnn, self.rnn.num_layers
-        x = self.embed(ids.t())  # [T, B, E]
+        x = self._embed(ids.t())  # [T, B, E]
         if state is None:
             state = self.init_state(ids.shape[0], ids.device)
         parts = state if isinstance(state, tuple) else (state,)  # each [L, B, H]
