@@ -89,13 +89,12 @@ def prepare_data(
     given, else a seeded `val_fraction` of the pieces (grouped as `tok.split_by` says);
     validation pieces identical to a training piece are dropped. Fit `tok`'s vocabulary on the
     training side unless `fit` is off (a resumed run keeps its own), and cut batches."""
-    dist = dist or Dist()
-    corpus = _corpus(tok, data, workers, log, progress, dist)
-    held = _corpus(tok, val_data, workers, log, progress, dist) if val_data else corpus
-    train_ids, val_ids = _split(tok, corpus, held, val_fraction, seed)
+    split = split_corpus(tok, data, val_data, val_fraction, seed, workers=workers, log=log,
+                         progress=progress, dist=dist)  # fmt: skip
+    corpus, held, train_ids, val_ids = split.corpus, split.held, split.train, split.val
+    dropped = split.dropped
     if fit:
         tok.fit(corpus.counts(train_ids))
-    val_ids, dropped = drop_duplicates(corpus, train_ids, val_ids, held)
     vocab = tok.require_vocab()
     stream = token_stream(corpus, train_ids, vocab)
     train, used = _batches(stream, seq_len, batch_size, stateful, log)
@@ -109,6 +108,48 @@ def prepare_data(
         f", vocabulary {len(vocab)}" + (" [cached]" if corpus.from_cache else "")
     )
     return TrainData(tok, train, val, notes, used, summary)
+
+
+@dataclass
+class Split:
+    """A training run's pieces: `corpus` (training files) with the indices it trained on, and
+    `held` (the same corpus, or the --val-data files) with the validation indices."""
+
+    corpus: Corpus
+    held: Corpus
+    train: np.ndarray
+    val: np.ndarray
+    dropped: int  # validation pieces dropped as duplicates of training pieces
+
+
+def split_corpus(
+    tok: Tokenizer,
+    data: Sequence[str],
+    val_data: Sequence[str] = (),
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    *,
+    workers: int = 0,
+    log: Log = print,
+    progress: bool = True,
+    dist: Dist | None = None,
+) -> Split:
+    """The corpus (from the cache after the first read) and its training/validation split,
+    exactly as `prepare_data` makes it: `mgen eval` uses it to find what a run trained on."""
+    dist = dist or Dist()
+    corpus = _corpus(tok, data, workers, log, progress, dist)
+    held = _corpus(tok, val_data, workers, log, progress, dist) if val_data else corpus
+    train_ids, val_ids = _split(tok, corpus, held, val_fraction, seed)
+    val_ids, dropped = drop_duplicates(corpus, train_ids, val_ids, held)
+    return Split(corpus, held, train_ids, val_ids, dropped)
+
+
+def run_split(config: dict[str, Any], tok: Tokenizer, log: Log = print) -> Split:
+    """The split of a trained run, from its config.json (`Run.config`)."""
+    train = config.get("train", {})
+    return split_corpus(tok, train.get("data") or [], train.get("val_data") or [],
+                        train.get("val_fraction", 0.1), train.get("seed", 0), log=log,
+                        progress=False)  # fmt: skip
 
 
 def _split(tok: Tokenizer, corpus: Corpus, held: Corpus, fraction: float, seed: int):
