@@ -98,7 +98,7 @@ def runs(request, base_args: list[str], tmp_path_factory: pytest.TempPathFactory
     from mgen.cli.app import app
 
     if request.param == "windows":
-        base_args = [*base_args, "--no-carry-state"]
+        base_args = [*base_args, "--batching", "windows"]
     single = tmp_path_factory.mktemp("single") / "run"
     result = CliRunner().invoke(app, ["train", *base_args, "--epochs", "2", "--out", str(single)])
     assert result.exit_code == 0, result.output

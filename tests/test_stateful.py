@@ -48,15 +48,19 @@ def _key_pieces(n: int, seed: int) -> list[list[str]]:
     return [[k, *["x"] * (PERIOD - 1)] * 8 for k in rng.choice(["a", "b"], size=n)]
 
 
-def _data(stateful: bool) -> TrainData:
+def _data(batching: str) -> TrainData:
     corpus = _corpus(_key_pieces(200, 0))
     tok = AbcCharTokenizer()
     tok.fit(corpus.counts(range(len(corpus))))
     vocab = tok.require_vocab()
-    from mgen.core.batches import Windows, token_stream
+    from mgen.core.batches import PieceBatches, Windows, token_stream
 
-    stream = token_stream(corpus, np.arange(len(corpus)), vocab)
-    train = (Streams if stateful else Windows)(stream, SEQ, 32)
+    ids = np.arange(len(corpus))
+    stream = token_stream(corpus, ids, vocab)
+    if batching == "pieces":
+        train = PieceBatches(piece_arrays(corpus, ids, vocab), SEQ, 32)
+    else:
+        train = (Streams if batching == "lanes" else Windows)(stream, SEQ, 32)
     val_corpus = _corpus(_key_pieces(40, 1))
     val = piece_arrays(val_corpus, np.arange(len(val_corpus)), vocab)
     return TrainData(tok, train, val, None, SEQ)
@@ -72,25 +76,25 @@ def _train(data: TrainData, tmp_path: Path, steps: int, **cfg) -> Trainer:
 
 
 def _first_key_accuracy(tr: Trainer, data: TrainData, carried: bool) -> float:
-    """Over windows of SEQ tokens read in order through the validation pieces (the state
-    carried from window to window, or each from an empty state): how often the model predicts
-    a window's first key right, when that key is not its piece's first (which nothing tells)."""
+    """Each validation piece read from its start in windows of SEQ tokens (the state carried
+    from window to window, or each window from an empty state): how often the model predicts a
+    window's first key right, when that key is not its piece's first (which nothing tells)."""
     vocab = data.tokenizer.require_vocab()
     keys = {vocab.index["a"], vocab.index["b"]}
-    stream = np.concatenate(data.val_pieces)
     hits = total = 0
-    state, model = None, tr.model.eval()
+    model = tr.model.eval()
     with torch.no_grad():
-        for start in range(0, len(stream) - SEQ - 1, SEQ):
-            x = torch.from_numpy(stream[None, start : start + SEQ])
-            logits, out = model(x, state if carried else None)
-            state = out
-            y = stream[start + 1 : start + SEQ + 1]
-            first = next((j for j in range(SEQ) if y[j] in keys), None)
-            if first is None or stream[start + first] == vocab.start_id:
-                continue
-            hits += int(logits[0, first].argmax()) == int(y[first])
-            total += 1
+        for piece in data.val_pieces:
+            state = None
+            for start in range(0, len(piece) - 1, SEQ):
+                x = torch.from_numpy(piece[None, start : start + SEQ])
+                logits, state = model(x, state if carried else None)
+                y = piece[start + 1 : start + SEQ + 1]
+                first = next((j for j in range(len(y)) if y[j] in keys), None)
+                if first is None or start + first == 0:  # none, or the piece's own first key
+                    continue
+                hits += int(logits[0, first].argmax()) == int(y[first])
+                total += 1
     return hits / total
 
 
@@ -110,17 +114,18 @@ def test_streams_are_contiguous_lanes_that_continue_across_batches():
 
 
 @pytest.mark.slow
-def test_carried_state_learns_context_beyond_the_window_and_windows_cannot(tmp_path):
-    stateful = _data(stateful=True)
+@pytest.mark.parametrize("batching", ["pieces", "lanes"])
+def test_carried_state_learns_context_beyond_the_window_and_windows_cannot(tmp_path, batching):
+    stateful = _data(batching)
     carried = _train(stateful, tmp_path / "a", 600)
-    windows = _data(stateful=False)
-    zero = _train(windows, tmp_path / "b", 600, carry_state=False)
+    windows = _data("windows")
+    zero = _train(windows, tmp_path / "b", 600, batching="windows")
     assert _first_key_accuracy(carried, stateful, carried=True) > 0.95
     assert _first_key_accuracy(zero, windows, carried=False) < 0.7  # chance: 0.5
 
 
 def test_resume_with_carried_state_is_exact(tmp_path):
-    data = _data(stateful=True)
+    data = _data("lanes")
     straight = _train(data, tmp_path / "a", 12, lr_schedule="constant", checkpoint_every=100)
     first = _train(data, tmp_path / "b", 6, lr_schedule="constant", checkpoint_every=100)
     assert first.carry is not None
@@ -132,6 +137,25 @@ def test_resume_with_carried_state_is_exact(tmp_path):
     resumed.fit()
     for key, value in straight.model.state_dict().items():
         assert torch.equal(value, resumed.model.state_dict()[key]), key
+
+
+def test_piece_batches_read_whole_pieces_from_a_fresh_state():
+    from mgen.core.batches import PieceBatches
+
+    pieces = [np.arange(1, n + 1) for n in (5, 12, 3, 9)]  # lengths 5, 12, 3, 9
+    pb = PieceBatches(pieces, seq_len=4, batch_size=2)
+    # Grouped by length: (3, 5) and (9, 12); windows: ceil(4/4)=1 and ceil(11/4)=3.
+    assert [len(g) for g in pb.groups] == [2, 2] and pb.windows == [1, 3]
+    assert pb.batches_per_epoch() == 4
+    plan = pb.plan(seed=0, epoch=0)
+    assert sorted(plan) == [(0, 0), (1, 0), (1, 1), (1, 2)]
+    assert [pb.fresh(0, 0, b) for b in range(4)] == [c == 0 for _, c in plan]
+    x, y = pb.batch(1, 2)  # the third window of the 9- and 12-token pieces
+    assert x.tolist() == [[9, 0, 0, 0], [9, 10, 11, 12]]  # padded with <pad> = 0
+    assert y.tolist() == [[0, 0, 0, 0], [10, 11, 12, 0]]  # a piece's last token predicts nothing
+    got = {tuple(pb.batch(*plan[b])[0][0]) for b in range(4)}
+    assert got == {tuple(b) for b in (pb.batch(g, c)[0][0] for g, c in plan)}
+    assert [b for b, _ in pb.epoch_batches(0, 0, start=3)] == [3]
 
 
 @pytest.mark.parametrize("chunk", [1, 5, 16])

@@ -31,7 +31,8 @@ class BenchConfig(Config):
     compare_steps: int = 150  # lstm2 steps of the fp32-vs-fastest validation-loss comparison
     batch_size: int = 64
     seq_len: int = 128
-    quality_budget: float = 240.0  # seconds of training per run of the quality section
+    quality_budget: float = 360.0  # CPU seconds of training per run of the quality section
+    keep: str = ""  # a folder to keep the quality section's runs and samples in (default: none)
 
     def validate(self) -> None:
         for name in ("repeats", "parse_files", "compare_steps", "batch_size", "seq_len"):

@@ -1,7 +1,7 @@
 """`mgen bench -s quality`: what the model learns, not how fast. lstm2 is trained for the same
-wall-clock budget twice on each corpus, the 0.1 way (shuffled windows from a zero state,
-constant learning rate) and with today's defaults (lanes with the state carried, warm-up and
-cosine decay), and both are scored on the same whole validation pieces. Then 32 samples of the
+CPU-time budget twice on each corpus, the 0.1 way (shuffled windows from a zero state,
+constant learning rate) and with today's defaults (whole pieces with the state carried, warm-up
+and cosine decay), and both are scored on the same whole validation pieces. Then 32 samples of the
 new model are judged by `mgen eval` against the corpus; for **kern also the melodic shape
 (octave leaps, range of a voice, long notes) of samples against the corpus.
 
@@ -21,7 +21,7 @@ import numpy as np
 from mgen.bench.common import fig
 
 #: The 0.1 recipe, as TrainConfig overrides of today's defaults.
-OLD = {"carry_state": False, "lr_schedule": "constant", "warmup_steps": 0}
+OLD = {"batching": "windows", "lr_schedule": "constant", "warmup_steps": 0}
 SAMPLES = 32
 
 
@@ -60,7 +60,7 @@ def quality(b) -> None:
             b.add("quality", f"{corpus.label}: lstm2, {_describe(name)}",
                   f"{best['val_loss']:.4f} nats/token",
                   f"{note}{best['step']:,} steps, {best['tokens']:,} tokens in "
-                  f"{fig(b.quality_budget)} s")  # fmt: skip
+                  f"{fig(b.quality_budget)} CPU-s")  # fmt: skip
         _judge(b, corpus, runs["new"])
 
 
@@ -81,11 +81,16 @@ def _tiny(b, corpus: Corpus) -> Corpus:
 def _train(b, corpus: Corpus, name: str, overrides: dict[str, Any]):
     import mgen
 
-    out = b.tmp / "quality" / f"{corpus.label}-{name}"
+    out = _folder(b) / f"{corpus.label}-{name}"
     options = {"hidden_size": 32, "embed_dim": 16} if b.cfg.quick else {}
     return mgen.train(tokenizer=corpus.tokenizer, model="lstm2", data=corpus.data, out=out,
-                      time_budget=b.quality_budget, device=str(b.device), seed=0,
+                      time_budget=b.quality_budget, clock="cpu", device=str(b.device), seed=0,
                       model_options=options, **overrides)  # fmt: skip
+
+
+def _folder(b) -> Path:
+    """Where the runs go: --keep DIR, else the bench's temporary folder."""
+    return Path(b.cfg.keep) if b.cfg.keep else b.tmp / "quality"
 
 
 def _best(run: Path) -> dict[str, Any]:
@@ -100,7 +105,7 @@ def _judge(b, corpus: Corpus, run) -> None:
     import mgen
 
     pieces = run.sample(corpus.length, SAMPLES, "temperature", seed=1)
-    written = run.write(pieces, b.tmp / "quality" / f"{corpus.label}-samples")
+    written = run.write(pieces, _folder(b) / f"{corpus.label}-samples")
     report = mgen.judge(written.paths, reference=corpus.data, reference_limit=200)
     for fmt, r in report["formats"].items():
         rep, nov = r.get("repetition", {}), r.get("novelty", {})

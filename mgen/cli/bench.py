@@ -34,8 +34,15 @@ def bench(
         int, typer.Option(help="lstm2 steps of the plain-fp32 vs fastest loss comparison.")
     ] = 150,
     quality_budget: Annotated[
-        float, typer.Option(help="Seconds of training per run in the quality section.")
-    ] = 240.0,
+        float,
+        typer.Option(
+            help="CPU seconds of training per run in the quality section (all threads: about "
+            "half that on the clock with 2 cores)."
+        ),
+    ] = 360.0,
+    keep: Annotated[
+        Path | None, typer.Option(help="Keep the quality section's runs and samples here.")
+    ] = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the rows as JSON here.")
     ] = None,
@@ -54,7 +61,7 @@ def bench(
     cfg = BenchConfig.from_dict({
         "quick": quick, "repeats": repeats, "device": device, "shared_data": str(shared_data),
         "parse_files": parse_files, "compare_steps": compare_steps,
-        "quality_budget": quality_budget,
+        "quality_budget": quality_budget, "keep": str(keep or ""),
     })  # fmt: skip
     log = lambda msg: typer.echo(msg, err=True)  # noqa: E731 - a one-line sink
     rows = Bench(cfg, log=log).run(chosen)

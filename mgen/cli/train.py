@@ -43,6 +43,13 @@ def train(
     time_budget: Annotated[
         str | None, typer.Option(help="Stop after this much training time, e.g. 90s, 10m, 1h.")
     ] = None,
+    clock: Annotated[
+        str,
+        typer.Option(
+            help="What --time-budget counts: wall (seconds on the clock) or cpu (CPU seconds of "
+            "the training process, all threads: fair comparisons on a busy machine)."
+        ),
+    ] = "wall",
     batch_size: Annotated[int, typer.Option(help="Windows per batch.")] = 64,
     seq_len: Annotated[
         int, typer.Option(help="Tokens per training window (truncated backprop length).")
@@ -65,15 +72,16 @@ def train(
     eval_every: Annotated[
         int | None, typer.Option(help="Validate every N steps (default: at each epoch's end).")
     ] = None,
-    carry_state: Annotated[
-        bool,
+    batching: Annotated[
+        str,
         typer.Option(
-            "--carry-state/--no-carry-state",
-            help="Read the corpus as contiguous lanes, carrying the model's state from window "
-            "to window (truncated backprop through time), or train on shuffled windows from an "
-            "empty state. Models that cannot carry state always use windows.",
+            help="pieces: whole pieces, each from its start with a fresh state carried from "
+            "window to window to its end (truncated backprop through time); lanes: the corpus "
+            "as contiguous lanes, the state carried across pieces too; windows: shuffled "
+            "windows, each from an empty state (mgen 0.1). Models that cannot carry state "
+            "always use windows.",
         ),
-    ] = True,
+    ] = "pieces",
     lr_schedule: Annotated[
         str,
         typer.Option(help="cosine (warm-up, then decay to the end of the budget) or constant."),
@@ -156,9 +164,9 @@ def train(
     timeout = parse_duration(dist_timeout) if several else launch.DEFAULT_TIMEOUT
     settings = {
         "tokenizer": tokenizer, "model": model, "data": [str(d) for d in data or []],
-        **length, "batch_size": batch_size, "seq_len": seq_len, "lr": lr,
+        **length, "clock": clock, "batch_size": batch_size, "seq_len": seq_len, "lr": lr,
         "val_fraction": val_fraction, "val_data": [str(d) for d in val_data or []],
-        "eval_every": eval_every, "carry_state": carry_state, "lr_schedule": lr_schedule,
+        "eval_every": eval_every, "batching": batching, "lr_schedule": lr_schedule,
         "warmup_steps": warmup_steps, "weight_decay": weight_decay,
         "seed": seed, "device": device, "precision": precision,
         "checkpoint_every": checkpoint_every, "workers": workers,

@@ -86,8 +86,16 @@ class Windows:
         """[B] window indices -> inputs and targets, each [B, seq_len] int64."""
         starts = window_ids.astype(np.int64) * self.seq_len
         idx = starts[:, None] + np.arange(self.seq_len + 1)  # [B, T+1]
-        chunk = self.stream[idx].astype(np.int64)
+        chunk = self.take(idx)
         return chunk[:, :-1], chunk[:, 1:]
+
+    def take(self, idx: np.ndarray) -> np.ndarray:
+        """The stream's ids at positions `idx`, as int64 (mgen.core.augment moves them)."""
+        return self.stream[idx].astype(np.int64)
+
+    def fresh(self, seed: int, epoch: int, b: int) -> bool:
+        """Every window starts from an empty state."""
+        return True
 
     def epoch_batches(self, seed: int, epoch: int, start: int = 0):
         order = self.order(seed, epoch)
@@ -121,8 +129,14 @@ class Streams:
         """Window `b` of every lane: inputs and targets, each [B, T] int64."""
         lanes = offset + np.arange(self.batch_size, dtype=np.int64) * self.lane_len  # [B]
         idx = (lanes[:, None] + b * self.seq_len + np.arange(self.seq_len + 1)) % len(self.stream)
-        chunk = self.stream[idx].astype(np.int64)  # [B, T+1]
+        chunk = self.take(idx)  # [B, T+1]
         return chunk[:, :-1], chunk[:, 1:]
+
+    take = Windows.take
+
+    def fresh(self, seed: int, epoch: int, b: int) -> bool:
+        """Only an epoch's first batch starts its lanes afresh."""
+        return b == 0
 
     def epoch_batches(self, seed: int, epoch: int, start: int = 0):
         offset = self.offset(seed, epoch)
@@ -138,3 +152,53 @@ def piece_arrays(corpus: Corpus, pieces: Sequence[int], vocab: Vocab) -> list[np
         body = lut[corpus.ids[corpus.offsets[i] : corpus.offsets[i + 1]]]
         out.append(np.concatenate([[vocab.start_id], body, [vocab.end_id]]))
     return out
+
+
+class PieceBatches:
+    """Whole pieces, `batch_size` at a time, each read from its <start> with a fresh state and
+    its state carried from window to window to its <end>: truncated backpropagation through
+    time with the state reset at every piece's start, as whole-piece scoring reads it.
+
+    Pieces are grouped by length (so little padding is needed) once; each epoch visits the
+    groups in an order fixed by (seed, epoch). Batch b is window `c` of group `g`: inputs and
+    targets [B, T], padded with <pad> (id 0) after a piece's end, which the loss ignores.
+    """
+
+    def __init__(self, pieces: list[np.ndarray], seq_len: int, batch_size: int):
+        self.seq_len, self.batch_size = seq_len, batch_size
+        order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
+        self.groups = [
+            [pieces[i] for i in order[k : k + batch_size]] for k in range(0, len(order), batch_size)
+        ]
+        # Windows per group: its longest piece's inputs (all but the last token) over T.
+        self.windows = [-(-max(len(p) - 1 for p in g) // seq_len) for g in self.groups]
+        self.stream = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+        self._plan: tuple[tuple[int, int] | None, list[tuple[int, int]]] = (None, [])
+
+    def batches_per_epoch(self) -> int:
+        return sum(self.windows)
+
+    def plan(self, seed: int, epoch: int) -> list[tuple[int, int]]:
+        """(group, window) of every batch of the epoch, in order."""
+        if self._plan[0] != (seed, epoch):
+            groups = np.random.default_rng([seed, epoch]).permutation(len(self.groups))
+            plan = [(int(g), c) for g in groups for c in range(self.windows[g])]
+            self._plan = ((seed, epoch), plan)
+        return self._plan[1]
+
+    def fresh(self, seed: int, epoch: int, b: int) -> bool:
+        """Whether batch b starts its pieces (the carried state must start empty)."""
+        return self.plan(seed, epoch)[b][1] == 0
+
+    def batch(self, group: int, window: int) -> tuple[np.ndarray, np.ndarray]:
+        t0, size = window * self.seq_len, self.seq_len
+        seq = np.zeros((len(self.groups[group]), size + 1), dtype=np.int64)  # <pad> = 0
+        for row, piece in enumerate(self.groups[group]):
+            part = piece[t0 : t0 + size + 1]
+            seq[row, : len(part)] = part
+        return seq[:, :-1], seq[:, 1:]
+
+    def epoch_batches(self, seed: int, epoch: int, start: int = 0):
+        plan = self.plan(seed, epoch)
+        for b in range(start, len(plan)):
+            yield b, self.batch(*plan[b])

@@ -10,7 +10,9 @@ from typing import Any
 import numpy as np
 
 from mgen.core import registry
+from mgen.core.augment import transposed_counts, transposing
 from mgen.core.batches import (
+    PieceBatches,
     Streams,
     Windows,
     drop_duplicates,
@@ -32,7 +34,7 @@ class TrainData:
     read in order for a stateful model, else shuffled windows) and the validation pieces."""
 
     tokenizer: Tokenizer
-    train: Streams | Windows
+    train: PieceBatches | Streams | Windows
     val_pieces: list[np.ndarray]  # each [len] ids from <start> to <end>
     val_notes: list[int] | None  # notes per validation piece (None: not counted)
     seq_len: int
@@ -78,7 +80,7 @@ def prepare_data(
     val_fraction: float = 0.1,
     val_data: Sequence[str] = (),
     seed: int = 0,
-    stateful: bool = True,
+    batching: str = "pieces",
     fit: bool = True,
     workers: int = 0,
     log: Log = print,
@@ -94,14 +96,16 @@ def prepare_data(
     corpus, held, train_ids, val_ids = split.corpus, split.held, split.train, split.val
     dropped = split.dropped
     if fit:
-        tok.fit(corpus.counts(train_ids))
+        tok.fit(transposed_counts(tok, corpus.counts(train_ids)))
     vocab = tok.require_vocab()
     stream = token_stream(corpus, train_ids, vocab)
-    train, used = _batches(stream, seq_len, batch_size, stateful, log)
+    pieces = piece_arrays(corpus, train_ids, vocab) if batching == "pieces" else []
+    train, used = _batches(stream, pieces, seq_len, batch_size, batching, log)
+    train = transposing(train, tok, vocab)  # -T transpose=...: a random key per piece and epoch
     val = piece_arrays(held, val_ids, vocab)
     notes = _notes(tok, held, val_ids)
     summary = _summary(corpus, len(train_ids), len(val_ids), len(stream), sum(map(len, val)))
-    summary.update(vocab_size=len(vocab), val_duplicates_dropped=dropped, stateful=stateful)
+    summary.update(vocab_size=len(vocab), val_duplicates_dropped=dropped, batching=batching)
     log(
         f"data: {len(train_ids)} training pieces ({len(stream):,} tokens), {len(val_ids)} "
         f"validation pieces{f' ({dropped} duplicates of training pieces dropped)' if dropped else ''}"
@@ -168,17 +172,22 @@ def _corpus(tok, data, workers: int, log: Log, progress: bool, dist: Dist) -> Co
     return corpus
 
 
-def _batches(stream: np.ndarray, seq_len: int, batch_size: int, stateful: bool, log: Log):
-    """Lanes (stateful) or windows over the training stream, with a shorter window when the
+def _batches(stream, pieces, seq_len: int, batch_size: int, batching: str, log: Log):
+    """Whole pieces, lanes or windows over the training pieces, with a shorter window when the
     corpus is too small for the asked one."""
-    room = len(stream) // batch_size if stateful else len(stream) - 1
+    room = {
+        "pieces": max((len(p) - 1 for p in pieces), default=0),
+        "lanes": len(stream) // batch_size,
+        "windows": len(stream) - 1,
+    }[batching]
     used = min(seq_len, room)
     if used < 2:
         raise DataError("the training pieces are too short to train on (or --batch-size too big)")
     if used < seq_len:
         log(f"note: corpus is small; using --seq-len {used}")
-    cls = Streams if stateful else Windows
-    return cls(stream, used, batch_size), used
+    if batching == "pieces":
+        return PieceBatches(pieces, used, batch_size), used
+    return (Streams if batching == "lanes" else Windows)(stream, used, batch_size), used
 
 
 def _notes(tok: Tokenizer, corpus: Corpus, pieces: np.ndarray) -> list[int] | None:

@@ -106,11 +106,30 @@ class Tokenizer(ABC):
         del token
         return False
 
+    def transpositions(self) -> tuple[int, ...]:
+        """Semitone shifts training may move each piece by, one drawn per piece and epoch
+        (validation is never moved); (0,), the default: no transposition."""
+        return (0,)
+
+    def transpose(self, token: str, semitones: int) -> str | None:
+        """`token` moved by `semitones`; None when it cannot be (a pitch out of range): pieces
+        holding it are not moved that far. Default: every token unchanged."""
+        del semitones
+        return token
+
     def fuzz_strategy(self, st: Any) -> Any:
         """A hypothesis strategy of file contents (bytes) in this format for the fuzzer
         (tools/fuzz), built from the `hypothesis.strategies` module passed as `st`;
         None: generic inputs and mutations of real files only."""
         del st
+        return None
+
+    def melody(self, tokens: list[str]) -> list[int] | None:
+        """The top line of one piece as MIDI pitches, one per note onset (a chord by its top
+        note, a tied note once), read from the tokens alone: `mgen eval` indexes every piece a
+        run trained on with it to find copies (by interval, so transposed copies too).
+        None (the default): unknown; mgen then writes the piece with `to_midi` and reads it."""
+        del tokens
         return None
 
     # -- vocabulary ------------------------------------------------------------------------

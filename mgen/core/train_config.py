@@ -8,6 +8,8 @@ from typing import Any
 from mgen.core.config import Config
 from mgen.core.errors import ConfigError
 
+BATCHINGS = ("pieces", "lanes", "windows")
+
 
 @dataclasses.dataclass
 class TrainConfig(Config):
@@ -17,9 +19,15 @@ class TrainConfig(Config):
     epochs: int | None = None  # none of the three: the tokenizer's default time budget
     max_steps: int | None = None
     time_budget: float | None = None  # seconds
+    # What --time-budget counts: wall-clock seconds, or CPU seconds of the training process
+    # (all its threads), which a busy machine does not steal: for fair comparisons.
+    clock: str = "wall"
     batch_size: int = 64
     seq_len: int = 128  # tokens per window (backpropagation length)
-    carry_state: bool = True  # lanes read in order with the state carried (if the model can)
+    # pieces: whole pieces, state carried window to window from each <start> (if the model
+    # can); lanes: the corpus as contiguous lanes, state carried across pieces too; windows:
+    # shuffled windows, each from an empty state (0.1's way).
+    batching: str = "pieces"
     lr: float = 2e-3
     lr_schedule: str = "cosine"  # warm-up then cosine decay to the budget's end, or constant
     warmup_steps: int = 100
@@ -44,6 +52,12 @@ class TrainConfig(Config):
         for name in ("batch_size", "seq_len", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
+        if self.clock not in ("wall", "cpu"):
+            raise ConfigError(f"--clock must be wall or cpu, got {self.clock!r}")
+        if self.batching not in BATCHINGS:
+            raise ConfigError(
+                f"--batching must be one of {', '.join(BATCHINGS)}, got {self.batching!r}"
+            )
         if self.lr_schedule not in ("cosine", "constant"):
             raise ConfigError(f"--lr-schedule must be cosine or constant, got {self.lr_schedule!r}")
         if self.warmup_steps < 0 or not 0 <= self.min_lr_ratio <= 1 or self.weight_decay < 0:

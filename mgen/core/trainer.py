@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from mgen.core import carry, history, registry, rundir
-from mgen.core.batches import Streams
+from mgen.core.batches import Windows
 from mgen.core.device import autocast, resolve_device, resolve_precision
 from mgen.core.distributed import Dist
 from mgen.core.errors import CheckpointError, one_line
@@ -31,6 +31,9 @@ from mgen.core.schedule import lr_at
 from mgen.core.scoring import Score, score_pieces
 from mgen.core.train_config import TrainConfig
 from mgen.core.versions import package_versions
+from mgen.core.vocab import Vocab
+
+PAD_ID = Vocab.pad_id  # padding after a piece's end: never a target
 
 Log = Callable[[str], None]
 
@@ -90,9 +93,10 @@ class Trainer:
         self._since = (0.0, 0)  # (elapsed, tokens) at the last metrics row
         # What a step runs: the model, or during fit() on several processes DDP around it.
         self.net: torch.nn.Module = self.model
-        self._t0, self._base_elapsed = time.monotonic(), 0.0
+        self._clock = time.process_time if cfg.clock == "cpu" else time.monotonic
+        self._t0, self._base_elapsed = self._clock(), 0.0
         # Lanes read in order carry the state from window to window (None: a fresh start).
-        self.stateful = isinstance(data.train, Streams)
+        self.stateful = not isinstance(data.train, Windows)
         self.carry: carry.State = None
 
     # -- checkpoints -----------------------------------------------------------------------
@@ -169,28 +173,30 @@ class Trainer:
 
     # -- one step --------------------------------------------------------------------------
     def loss_on(self, x: np.ndarray, y: np.ndarray) -> torch.Tensor:
-        """Teacher forcing: inputs [B,T] predict targets [B,T]; the mean loss. A stateful run
-        starts from the state the previous window of these lanes ended in, and keeps the new
-        one (detached: gradients stop at the window's start, the values flow on)."""
+        """Teacher forcing: inputs [B,T] predict targets [B,T]; the summed cross-entropy of
+        the targets that are not <pad> (padding after a piece's end). A stateful run starts
+        from the state the previous window of these rows ended in, and keeps the new one
+        (detached: gradients stop at the window's start, the values flow on)."""
         xt = torch.from_numpy(x).to(self.device, non_blocking=True)
         yt = torch.from_numpy(y).to(self.device, non_blocking=True)
         with autocast(self.device, self.precision):
             logits, state = self.net(xt, self.carry if self.stateful else None)  # [B, T, V]
         if self.stateful:
             self.carry = carry.detach(state)
-        return F.cross_entropy(logits.float().flatten(0, 1), yt.flatten())
+        flat = logits.float().flatten(0, 1)  # [B*T, V]
+        return F.cross_entropy(flat, yt.flatten(), ignore_index=PAD_ID, reduction="sum")
 
     def step(self, x: np.ndarray, y: np.ndarray) -> float:
         """One update on the global batch x, y [B,T]; each rank computes its share of it.
-        Advances the step and token counters; returns the global batch's loss."""
+        Advances the step and token counters; returns the global batch's mean loss."""
         self.net.train()
         xs, ys, weight = self._share(x, y)
+        count = max(1, int((y != PAD_ID).sum()))  # the global batch's predicted tokens
         self.dist.reseed(self.cfg.seed, self.state.step)
         for group in self.opt.param_groups:
             group["lr"] = self.lr()
-        loss = self.loss_on(xs, ys)
-        if weight != 1.0:
-            loss = loss * weight
+        # DDP averages gradients over ranks: world / count makes the update the global mean.
+        loss = self.loss_on(xs, ys) * (weight * self.dist.world / count)
         self.opt.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.unscale_(self.opt)
@@ -200,23 +206,19 @@ class Trainer:
         self.scaler.step(self.opt)
         self.scaler.update()
         self.state.step += 1
-        self.state.tokens += x.size
+        self.state.tokens += count
         return self.dist.mean(float(loss.detach()))
 
     def _share(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-        """This rank's rows of the global batch and its loss weight.
-
-        DDP averages gradients over ranks, so weighting each rank's mean loss by
-        world * rows / batch rows makes the update the global batch's mean loss, also for an
-        epoch's short last batch. A rank left without rows runs one window at weight 0, since
-        every rank must join each gradient all-reduce."""
+        """This rank's rows of the global batch, and 1 (or 0 for a rank left without rows: it
+        runs one row at weight 0, since every rank must join each gradient all-reduce)."""
         d = self.dist
         if not d.active:
             return x, y, 1.0
         xs, ys = d.shard(x), d.shard(y)
         if len(xs) == 0:
             return x[:1], y[:1], 0.0
-        return xs, ys, d.world * len(xs) / len(x)
+        return xs, ys, 1.0
 
     def evaluate(self) -> dict[str, float]:
         """Whole-piece validation: every validation piece from <start> to <end> with the state
@@ -255,8 +257,8 @@ class Trainer:
 
     # -- the loop --------------------------------------------------------------------------
     def elapsed(self) -> float:
-        """Seconds trained so far, across resumes."""
-        return self._base_elapsed + time.monotonic() - self._t0
+        """Seconds trained so far (wall-clock, or CPU with --clock cpu), across resumes."""
+        return self._base_elapsed + self._clock() - self._t0
 
     def done(self) -> bool:
         cfg, s = self.cfg, self.state
@@ -271,7 +273,7 @@ class Trainer:
         """Train until epochs, steps or time run out. Ctrl-C or SIGTERM saves a checkpoint
         and stops (KeyboardInterrupt propagates, so the caller can exit 130)."""
         self.write_static()
-        self._t0, self._base_elapsed = time.monotonic(), self.state.elapsed
+        self._t0, self._base_elapsed = self._clock(), self.state.elapsed
         self._since = (self.state.elapsed, self.state.tokens)
         self.net = self.dist.wrap(self.model)
         try:
@@ -298,11 +300,11 @@ class Trainer:
 
         s, cfg = self.state, self.cfg
         per_epoch = self.data.train.batches_per_epoch()
-        if s.batch == 0:
-            self.carry = None  # a new epoch cuts the lanes at a new offset
         bar = tqdm(total=per_epoch, initial=s.batch, desc=f"epoch {s.epoch + 1}", unit="batch",
                    disable=not self.show_progress, leave=False)  # fmt: skip
         for b, (x, y) in self.data.train.epoch_batches(cfg.seed, s.epoch, s.batch):
+            if self.data.train.fresh(cfg.seed, s.epoch, b):
+                self.carry = None  # these rows start their pieces (or lanes) afresh
             s.losses.append(self.step(x, y))
             s.batch = b + 1
             bar.set_postfix(loss=f"{s.losses[-1]:.3f}", tok_s=f"{self._rate():.0f}", refresh=False)

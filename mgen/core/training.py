@@ -59,7 +59,7 @@ def train_run(
         data = prepare_data(
             tok, cfg.data, seq_len=cfg.seq_len, batch_size=cfg.batch_size,
             val_fraction=cfg.val_fraction, val_data=cfg.val_data, seed=cfg.seed,
-            stateful=cfg.carry_state and model_cls.carries_state, fit=not resume,
+            batching=cfg.batching if model_cls.carries_state else "windows", fit=not resume,
             workers=cfg.workers, log=log, progress=progress, dist=dist,
         )  # fmt: skip
         if not cfg.has_length():

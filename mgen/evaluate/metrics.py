@@ -177,44 +177,59 @@ class CopyIndex:
     """Every interval run of a reference corpus, to find the longest verbatim copy fast.
 
     The reference melodies are joined into one symbol array; windows that would cross from one
-    piece into the next are left out, so a copy is always a copy of one real piece.
+    piece into the next are left out, so a copy is always a copy of one real piece, and `find`
+    says which (its index in the melodies given).
     """
 
     def __init__(self, melodies: list[np.ndarray]):
-        runs = [_symbols(m) for m in melodies if len(m) >= 2]
+        kept = [i for i, m in enumerate(melodies) if len(m) >= 2]
+        runs = [_symbols(np.asarray(melodies[i])) for i in kept]
         self.longest = max((len(r) for r in runs), default=0)
         x = np.concatenate(runs) if runs else np.zeros(0, np.uint64)
+        self.ends = np.cumsum([len(r) for r in runs], dtype=np.int64)  # [P] each run's end
+        self.owner = np.asarray(kept, dtype=np.int64)  # [P] the melody each run comes from
         # piece_end[i]: where the piece holding position i ends (exclusive).
-        ends = np.cumsum([len(r) for r in runs], dtype=np.int64)
-        self.piece_end = np.repeat(ends, [len(r) for r in runs])
+        self.piece_end = np.repeat(self.ends, [len(r) for r in runs])
         self.hasher = _Hasher(x)
-        self._sets: dict[int, np.ndarray] = {}
+        self._sets: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
-    def _set(self, k: int) -> np.ndarray:
+    def _set(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted distinct hashes of every k-interval window, where each first occurs)."""
         if k not in self._sets:
             starts = np.flatnonzero(np.arange(self.hasher.n) + k <= self.piece_end)
-            self._sets[k] = np.unique(self.hasher.windows(k, starts))
+            hashes, first = np.unique(self.hasher.windows(k, starts), return_index=True)
+            self._sets[k] = (hashes, starts[first])
         return self._sets[k]
 
-    def _has_copy(self, hasher: _Hasher, k: int) -> bool:
-        ref = self._set(k)
+    def _match(self, hasher: _Hasher, k: int) -> int | None:
+        """Where in the reference some k-interval window of the sample occurs, or None."""
+        ref, where = self._set(k)
         if len(ref) == 0:
-            return False
+            return None
         found = hasher.windows(k)
         pos = np.searchsorted(ref, found).clip(max=len(ref) - 1)
-        return bool((ref[pos] == found).any())
+        hit = np.flatnonzero(ref[pos] == found)
+        return int(where[pos[hit[0]]]) if len(hit) else None
+
+    def find(self, melody: np.ndarray) -> tuple[int, int | None]:
+        """(the most consecutive notes of `melody` whose intervals one reference melody
+        contains, the index of that melody; None when no two notes are copied)."""
+        if len(melody) < 2:
+            return len(melody), None
+        hasher = _Hasher(_symbols(np.asarray(melody)))
+        # A copy of k intervals contains copies of every shorter length: binary search on k.
+        lo, hi, at = 0, min(hasher.n, self.longest), None
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            hit = self._match(hasher, mid)
+            if hit is None:
+                hi = mid - 1
+            else:
+                lo, at = mid, hit
+        if at is None:
+            return 1, None
+        return lo + 1, int(self.owner[np.searchsorted(self.ends, at, side="right")])
 
     def longest_copy(self, melody: np.ndarray) -> int:
         """The most consecutive notes of `melody` whose intervals a reference piece contains."""
-        if len(melody) < 2:
-            return len(melody)
-        hasher = _Hasher(_symbols(melody))
-        # A copy of k intervals contains copies of every shorter length: binary search on k.
-        lo, hi = 0, min(hasher.n, self.longest)
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self._has_copy(hasher, mid):
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo + 1
+        return self.find(melody)[0]

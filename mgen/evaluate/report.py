@@ -1,4 +1,11 @@
-"""`mgen eval` on files: validity, statistics against a reference, repetition and novelty."""
+"""`mgen eval` on files: validity, form, statistics, repetition, copies and distinguishability,
+each beside the same figure of real pieces (the corpus baseline).
+
+The reference (`--reference`, or a run's training data) gives the statistics and every corpus
+figure (`baseline`); copies are found against a run's whole training split (`copies`) when there
+is a run, else against the reference. `render_text` (in `text`) prints it all as "samples X,
+corpus Y" rows; `html` draws it.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from mgen.core import registry
 from mgen.core.corpus import find_files
 from mgen.core.errors import ConfigError, DataError
-from mgen.evaluate import metrics
+from mgen.evaluate import baseline, classify, copies, form
 from mgen.evaluate.notes import (
     Piece,
     Reader,
@@ -23,9 +28,20 @@ from mgen.evaluate.notes import (
     reason,
     require_reader,
 )
+from mgen.evaluate.text import render_text
+from mgen.evaluate.validity import Unit, judge, kind_of
 
 if TYPE_CHECKING:
-    from mgen.core.run import Run
+    from mgen.core.tokenizer import Tokenizer
+
+__all__ = [
+    "Reference",
+    "check_file",
+    "evaluate",
+    "evaluate_files",
+    "evaluate_run_samples",
+    "render_text",
+]
 
 Log = Callable[[str], None]
 DEFAULT_REFERENCE_LIMIT = 200
@@ -40,21 +56,25 @@ def _quiet(_: str) -> None:
 
 @dataclass
 class Reference:
-    """What samples are compared with: aggregate pitch classes, mean statistics, interval runs."""
+    """Real pieces to compare with, their judged units and every corpus-side figure."""
 
     source: str
     files: int
-    pieces: int
-    histogram: np.ndarray  # [12] pitch-class counts over every reference note
-    key_histogram: np.ndarray  # [12] the same with each piece rotated to C major / A minor
-    stats: dict[str, float]  # mean of each metrics.STAT_NAMES over the pieces
-    index: metrics.CopyIndex
+    pieces: list[Piece]
+    units: list[Unit]
+    checks: list[str]
+    corpus: dict[str, Any]  # baseline.corpus_figures
+
+    @property
+    def stats(self) -> dict[str, float]:
+        return self.corpus["stats"]
 
     def summary(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "files": self.files,
-            "pieces": self.pieces,
+            "pieces": len(self.pieces),
+            "checks": self.checks,
             "stats": self.stats,
         }
 
@@ -80,34 +100,24 @@ def reference_files(specs: Sequence[str]) -> list[Path]:
 def load_reference(
     files: Sequence[Path], limit: int | None, source: str, log: Log = _quiet
 ) -> Reference:
-    """Read at most about `limit` pieces: files spread evenly over the sorted list, and tunes
-    spread evenly within multi-tune ABC files. Unreadable parts are skipped."""
+    """Read and judge at most about `limit` pieces: files spread evenly over the sorted list,
+    and tunes spread evenly within multi-tune ABC files. Unreadable parts are skipped."""
     chosen = evenly(sorted(files), limit)
     per_file = max(1, limit // len(chosen)) if limit else None
     log(f"reading the reference: {len(chosen)} of {len(files)} files from {source}")
     pieces: list[Piece] = []
+    units: list[Unit] = []
+    checks: dict[str, None] = {}
     for f in chosen:
         pieces.extend(read_pieces(f, per_file)[0])
+        reader = reader_for(f)
+        verdict = judge(f, kind_of(f, reader.name if reader else ""), per_file)
+        units += verdict.units
+        checks.update(dict.fromkeys(verdict.checks))
     if not pieces:
         raise DataError(f"no readable piece in the reference {source}")
-    stats = [metrics.piece_stats(p) for p in pieces]
-    return Reference(
-        source=source,
-        files=len(chosen),
-        pieces=len(pieces),
-        histogram=_histogram(pieces),
-        key_histogram=_histogram(pieces, by_key=True),
-        stats={k: float(np.mean([s[k] for s in stats])) for k in metrics.STAT_NAMES},
-        index=metrics.CopyIndex([p.melody() for p in pieces]),
-    )
-
-
-def _histogram(pieces: list[Piece], by_key: bool = False) -> np.ndarray:
-    """[12] pitch-class counts summed over pieces (each rotated to one key if `by_key`)."""
-    counts = [metrics.pitch_class_counts(p) for p in pieces]
-    if by_key:
-        counts = [metrics.key_normalized(c) for c in counts]
-    return np.sum(counts, axis=0)
+    corpus = baseline.corpus_figures(pieces, units)
+    return Reference(source, len(chosen), pieces, units, list(checks), corpus)
 
 
 # -- validity ---------------------------------------------------------------------------------
@@ -119,6 +129,8 @@ class FileCheck:
     format: str  # the reader's name: "midi", "musicxml" or a tokenizer plugin's
     pieces: list[Piece] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
@@ -126,25 +138,41 @@ class FileCheck:
 
 
 def check_file(path: Path, reader: Reader | None = None) -> FileCheck:
-    """Read one file; a plugin's format also passes the plugin's own `check_file`."""
+    """Read one file, run its format's checks, and a plugin format's own `check_file`."""
     reader = reader or require_reader(path)
     pieces, errors = read_pieces(path, reader=reader)
-    check = FileCheck(Path(path), reader.name, pieces, errors)
-    if reader.tokenizer is not None and check.valid:
+    verdict = judge(Path(path), kind_of(Path(path), reader.name))
+    check = FileCheck(Path(path), reader.name, pieces, errors, list(verdict.checks), verdict.units)
+    check.checks.insert(0, f"{reader.name} reader (its notes)")
+    check.errors += [e for u in verdict.units for e in u.errors]
+    if reader.tokenizer is not None and pieces:
+        check.checks.append(f"the {reader.name} plugin's check_file")
         try:
             check.errors += [str(p) for p in reader.tokenizer.check_file(Path(path))]
         except Exception as e:  # noqa: BLE001 - a plugin's checker may fail in any way
             check.errors.append(f"{reader.name} check failed: {reason(e)}")
+    check.errors = list(dict.fromkeys(check.errors))
     return check
 
 
 # -- the report -------------------------------------------------------------------------------
 
 
+@dataclass
+class Judge:
+    """What the samples are judged against: a reference, a copy index, the run's tokenizer."""
+
+    reference: Reference | None = None
+    index: copies.TrainingIndex | None = None
+    tokenizer: Tokenizer | None = None
+
+
 def evaluate(
-    paths: Sequence[Path], reference: Reference | None, log: Log = _quiet
+    paths: Sequence[Path], reference: Reference | None, log: Log = _quiet, judge_with=None
 ) -> dict[str, Any]:
     """Every figure of `mgen eval`, per format (reader), as a JSON-able dict."""
+    how: Judge = judge_with or Judge(reference)
+    how.reference = reference
     files = find_files(list(paths), readable_patterns())
     if not files:
         raise DataError(f"no readable music files in {', '.join(map(str, paths))}")
@@ -154,20 +182,26 @@ def evaluate(
     for f, reader in zip(files, readers, strict=True):
         check = check_file(f, reader)
         by_format.setdefault(check.format, []).append(check)
+    if how.index is None and reference is not None:
+        how.index = copies.reference_index(reference.pieces, reference.source)
     return {
         "reference": reference.summary() if reference else None,
-        "formats": {fmt: format_report(checks, reference) for fmt, checks in by_format.items()},
+        "corpus": reference.corpus if reference else None,
+        "copy_index": how.index.summary() if how.index else None,
+        "formats": {fmt: format_report(checks, how) for fmt, checks in by_format.items()},
     }
 
 
-def format_report(checks: list[FileCheck], reference: Reference | None) -> dict[str, Any]:
+def format_report(checks: list[FileCheck], how: Judge | None = None) -> dict[str, Any]:
     """Figures for the files of one format. Statistics cover every piece that could be read."""
+    how = how or Judge()
     valid = [c for c in checks if c.valid]
     pieces = [p for c in checks for p in c.pieces]
     out: dict[str, Any] = {
         "files": len(checks),
         "valid": len(valid),
         "validity": len(valid) / len(checks),
+        "checks": list(dict.fromkeys(x for c in checks for x in c.checks)),
         "invalid": [
             {"file": str(c.path), "reason": "; ".join(c.errors) or "no piece"}
             for c in checks
@@ -178,110 +212,19 @@ def format_report(checks: list[FileCheck], reference: Reference | None) -> dict[
     }
     if not pieces:
         return out
-    stats = [metrics.piece_stats(p) for p in pieces]
-    out["stats"] = {k: float(np.mean([s[k] for s in stats])) for k in metrics.STAT_NAMES}
-    out["repetition"] = _repetition(pieces)
-    if reference is not None:
-        out["pitch_class_jsd"] = metrics.js_divergence(_histogram(pieces), reference.histogram)
-        out["pitch_class_jsd_key"] = metrics.js_divergence(
-            _histogram(pieces, by_key=True), reference.key_histogram
-        )
-        out["reference_stats"] = reference.stats
-        out["novelty"] = _novelty(pieces, reference.index)
+    units = [u for c in checks for u in c.units]
+    out["stats"] = baseline.mean_stats(pieces)
+    out["repetition"] = baseline.repetition(pieces)
+    out["form"] = form.piece_form(pieces, baseline.unit_facts(units))
+    ref = how.reference
+    if ref is not None:
+        out.update(baseline.divergences(pieces, ref.pieces, out["form"], ref.corpus["form"]))
+        out["reference_stats"] = ref.stats
+        out["distinguish"] = classify.distinguish(pieces, ref.pieces)
+    if how.index is not None:
+        melodies = copies.sample_melodies([c.path for c in checks], pieces, how.tokenizer)
+        out["novelty"] = copies.novelty(melodies, how.index)
     return out
-
-
-def _repetition(pieces: list[Piece]) -> dict[str, Any]:
-    periods = {p.name: metrics.tail_period(p.melody()) for p in pieces}
-    looping = {name: per for name, per in periods.items() if per is not None}
-    stuck = [p.name for p in pieces if metrics.is_stuck(p, periods[p.name])]
-    return {
-        "stuck": len(stuck),
-        "stuck_share": len(stuck) / len(pieces),
-        "stuck_pieces": stuck,
-        "looping": len(looping),
-        "looping_share": len(looping) / len(pieces),
-        "looping_pieces": [{"piece": name, "period": per} for name, per in looping.items()],
-        "rule": f"looping: the last half (>= {metrics.STUCK_TAIL} notes) of the top line repeats "
-        f"a cycle >= 3 times; stuck: looping with a cycle of <= {metrics.STUCK_PERIOD} notes, or "
-        f"one note held for half of a piece of >= {metrics.HELD_BARS} bars",
-    }
-
-
-def _novelty(pieces: list[Piece], index: metrics.CopyIndex) -> dict[str, Any]:
-    copies = {p.name: index.longest_copy(p.melody()) for p in pieces}
-    copied = {name: n for name, n in copies.items() if n >= metrics.COPY_NOTES}
-    values = list(copies.values())
-    return {
-        "longest_copy_mean": float(np.mean(values)),
-        "longest_copy_max": int(max(values)),
-        "copied": len(copied),
-        "copied_share": len(copied) / len(pieces),
-        "copied_pieces": [{"piece": name, "notes": n} for name, n in copied.items()],
-        "copy_threshold": metrics.COPY_NOTES,
-    }
-
-
-# -- text -------------------------------------------------------------------------------------
-
-_STAT_LABELS = {
-    "pitch_range": "pitch range (semitones)",
-    "mean_duration": "mean note duration (beats)",
-    "notes_per_bar": "notes per bar",
-    "scale_consistency": "scale consistency",
-    "same_pitch_run": "longest run of one pitch (notes)",
-}
-
-
-def render_text(report: dict[str, Any]) -> str:
-    """The readable tables `mgen eval` prints: one block per format."""
-    lines = []
-    ref = report["reference"]
-    if ref:
-        lines.append(
-            f"reference: {ref['source']} ({ref['pieces']} pieces from {ref['files']} files)"
-        )
-    else:
-        lines.append("reference: none (pass --reference for divergence and novelty)")
-    for fmt, r in report["formats"].items():
-        lines += ["", *_block(fmt, r, bool(ref))]
-    return "\n".join(lines)
-
-
-def _block(fmt: str, r: dict[str, Any], ref: bool) -> list[str]:
-    """The table of one format."""
-    lines = [
-        f"{fmt}: {r['files']} file(s), {r['pieces']} piece(s), {r['notes']:,} notes",
-        _row("valid", f"{r['valid']} of {r['files']} ({r['validity']:.0%})"),
-    ]
-    lines += [f"    {Path(b['file']).name}: {b['reason'][:120]}" for b in r["invalid"][:5]]
-    if "stats" not in r:
-        return lines
-    lines.append(_row("", "samples", "reference" if ref else ""))
-    for key, label in _STAT_LABELS.items():
-        theirs = f"{r['reference_stats'][key]:.2f}" if ref else ""
-        lines.append(_row(label, f"{r['stats'][key]:.2f}", theirs))
-    if ref:
-        lines.append(_row("pitch-class JSD (0 same, 1 disjoint)", f"{r['pitch_class_jsd']:.3f}"))
-        lines.append(_row("  the same, every piece in C/Am", f"{r['pitch_class_jsd_key']:.3f}"))
-    rep, n = r["repetition"], r["pieces"]
-    lines.append(_row("stuck (one note or cycle <= 4 notes)", _share(rep["stuck"], n)))
-    lines.append(_row("looping (tail repeats a cycle 3+ times)", _share(rep["looping"], n)))
-    if ref:
-        nov = r["novelty"]
-        longest = f"mean {nov['longest_copy_mean']:.1f}, max {nov['longest_copy_max']}"
-        lines.append(_row("longest copy from reference (notes)", longest))
-        label = f"copied (>= {nov['copy_threshold']} notes verbatim)"
-        lines.append(_row(label, _share(nov["copied"], n)))
-    return lines
-
-
-def _row(label: str, *values: str) -> str:
-    return f"  {label:<42}" + "".join(f"{v:>12}" for v in values).rstrip()
-
-
-def _share(k: int, n: int) -> str:
-    return f"{k} of {n} ({k / n:.0%})"
 
 
 def evaluate_files(
@@ -291,8 +234,7 @@ def evaluate_files(
     log: Log = _quiet,
 ) -> dict[str, Any]:
     """The whole of `mgen eval PATH...`: resolve and read the reference, then judge the files."""
-    if reference_limit is not None and reference_limit < 0:
-        raise ConfigError("--reference-limit must be >= 0 (0: the whole reference)")
+    _check_limit(reference_limit)
     ref = None
     if reference:
         files = reference_files(reference)
@@ -300,19 +242,34 @@ def evaluate_files(
     return evaluate(paths, ref, log)
 
 
-def evaluate_run_samples(paths: Sequence[Path], run: Run, log: Log = _quiet) -> dict[str, Any]:
-    """`mgen sample --eval`: the files just sampled from `run`, judged against its training
-    data (its --data, else its tokenizer's default dataset; at most 200 pieces)."""
+def _check_limit(limit: int | None) -> None:
+    if limit is not None and limit < 0:
+        raise ConfigError("--reference-limit must be >= 0 (0: the whole reference)")
+
+
+def evaluate_run_samples(
+    paths: Sequence[Path],
+    run: Any,
+    log: Log = _quiet,
+    reference: Sequence[str] | None = None,
+    reference_limit: int | None = DEFAULT_REFERENCE_LIMIT,
+) -> dict[str, Any]:
+    """`mgen sample --eval` and `mgen eval --run RUN FILES`: files judged against what `run` (a
+    loaded Run, or anything with its `config` and `tokenizer`) trained on: copies against its
+    whole training split, statistics against `reference` (default: its training data)."""
     from mgen.core.prepare import corpus_files
 
-    files = [
-        f for f in corpus_files(run.tokenizer, run.train_data, progress=False) if reader_for(f)
-    ]
-    if run.train_data:
-        source = ", ".join(run.train_data)
+    _check_limit(reference_limit)
+    tok = run.tokenizer
+    index = copies.training_index(run.config, tok, log)
+    if reference:
+        files, source = reference_files(reference), ", ".join(reference)
     else:
-        source = f"the {run.tokenizer_name} default dataset"
+        data = run.config.get("train", {}).get("data") or []
+        files = [f for f in corpus_files(tok, data, progress=False) if reader_for(f)]
+        source = ", ".join(map(str, data)) or f"the {run.config.get('tokenizer')} default dataset"
     if not files:
         raise DataError(f"no readable music files in {source}")
-    reference = load_reference(files, DEFAULT_REFERENCE_LIMIT, source, log)
-    return evaluate(list(dict.fromkeys(map(Path, paths))), reference, log)
+    ref = load_reference(files, reference_limit or None, source, log)
+    samples = list(dict.fromkeys(map(Path, paths)))
+    return evaluate(samples, ref, log, Judge(ref, index, tok))

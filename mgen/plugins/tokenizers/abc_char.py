@@ -168,3 +168,10 @@ class AbcCharTokenizer(Tokenizer):
         from mgen.plugins.tokenizers.notes_abc import abc_problems
 
         return abc_problems(path)
+
+    def melody(self, tokens: list[str]) -> list[int]:
+        """The tune's top pitch at every note onset (key, accidentals, octaves, chords by their
+        top note, ties), read by a small ABC pitch reader without music21 (`abc_music`)."""
+        from mgen.plugins.tokenizers.abc_music import melody
+
+        return melody("".join(tokens))

@@ -356,3 +356,7 @@ class KernTokenizer(Tokenizer):
         if not pieces:
             raise DataError("; ".join(errors) or "no **kern spine")
         return pieces
+
+    def melody(self, tokens: list[str]) -> list[int]:
+        """The pitch tokens: one note onset each (holds and rests are not onsets)."""
+        return [int(t) for t in tokens if t.isdigit()]

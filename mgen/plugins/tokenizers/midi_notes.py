@@ -1,15 +1,16 @@
-"""MIDI as chord/pitch, duration and time-shift tokens on a beat grid (seed 004, with rhythm).
+"""MIDI as played, note by note, on a beat grid: pitch, duration and time-shift tokens.
 
 A file is one piece: every non-drum note (optionally only piano programs 0-7) of every track,
-onsets and durations quantized to `steps_per_beat` steps per quarter note. Notes whose onsets
-fall on the same grid step form one event:
+quantized to `steps_per_beat` steps per quarter note. Every note is its own tokens; notes that
+start on the same step (a chord) follow each other in ascending pitch, with no shift between:
 
-    tempo_<bpm>  then per event:  <pitches> d<steps> [t<steps> ...]
+    tempo_<bpm>  then per onset:  <pitch> [v<bin>] d<steps>  ...  t<steps> [t<steps> ...] [tempo_<bpm>]
 
-`<pitches>` is a MIDI pitch (`60`) or the sorted pitches of a chord joined by dots (`60.64.67`);
-`d` is the event's duration (its longest note), `t` the gap to the next onset, split into
-several `t` tokens when longer than `max_shift_steps`. The exact scheme is in
-docs/tokenizers/midi-notes.md.
+`v` (velocity bins) only with `velocities=N`; a `tempo_` token after the shift where the tempo
+moves by more than `tempo_change`. Every kind of token is a small closed set, so the vocabulary
+is fixed by the settings (~200 tokens) and nothing a file holds reads as <unk>. A note held when
+its pitch is struck again ends at the re-strike: reading a written file gives its tokens again.
+The exact scheme is in docs/tokenizers/midi-notes.md.
 """
 
 from __future__ import annotations
@@ -24,17 +25,27 @@ from typing import Any
 import numpy as np
 
 from mgen.core.errors import ConfigError, DataError
-from mgen.core.io import atomic_path
 from mgen.core.notes import Piece
 from mgen.core.tokenizer import Tokenizer, TokenizerConfig
+from mgen.core.vocab import Vocab
+from mgen.plugins.tokenizers.midi_grid import (
+    TEMPO_RANGE,
+    TEMPO_STEP,
+    VELOCITY,
+    Grid,
+    bin_velocity,
+    mark_tempo,
+    normalize,
+    quantize,
+    velocity_bin,
+    write_grid,
+)
+from mgen.plugins.tokenizers.midi_read import READERS, load
+from mgen.plugins.tokenizers.midi_transpose import TransposeMixin, parse_range
 
-TEMPO_STEP = 10  # bpm between tempo tokens: tempo_60, tempo_70, ...
-TEMPO_RANGE = (20, 300)
-DEFAULT_TEMPO = 120.0  # MIDI's own default, used before fit() has seen any tempo token
-VELOCITY = 80  # velocities are not modelled; written notes all get this one
-_PITCHES = re.compile(r"^\d{1,3}(\.\d{1,3})*$")
-_STEPS = re.compile(r"^([dt])(\d+)$")
-_TEMPO = re.compile(r"^tempo_(\d+)$")
+DEFAULT_TEMPO = 120.0  # used before fit() has seen any tempo token
+_TOKEN = re.compile(r"^(?:(\d{1,3})|([dtv])(\d{1,4})|tempo_(\d{1,4}))$")
+MAX_VELOCITIES = 32
 
 
 @dataclasses.dataclass
@@ -43,31 +54,30 @@ class MidiNotesConfig(TokenizerConfig):
     max_duration_steps: int = 32  # longer notes are cut to this (8 beats at 4 steps/beat)
     max_shift_steps: int = 16  # longer gaps become several t tokens (one 4/4 bar each)
     piano_only: bool = False  # keep only General MIDI pianos (programs 0-7)
-    # Tokens rarer than this in the training pieces become <unk>: mostly rare chords. 5 keeps
-    # every pitch and rhythm a corpus really uses; seed 004's 50 dropped whole chord families.
-    min_count: int = 5
+    velocities: int = 0  # velocity bins (a v token per note); 0: velocities are not modelled
+    tempo_change: float = 0.2  # a tempo token where the tempo moves by more than this ratio
+    reader: str = "symusic"  # or "miditoolkit": the slower reference reader (same tokens)
+    transpose: str | int = ""  # training in random keys: "-5..6" semitones, N for -N..N; "": off
 
     def validate(self) -> None:
         super().validate()
         for name in ("steps_per_beat", "max_duration_steps", "max_shift_steps"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"midi-notes: {name} must be >= 1, got {getattr(self, name)}")
+        if not 0 <= self.velocities <= MAX_VELOCITIES:
+            raise ConfigError(f"midi-notes: velocities must be 0..{MAX_VELOCITIES}")
+        if self.tempo_change < 0:
+            raise ConfigError("midi-notes: tempo_change must be >= 0")
+        if self.reader not in READERS:
+            raise ConfigError(f"midi-notes: reader must be one of {', '.join(READERS)}")
+        parse_range(self.transpose)
 
 
-@dataclasses.dataclass
-class _Event:
-    onset: int  # grid steps from the piece's first onset
-    pitches: list[int]
-    duration: int | None = None  # steps; None until a d token (or the next onset) sets it
+class MidiNotesTokenizer(TransposeMixin, Tokenizer):
+    """MIDI note by note: pitch, duration and time-shift tokens on a beat grid."""
 
-
-class MidiNotesTokenizer(Tokenizer):
-    """MIDI notes and chords with duration and time-shift tokens on a beat grid."""
-
-    description = (
-        "MIDI: chord/pitch + duration + time-shift tokens on a beat grid (Bach chorales by default)"
-    )
-    version = "1"
+    description = "MIDI: one pitch + duration token per note, time shifts between onsets (Bach chorales by default)"
+    version = "2"
     Config = MidiNotesConfig
     # Upper case too: folders are globbed case-sensitively on Linux (piano-midi.de has .MID files).
     file_patterns = ("*.mid", "*.midi", "*.MID", "*.MIDI")
@@ -78,46 +88,59 @@ class MidiNotesTokenizer(Tokenizer):
     def __init__(self, config: MidiNotesConfig | None = None):
         super().__init__(config)
         self.tempo = DEFAULT_TEMPO  # median tempo of the training pieces, set by fit()
+        self.table = np.asarray(closed_vocabulary(self.config), dtype=object)
 
     # -- reading ---------------------------------------------------------------------------
     def read(self, path: Path) -> list[list[str]]:
-        midi = _load(Path(path))
-        notes = self._notes(midi)  # [N, 3]: start tick, end tick, pitch
-        if len(notes) == 0:
-            raise DataError(f"no {'piano ' if self.config.piano_only else ''}notes")
+        return [self.table[self.codes(self.grid(path))].tolist()]
+
+    def grid(self, path: Path) -> Grid:
+        """The file's notes on the grid (the quantized original), with its tempo marks;
+        velocities as bins when `velocities` is on, else 0."""
         c = self.config
-        steps = c.steps_per_beat / midi.ticks_per_beat  # grid steps per tick
-        onset = np.rint(notes[:, 0] * steps).astype(np.int64)
-        dur = np.clip(np.rint((notes[:, 1] - notes[:, 0]) * steps), 1, c.max_duration_steps)
-        tokens = [f"tempo_{_quantize_tempo(_mean_tempo(midi, notes))}"]
-        order = np.lexsort((notes[:, 2], onset))  # by onset, then pitch
-        onset, dur, pitch = onset[order], dur[order].astype(np.int64), notes[order, 2]
-        starts = np.flatnonzero(np.diff(onset, prepend=-1))  # first note of each onset group
-        ends = [*starts[1:], len(onset)]
-        for i, (a, b) in enumerate(zip(starts, ends, strict=True)):
-            chord = sorted(set(pitch[a:b].tolist()))
-            tokens += [".".join(map(str, chord)), f"d{int(dur[a:b].max())}"]
-            if i + 1 < len(starts):
-                tokens += self._shift_tokens(int(onset[b] - onset[a]))
-        return [tokens]
+        midi = load(Path(path), c.reader, c.piano_only)
+        if len(midi.notes) == 0:
+            raise DataError(f"no {'piano ' if c.piano_only else ''}notes")
+        grid, first = quantize(midi, c.steps_per_beat, c.max_duration_steps)
+        mark_tempo(grid, midi, first, c.steps_per_beat, c.tempo_change)
+        bins = velocity_bin(grid.velocity, c.velocities) if c.velocities else 0 * grid.velocity
+        grid.velocity = bins
+        return grid
 
-    def _notes(self, midi: Any) -> np.ndarray:
-        keep = [
-            inst
-            for inst in midi.instruments
-            if not inst.is_drum and (not self.config.piano_only or 0 <= inst.program <= 7)
-        ]
-        rows = [(n.start, n.end, n.pitch) for inst in keep for n in inst.notes]
-        return np.asarray(rows, dtype=np.int64).reshape(-1, 3)
-
-    def _shift_tokens(self, gap: int) -> list[str]:
-        cap = self.config.max_shift_steps
-        return [f"t{cap}"] * (gap // cap) + ([f"t{gap % cap}"] if gap % cap else [])
+    def codes(self, grid: Grid) -> np.ndarray:
+        """The grid as indices into `closed_vocabulary`, built without a loop over notes."""
+        c, k = self.config, 3 if self.config.velocities else 2  # tokens per note
+        at = _Offsets(self.config)
+        starts = np.flatnonzero(np.diff(grid.onset, prepend=-1))  # first note of each onset
+        steps = grid.onset[starts]
+        gaps = np.diff(steps, prepend=steps[0])
+        full, rest = gaps // c.max_shift_steps, gaps % c.max_shift_steps
+        tempo = np.zeros(len(steps), dtype=np.int64)
+        marked = np.fromiter(grid.tempo, dtype=np.int64, count=len(grid.tempo))
+        tempo[np.searchsorted(steps, marked)] = list(grid.tempo.values())
+        pre = full + (rest > 0) + (tempo > 0)  # tokens before each onset's notes
+        sizes = np.diff(np.r_[starts, len(grid)])
+        begin = np.cumsum(pre + sizes * k) - (pre + sizes * k)  # each onset's first token
+        out = np.empty(int((pre + sizes * k).sum()), dtype=np.int64)
+        reps = np.repeat(np.arange(len(steps)), full)  # each full-bar shift token's onset
+        out[begin[reps] + _rank(full)] = at.shift + c.max_shift_steps - 1
+        out[(begin + full)[rest > 0]] = at.shift + rest[rest > 0] - 1
+        has = tempo > 0
+        out[(begin + pre - 1)[has]] = at.tempo + (tempo[has] - TEMPO_RANGE[0]) // TEMPO_STEP
+        group = np.repeat(np.arange(len(steps)), sizes)
+        note = begin[group] + pre[group] + _rank(sizes) * k
+        out[note] = at.pitch + grid.pitch
+        if c.velocities:
+            out[note + 1] = at.velocity + grid.velocity
+        out[note + k - 1] = at.duration + grid.duration - 1
+        return out
 
     # -- vocabulary and state --------------------------------------------------------------
     def fit(self, counts: Counter[str]) -> None:
-        super().fit(counts)
-        tempos = Counter({int(m.group(1)): n for t, n in counts.items() if (m := _TEMPO.match(t))})
+        """The vocabulary is every token the settings allow (`counts` only set the tempo
+        written when a piece has no tempo token: the training pieces' median)."""
+        self.vocab = Vocab(list(self.table))
+        tempos = Counter({int(t[6:]): n for t, n in counts.items() if t.startswith("tempo_")})
         if tempos:
             self.tempo = float(statistics.median_low(sorted(tempos.elements())))
 
@@ -128,62 +151,54 @@ class MidiNotesTokenizer(Tokenizer):
         self.tempo = float(state.get("tempo", DEFAULT_TEMPO))
 
     # -- writing ---------------------------------------------------------------------------
-    def events(self, tokens: list[str]) -> tuple[float, list[_Event]]:
-        """Tokens -> (tempo, events); malformed and special tokens are skipped."""
-        tempo, now, events = None, 0, []
+    def to_grid(self, tokens: list[str]) -> tuple[float, Grid]:
+        """Tokens -> (tempo at the start, grid with later tempo marks); malformed and special
+        tokens are skipped. A note with no `d` lasts until the next onset, else one beat."""
+        c, now, notes, marks = self.config, 0, [], {}
         for tok in tokens:
-            if _PITCHES.match(tok):
-                pitches = sorted({p for p in map(int, tok.split(".")) if p <= 127})
-                if pitches:
-                    events.append(_Event(now, pitches))
-            elif m := _STEPS.match(tok):
-                n = int(m.group(2))
-                if m.group(1) == "t":
-                    now += n
-                elif events and n > 0:
-                    events[-1].duration = n
-            elif (m := _TEMPO.match(tok)) and tempo is None:
-                tempo = min(max(int(m.group(1)), TEMPO_RANGE[0]), TEMPO_RANGE[1])
-        for ev, nxt in zip(events, events[1:], strict=False):
-            if ev.duration is None:  # no d token: hold until the next onset (legato)
-                ev.duration = nxt.onset - ev.onset or None
-        for ev in events:
-            ev.duration = ev.duration or self.config.steps_per_beat  # else one beat
-        return float(tempo or self.tempo), events
+            m = _TOKEN.match(tok)
+            if m is None:
+                continue
+            pitch, kind, n, bpm = m.groups()
+            if pitch is not None and int(pitch) <= 127:
+                notes.append([now, 0, int(pitch), VELOCITY])
+            elif kind == "t":
+                now += int(n)
+            elif kind == "d" and notes and int(n) > 0:
+                notes[-1][1] = int(n)
+            elif kind == "v" and notes and c.velocities:
+                notes[-1][3] = bin_velocity(min(int(n), c.velocities - 1), c.velocities)
+            elif bpm is not None:
+                marks[now] = min(max(int(bpm), TEMPO_RANGE[0]), TEMPO_RANGE[1])
+        arr = np.asarray(notes, dtype=np.int64).reshape(-1, 4)
+        _legato(arr, c.steps_per_beat)
+        grid = normalize(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3])
+        first = int(grid.onset[0]) if len(grid) else 0
+        before = [s for s in marks if s <= first]
+        tempo = float(marks[max(before)] if before else self.tempo)
+        grid.tempo = {s: b for s, b in marks.items() if s > first}
+        return tempo, grid
 
     def write(self, tokens: list[str], path: Path) -> Path:
-        import pretty_midi
-
-        tempo, events = self.events(tokens)
-        if not events:
+        tempo, grid = self.to_grid(tokens)
+        if not len(grid):
             raise DataError("the piece has no notes to write")
-        spb = self.config.steps_per_beat
-        # A resolution divisible by the grid puts every note exactly on a tick.
-        pm = pretty_midi.PrettyMIDI(
-            resolution=480 if 480 % spb == 0 else 120 * spb, initial_tempo=tempo
-        )
-        piano = pretty_midi.Instrument(program=0, name="mgen midi-notes")
-        sec = 60.0 / tempo / spb  # seconds per grid step
-        for ev in events:
-            start, end = ev.onset * sec, (ev.onset + ev.duration) * sec
-            piano.notes += [pretty_midi.Note(VELOCITY, p, start, end) for p in ev.pitches]
-        pm.instruments.append(piano)
         path = Path(path).with_suffix(self.suffix)
-        with atomic_path(path) as tmp:
-            pm.write(str(tmp))
+        write_grid(grid, self.config.steps_per_beat, tempo, path, "mgen midi-notes")
         return path
 
+    # -- hooks -----------------------------------------------------------------------------
     def count_notes(self, tokens: list[str]) -> int:
-        """Every pitch of every pitch or chord token."""
-        return sum(t.count(".") + 1 for t in tokens if _PITCHES.match(t))
+        """Every pitch token is one note."""
+        return sum(1 for t in tokens if t.isdigit())
 
     def loop_neutral(self, token: str) -> bool:
-        """Time shifts: a long rest repeats them (durations stay guarded: a `d` only ever
-        follows a note, so a run of them is a loop, not music)."""
-        return token.startswith("t") and bool(_STEPS.match(token))
+        """The longest time shift: a long rest repeats it. Shorter shifts stay guarded: `read`
+        never writes one after another shift, so a run of them is a loop of empty onsets."""
+        return token == f"t{self.config.max_shift_steps}"
 
     def parse_primer(self, text: str) -> list[str]:
-        """Whitespace-separated tokens, e.g. `tempo_120 60.64.67 d4 t4 62 d2`."""
+        """Whitespace-separated tokens, e.g. `tempo_120 60 d4 64 d4 67 d4 t4 62 d2`."""
         return text.split()
 
     def fuzz_strategy(self, st: Any) -> Any:
@@ -198,45 +213,50 @@ class MidiNotesTokenizer(Tokenizer):
 
         return [midi_piece(path)]
 
-
-def _load(path: Path) -> Any:
-    import miditoolkit
-
-    try:
-        size = path.stat().st_size
-    except OSError as e:  # missing or unreadable: the file's problem, not a bug
-        raise DataError(f"cannot read {path}: {e.strerror or e}") from None
-    if size == 0:
-        raise DataError("empty file")
-    try:
-        midi = miditoolkit.MidiFile(str(path))
-    except EOFError:
-        raise DataError("truncated MIDI file (the data ends early)") from None
-    except Exception as e:  # noqa: BLE001 - mido raises many types (OSError, KeyError, ...) on bad files
-        text = str(e).strip().splitlines()
-        why = f"{type(e).__name__}: {text[0][:120]}" if text else type(e).__name__
-        raise DataError(f"not a readable MIDI file ({why})") from None
-    if midi.ticks_per_beat <= 0:  # a header division of 0: no note has a position in beats
-        raise DataError(f"no usable timing ({midi.ticks_per_beat} ticks per beat)")
-    return midi
+    def melody(self, tokens: list[str]) -> list[int]:
+        """The highest pitch of every onset: the last pitch before each time shift."""
+        top, line = None, []
+        for t in tokens:
+            if t.isdigit():
+                top = max(top or 0, int(t))
+            elif t.startswith("t") and t[1:].isdigit() and int(t[1:]) > 0 and top is not None:
+                line.append(top)
+                top = None
+        return line + ([top] if top is not None else [])
 
 
-def _mean_tempo(midi: Any, notes: np.ndarray) -> float:
-    """Beats per minute over the notes' span: beats / minutes, across every tempo change."""
-    t0, t1 = int(notes[:, 0].min()), int(notes[:, 1].max())
-    changes = sorted((c.time, c.tempo) for c in midi.tempo_changes) or [(0, DEFAULT_TEMPO)]
-    beats = minutes = 0.0
-    for i, (at, bpm) in enumerate(changes):
-        until = changes[i + 1][0] if i + 1 < len(changes) else max(t1, at)
-        lo, hi = max(at, t0), min(until, t1)
-        if i == 0:
-            lo = t0  # the first tempo also rules before its own event
-        if hi > lo and bpm > 0:
-            b = (hi - lo) / midi.ticks_per_beat
-            beats, minutes = beats + b, minutes + b / bpm
-    return beats / minutes if minutes > 0 else float(changes[0][1] or DEFAULT_TEMPO)
+class _Offsets:
+    """Where each kind of token starts in `closed_vocabulary`."""
+
+    def __init__(self, c: MidiNotesConfig):
+        self.pitch, self.velocity = 0, 128
+        self.duration = self.velocity + c.velocities
+        self.shift = self.duration + c.max_duration_steps
+        self.tempo = self.shift + c.max_shift_steps
 
 
-def _quantize_tempo(bpm: float) -> int:
-    q = int(round(bpm / TEMPO_STEP) * TEMPO_STEP)
-    return min(max(q, TEMPO_RANGE[0]), TEMPO_RANGE[1])
+def closed_vocabulary(c: MidiNotesConfig) -> list[str]:
+    """Every token the settings allow, in `_Offsets` order: pitches, velocity bins, durations,
+    shifts, tempos."""
+    return [
+        *map(str, range(128)),
+        *(f"v{b}" for b in range(c.velocities)),
+        *(f"d{n}" for n in range(1, c.max_duration_steps + 1)),
+        *(f"t{n}" for n in range(1, c.max_shift_steps + 1)),
+        *(f"tempo_{b}" for b in range(TEMPO_RANGE[0], TEMPO_RANGE[1] + 1, TEMPO_STEP)),
+    ]
+
+
+def _rank(sizes: np.ndarray) -> np.ndarray:
+    """0..size-1 for each size, concatenated."""
+    total = int(sizes.sum())
+    return np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+
+
+def _legato(notes: np.ndarray, steps_per_beat: int) -> None:
+    """Notes with no duration (0) last until the next later onset, or one beat at the end."""
+    onsets = np.unique(notes[:, 0])
+    nxt = np.searchsorted(onsets, notes[:, 0], side="right")
+    later = np.r_[onsets, -1][nxt]
+    gap = np.where(later >= 0, later - notes[:, 0], steps_per_beat)
+    notes[:, 1] = np.where(notes[:, 1] > 0, notes[:, 1], gap)
