@@ -128,11 +128,12 @@ def test_resume_with_carried_state_is_exact(tmp_path):
     data = _data("lanes")
     straight = _train(data, tmp_path / "a", 12, lr_schedule="constant", checkpoint_every=100)
     first = _train(data, tmp_path / "b", 6, lr_schedule="constant", checkpoint_every=100)
-    assert first.carry is not None
+    assert first.carry  # the lanes' state at step 6
     config = TrainConfig(**{**first.cfg.to_dict(), "max_steps": 12})
     resumed = Trainer(config, tmp_path / "b" / "run", data, log=lambda _: None, progress=False)
     resumed.restore()
-    for a, b in zip(resumed.carry, first.carry, strict=True):
+    assert resumed.carry.keys() == first.carry.keys()
+    for a, b in zip(resumed.carry[0], first.carry[0], strict=True):
         assert torch.equal(a, b)  # the lanes' state came back from the checkpoint
     resumed.fit()
     for key, value in straight.model.state_dict().items():
@@ -149,7 +150,9 @@ def test_piece_batches_read_whole_pieces_from_a_fresh_state():
     assert pb.batches_per_epoch() == 4
     plan = pb.plan(seed=0, epoch=0)
     assert sorted(plan) == [(0, 0), (1, 0), (1, 1), (1, 2)]
-    assert [pb.fresh(0, 0, b) for b in range(4)] == [c == 0 for _, c in plan]
+    assert [pb.carry_plan(0, 0, b) for b in range(4)] == [
+        (g, c == 0, c == pb.windows[g] - 1) for g, c in plan
+    ]
     x, y = pb.batch(1, 2)  # the third window of the 9- and 12-token pieces
     assert x.tolist() == [[9, 0, 0, 0], [9, 10, 11, 12]]  # padded with <pad> = 0
     assert y.tolist() == [[0, 0, 0, 0], [10, 11, 12, 0]]  # a piece's last token predicts nothing

@@ -19,9 +19,14 @@ One run prints one table of medians over repeats:
   quality     (only with -s quality: ~30 minutes) lstm2 trained for the same time the 0.1 way
               and the new default way, whole-piece validation loss of each, and 32 samples
               judged against the corpus
+  scale       (only with -s scale: a few minutes) a synthetic corpus of 20,000 small MIDI files:
+              first parse, peak RSS, cached start, time to the first training step; piano-midi
+              parsed by the old reader and by symusic; round trip and reader checks on every
+              file of piano-midi and bach-midi
 
 One module per part: machine (machine, peak), preprocess, training, sampling, system
-(memory, threads). Results and what they mean: docs/performance.md.
+(memory, threads), quality, scale (with synthetic and midi_checks). Results and what they mean:
+docs/performance.md; the scale figures: docs/scale.md.
 
 `--quick` shrinks every size so the whole bench runs in seconds (a smoke test, not a figure).
 """
@@ -35,7 +40,7 @@ from pathlib import Path
 
 import torch
 
-from mgen.bench import machine, preprocess, quality, sampling, system, training
+from mgen.bench import machine, preprocess, quality, sampling, scale, system, training
 from mgen.bench.common import SECTIONS, BenchConfig, Log, Row, cache_at, quiet
 from mgen.bench.system import policy_child
 from mgen.core import device as devices
@@ -89,6 +94,8 @@ class Bench:
             # Before any torch work: the parsing processes fork from this one.
             if "preprocess" in sections or "memory" in sections:
                 preprocess.preprocess(self, measure="preprocess" in sections)
+            if "scale" in sections:  # it parses in forked workers too
+                scale.scale(self)
             if "train" in sections or "sample" in sections:
                 with cache_at(self.cache):
                     training.prepare(self)

@@ -31,6 +31,7 @@ class Corpus:
     tokenizer: str
     data: list[str]  # files, folders or dataset names
     length: int  # tokens per sample
+    compare: bool = True  # train the 0.1 recipe too
 
 
 def corpora(b) -> list[Corpus]:
@@ -52,7 +53,8 @@ def quality(b) -> None:
     for corpus in corpora(b):
         if b.cfg.quick:
             corpus = _tiny(b, corpus)
-        runs = {name: _train(b, corpus, name, over) for name, over in (("0.1", OLD), ("new", {}))}
+        recipes = (("0.1", OLD), ("new", {})) if corpus.compare else (("new", {}),)
+        runs = {name: _train(b, corpus, name, over) for name, over in recipes}
         for name, run in runs.items():
             best = _best(run.path)
             per_note = best.get("val_nats_note")

@@ -36,7 +36,11 @@ def eval_command(
     ] = 200,
     run: Annotated[
         Path | None,
-        typer.Option(help="Instead: measure this run's loss on --data it never saw."),
+        typer.Option(
+            help="A trained run. With files: judge them against everything it trained on "
+            "(copies against its whole training split; statistics against --reference, default "
+            "its training data). With --data instead: its loss on files it never saw."
+        ),
     ] = None,
     data: Annotated[
         list[str] | None,
@@ -51,25 +55,53 @@ def eval_command(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write every figure to this JSON file.")
     ] = None,
+    html_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            help="Also write one self-contained page: the table, histograms of samples vs "
+            "corpus, piano rolls of the first 8 samples.",
+        ),
+    ] = None,
 ) -> None:
-    """Judge generated music (validity, statistics against a reference corpus, repetition,
-    novelty), or with --run/--data a trained model's loss on held-out files."""
+    """Judge generated music (validity, form, statistics, repetition, copies, a classifier,
+    each beside the same figure of real pieces), or with --run/--data a trained model's loss
+    on held-out files."""
     log = lambda msg: typer.echo(msg, err=True)  # noqa: E731 - a one-line sink
-    if run is not None:
+    if run is not None and data:
         if paths:
-            raise ConfigError("give either files to judge or --run with --data, not both")
-        from mgen.evaluate.heldout import heldout_loss, render_text
+            raise ConfigError("give either files to judge or --data to measure the loss on")
+        if html_out is not None:
+            raise ConfigError("--html goes with files to judge, not with --data")
+        from mgen.evaluate.heldout import heldout_loss
+        from mgen.evaluate.heldout import render_text as render
 
         report = heldout_loss(run, data or [], device, batch_size, log)
     else:
-        if not paths:
-            raise ConfigError("nothing to evaluate: give generated files or folders, or --run")
-        if data:
-            raise ConfigError("--data goes with --run; compare files with --reference")
-        from mgen.evaluate.report import evaluate_files, render_text
-
-        report = evaluate_files(paths, reference, reference_limit, log)
-    typer.echo(render_text(report))
+        report = _judge(paths, run, data, reference, reference_limit, log)
+        from mgen.evaluate.report import render_text as render
+    typer.echo(render(report))
     if json_out is not None:
         write_json(json_out, report)
         log(f"wrote {json_out}")
+    if html_out is not None:
+        from mgen.evaluate.html import write_html
+
+        log(f"wrote {write_html(report, [Path(f) for f in report['files']], html_out)}")
+
+
+def _judge(paths, run, data, reference, reference_limit: int, log) -> dict:
+    """Files judged against a reference, or against a run's training data."""
+    if not paths:
+        raise ConfigError(
+            "nothing to evaluate: give generated files or folders, or --run with --data"
+        )
+    if data:
+        raise ConfigError("--data goes with --run; compare files with --reference")
+    if run is None:
+        from mgen.evaluate.report import evaluate_files
+
+        return evaluate_files(paths, reference, reference_limit, log)
+    from mgen.evaluate.report import evaluate_run_samples, run_context
+
+    return evaluate_run_samples(paths, run_context(run), log, reference, reference_limit)

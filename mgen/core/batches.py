@@ -93,9 +93,9 @@ class Windows:
         """The stream's ids at positions `idx`, as int64 (mgen.core.augment moves them)."""
         return self.stream[idx].astype(np.int64)
 
-    def fresh(self, seed: int, epoch: int, b: int) -> bool:
-        """Every window starts from an empty state."""
-        return True
+    def carry_plan(self, seed: int, epoch: int, b: int) -> tuple[int, bool, bool]:
+        """(whose state, start it empty?, drop it after?): every window starts empty."""
+        return 0, True, True
 
     def epoch_batches(self, seed: int, epoch: int, start: int = 0):
         order = self.order(seed, epoch)
@@ -134,9 +134,10 @@ class Streams:
 
     take = Windows.take
 
-    def fresh(self, seed: int, epoch: int, b: int) -> bool:
-        """Only an epoch's first batch starts its lanes afresh."""
-        return b == 0
+    def carry_plan(self, seed: int, epoch: int, b: int) -> tuple[int, bool, bool]:
+        """(whose state, start it empty?, drop it after?): one state for all the lanes, which
+        start afresh with each epoch."""
+        return 0, b == 0, False
 
     def epoch_batches(self, seed: int, epoch: int, start: int = 0):
         offset = self.offset(seed, epoch)
@@ -159,10 +160,14 @@ class PieceBatches:
     its state carried from window to window to its <end>: truncated backpropagation through
     time with the state reset at every piece's start, as whole-piece scoring reads it.
 
-    Pieces are grouped by length (so little padding is needed) once; each epoch visits the
-    groups in an order fixed by (seed, epoch). Batch b is window `c` of group `g`: inputs and
-    targets [B, T], padded with <pad> (id 0) after a piece's end, which the loss ignores.
+    Pieces are grouped by length (so little padding is needed) once. Each epoch takes the
+    groups in an order fixed by (seed, epoch), `interleave` at a time, and alternates between
+    them window by window, so that consecutive updates do not all come from the same pieces.
+    Batch b is window `c` of group `g`: inputs and targets [B, T], padded with <pad> (id 0)
+    after a piece's end, which the loss ignores.
     """
+
+    interleave = 8
 
     def __init__(self, pieces: list[np.ndarray], seq_len: int, batch_size: int):
         self.seq_len, self.batch_size = seq_len, batch_size
@@ -181,14 +186,20 @@ class PieceBatches:
     def plan(self, seed: int, epoch: int) -> list[tuple[int, int]]:
         """(group, window) of every batch of the epoch, in order."""
         if self._plan[0] != (seed, epoch):
-            groups = np.random.default_rng([seed, epoch]).permutation(len(self.groups))
-            plan = [(int(g), c) for g in groups for c in range(self.windows[g])]
+            order = np.random.default_rng([seed, epoch]).permutation(len(self.groups)).tolist()
+            plan = []
+            for k in range(0, len(order), self.interleave):
+                round_ = order[k : k + self.interleave]
+                most = max(self.windows[g] for g in round_)
+                plan += [(g, c) for c in range(most) for g in round_ if c < self.windows[g]]
             self._plan = ((seed, epoch), plan)
         return self._plan[1]
 
-    def fresh(self, seed: int, epoch: int, b: int) -> bool:
-        """Whether batch b starts its pieces (the carried state must start empty)."""
-        return self.plan(seed, epoch)[b][1] == 0
+    def carry_plan(self, seed: int, epoch: int, b: int) -> tuple[int, bool, bool]:
+        """(whose state: the group's, start it empty?: at its first window, drop it after?:
+        at its last)."""
+        g, c = self.plan(seed, epoch)[b]
+        return g, c == 0, c == self.windows[g] - 1
 
     def batch(self, group: int, window: int) -> tuple[np.ndarray, np.ndarray]:
         t0, size = window * self.seq_len, self.seq_len

@@ -1,6 +1,7 @@
 """The recurrent state carried from one training window to the next (truncated BPTT).
 
-A state is whatever a model's `forward` returns: a tensor or (nested) tuples/lists of them.
+A state is whatever a model's `forward` returns: a tensor or (nested) tuples/lists of them. The
+trainer keeps one per group of rows being read (a dict), and checkpoints hold them all.
 Between windows it is detached, so gradients stop at the window's start while the values flow
 on; checkpoints keep it, so a resumed run continues each lane exactly."""
 
@@ -20,6 +21,8 @@ def detach(state: State) -> State:
         return state.detach()
     if isinstance(state, (tuple, list)):
         return type(state)(detach(s) for s in state)
+    if isinstance(state, dict):
+        return {k: detach(v) for k, v in state.items()}
     return state
 
 
@@ -28,6 +31,8 @@ def to_device(state: State, device: torch.device | str) -> State:
         return state.to(device)
     if isinstance(state, (tuple, list)):
         return type(state)(to_device(s, device) for s in state)
+    if isinstance(state, dict):
+        return {k: to_device(v, device) for k, v in state.items()}
     return state
 
 
@@ -36,9 +41,9 @@ def gather(state: State, dist: Dist) -> list[State]:
     return dist.all_gather(to_device(state, "cpu"))
 
 
-def mine(saved: list[State] | None, dist: Dist) -> State:
-    """This rank's state from a checkpoint's `gather`; None (start the lanes afresh) when the
+def mine(saved: list[State] | None, dist: Dist) -> dict:
+    """This rank's states from a checkpoint's `gather`; empty (start afresh) when the
     checkpoint has none or came from another number of processes."""
-    if not saved or len(saved) != dist.world:
-        return None
+    if not saved or len(saved) != dist.world or not isinstance(saved[dist.rank], dict):
+        return {}
     return to_device(saved[dist.rank], dist.device)

@@ -95,9 +95,11 @@ class Trainer:
         self.net: torch.nn.Module = self.model
         self._clock = time.process_time if cfg.clock == "cpu" else time.monotonic
         self._t0, self._base_elapsed = self._clock(), 0.0
-        # Lanes read in order carry the state from window to window (None: a fresh start).
+        # The state carried from window to window, per group of rows (`carry_plan`'s key);
+        # `_key` is the group the next step reads.
         self.stateful = not isinstance(data.train, Windows)
-        self.carry: carry.State = None
+        self.carry: dict[int, carry.State] = {}
+        self._key = 0
 
     # -- checkpoints -----------------------------------------------------------------------
     def restore(self) -> None:
@@ -180,9 +182,10 @@ class Trainer:
         xt = torch.from_numpy(x).to(self.device, non_blocking=True)
         yt = torch.from_numpy(y).to(self.device, non_blocking=True)
         with autocast(self.device, self.precision):
-            logits, state = self.net(xt, self.carry if self.stateful else None)  # [B, T, V]
+            state_in = self.carry.get(self._key) if self.stateful else None
+            logits, state = self.net(xt, state_in)  # [B, T, V]
         if self.stateful:
-            self.carry = carry.detach(state)
+            self.carry[self._key] = carry.detach(state)
         flat = logits.float().flatten(0, 1)  # [B*T, V]
         return F.cross_entropy(flat, yt.flatten(), ignore_index=PAD_ID, reduction="sum")
 
@@ -303,9 +306,12 @@ class Trainer:
         bar = tqdm(total=per_epoch, initial=s.batch, desc=f"epoch {s.epoch + 1}", unit="batch",
                    disable=not self.show_progress, leave=False)  # fmt: skip
         for b, (x, y) in self.data.train.epoch_batches(cfg.seed, s.epoch, s.batch):
-            if self.data.train.fresh(cfg.seed, s.epoch, b):
-                self.carry = None  # these rows start their pieces (or lanes) afresh
+            self._key, fresh, last = self.data.train.carry_plan(cfg.seed, s.epoch, b)
+            if fresh:
+                self.carry.pop(self._key, None)  # these rows start their pieces afresh
             s.losses.append(self.step(x, y))
+            if last:
+                self.carry.pop(self._key, None)
             s.batch = b + 1
             bar.set_postfix(loss=f"{s.losses[-1]:.3f}", tok_s=f"{self._rate():.0f}", refresh=False)
             bar.update(1)

@@ -22,7 +22,7 @@ from mgen.evaluate.notes import Piece, evenly
 
 MIN_PER_CLASS = 5
 FOLDS = 5
-RIDGE = 1.0
+RIDGE = 10.0
 _NOTES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 _CLASSES = ["down leap", "down step", "repeat", "up step", "up leap"]
 FEATURES = (

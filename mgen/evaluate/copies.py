@@ -26,7 +26,7 @@ from mgen.evaluate import metrics
 from mgen.evaluate.notes import Piece, evenly, midi_piece, reader_for
 
 Log = Callable[[str], None]
-BASELINE_PIECES = 500  # validation pieces judged for the corpus baseline (spread evenly)
+BASELINE_PIECES = 300  # validation pieces judged for the corpus baseline (spread evenly)
 
 
 @dataclass

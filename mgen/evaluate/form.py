@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from mgen.evaluate.metrics import pitch_class_counts
 from mgen.evaluate.notes import Piece
 
 SECTION_BARS = 2  # bars in a row that must recur for a section to count as repeated
@@ -97,6 +98,7 @@ def piece_form(pieces: list[Piece], units: dict[str, dict[str, Any]]) -> dict[st
         "bar_fit": _mean([f.get("bar_fit") for f in units.values()]),
         "repeated_sections": _share(repeated),
         "phrase_bars": float(np.mean(phrases)) if phrases else None,
+        "pitch_classes": np.sum([pitch_class_counts(p) for p in pieces], axis=0).tolist(),
         "intervals": np.sum([interval_counts(p) for p in pieces], axis=0).tolist(),
         "durations": np.sum([duration_counts(p) for p in pieces], axis=0).tolist(),
     }

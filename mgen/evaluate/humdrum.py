@@ -144,50 +144,66 @@ def _bar(spine: Spine, token: str = "") -> None:
 
 def read_kern(text: str) -> KernFile:
     """Structure, tokens and per-spine figures of a Humdrum file's text."""
-    out = KernFile()
-    kinds: list[str] | None = None
-    cols: list[Spine] = []
-    split = False
+    reader = _KernReader()
     for n, line in enumerate(text.splitlines(), 1):
-        if line.startswith("!!") or (not line.strip() and kinds is None):
-            continue
-        fields = line.split("\t")
-        if kinds is None:
-            if not all(f.startswith("**") for f in fields):
-                out.problems.append(f"line {n}: no exclusive interpretation (**kern) first")
-                return out
-            kinds, cols = [f[2:] for f in fields], [Spine() for _ in fields]
-            continue
-        if not kinds:
-            out.problems.append(f"line {n}: a record after every spine has ended")
+        if line.startswith("!!") or (not line.strip() and not reader.kinds):
+            continue  # global comments; blank lines before the first or after the last spine
+        if not reader.record(n, line.split("\t")):
             break
-        if len(fields) != len(kinds):
-            out.problems.append(f"line {n}: {len(fields)} fields, {len(kinds)} spines open")
-            continue
-        kind = _record_kind(fields)
+    out = reader.out
+    if reader.kinds:
+        out.problems.append("the spines are not ended with *-")
+    elif reader.kinds is None:
+        out.problems.append("no exclusive interpretation (**kern)")
+    for spine in reader.cols:
+        _bar(spine)
+    if not reader.split and reader.kinds is not None:
+        out.spines = [c for c, k in zip(reader.cols, _first(text), strict=False) if k]
+    return out
+
+
+class _KernReader:
+    def __init__(self) -> None:
+        self.out = KernFile()
+        self.kinds: list[str] | None = None  # the open spines' kinds; None before **
+        self.cols: list[Spine] = []
+        self.split = False
+
+    def record(self, n: int, fields: list[str]) -> bool:
+        """Read one record; False when reading must stop."""
+        problems = self.out.problems
+        if self.kinds is None:
+            if not all(f.startswith("**") for f in fields):
+                problems.append(f"line {n}: no exclusive interpretation (**kern) first")
+                return False
+            self.kinds, self.cols = [f[2:] for f in fields], [Spine() for _ in fields]
+        elif not self.kinds:
+            problems.append(f"line {n}: a record after every spine has ended")
+            return False
+        elif len(fields) != len(self.kinds):
+            problems.append(f"line {n}: {len(fields)} fields, {len(self.kinds)} spines open")
+        else:
+            self.fields(n, fields)
+        return True
+
+    def fields(self, n: int, fields: list[str]) -> None:
+        kind, kinds = _record_kind(fields), self.kinds or []
         if kind is None:
-            out.problems.append(f"line {n}: interpretations, bar lines or comments mixed with data")
+            self.out.problems.append(f"line {n}: interpretations, bar lines or comments mixed")
         elif kind == "*":
             new = _next_spines(kinds, fields)
-            split = split or new != kinds and any(f in ("*^", "*v", "*+", "*x") for f in fields)
-            for spine, f in zip(cols, fields, strict=False):
+            manipulated = any(f in ("*^", "*v", "*+", "*x") for f in fields)
+            self.split = self.split or manipulated
+            for spine, f in zip(self.cols, fields, strict=False):
                 _interpret(spine, f)
-            kinds = new
+            self.kinds = new
         elif kind == "=":
-            for spine, f in zip(cols, fields, strict=False):
+            for spine, f in zip(self.cols, fields, strict=False):
                 _bar(spine, f)
         elif kind == "data":
-            for spine, kind_of, f in zip(cols, kinds, fields, strict=False):
+            for spine, kind_of, f in zip(self.cols, kinds, fields, strict=False):
                 if kind_of == "kern":
-                    _note(spine, f, f"line {n}", out.problems)
-    if kinds:
-        out.problems.append("the spines are not ended with *-")
-    for spine in cols:
-        _bar(spine)
-    out.spines = (
-        [] if split or kinds is None else [c for c, k in zip(cols, _first(text), strict=False) if k]
-    )
-    return out
+                    _note(spine, f, f"line {n}", self.out.problems)
 
 
 def _first(text: str) -> list[bool]:

@@ -210,10 +210,24 @@ def render_png(path: Path, out: Path, title: str | None = None) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.collections import PolyCollection
 
     end = piece.end()
     fig, ax = plt.subplots(figsize=(min(12.0, 3 + end / 8), 3.2), dpi=90)
+    piano_roll(ax, piece, title or Path(path).name)
+    fig.tight_layout()
+    try:
+        with atomic_path(out) as dest:
+            fig.savefig(dest, format="png")
+    finally:
+        plt.close(fig)
+    return out
+
+
+def piano_roll(ax, piece: Piece, title: str) -> None:
+    """Draw `piece` on matplotlib axes: one box per note, pitch against beats, bar lines."""
+    from matplotlib.collections import PolyCollection
+
+    end = piece.end()
     # One rectangle per note: (onset, pitch - 0.4) to (onset + duration, pitch + 0.4).
     x0, x1 = piece.onset, piece.onset + piece.duration
     y0, y1 = piece.pitch - 0.4, piece.pitch + 0.4
@@ -229,14 +243,7 @@ def render_png(path: Path, out: Path, title: str | None = None) -> Path:
     ax.set_yticklabels([_NAMES[t % 12] + str(t // 12 - 1) for t in ticks])
     ax.set_xlabel("beats (quarter notes)")
     ax.set_ylabel("pitch")
-    ax.set_title(title or Path(path).name, fontsize=10)
-    fig.tight_layout()
-    try:
-        with atomic_path(out) as dest:
-            fig.savefig(dest, format="png")
-    finally:
-        plt.close(fig)
-    return out
+    ax.set_title(title, fontsize=10)
 
 
 _NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")

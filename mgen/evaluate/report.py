@@ -185,6 +185,7 @@ def evaluate(
     if how.index is None and reference is not None:
         how.index = copies.reference_index(reference.pieces, reference.source)
     return {
+        "files": [str(f) for f in files],
         "reference": reference.summary() if reference else None,
         "corpus": reference.corpus if reference else None,
         "copy_index": how.index.summary() if how.index else None,
@@ -273,3 +274,18 @@ def evaluate_run_samples(
     ref = load_reference(files, reference_limit or None, source, log)
     samples = list(dict.fromkeys(map(Path, paths)))
     return evaluate(samples, ref, log, Judge(ref, index, tok))
+
+
+@dataclass
+class RunContext:
+    """What judging needs of a run directory: its config and tokenizer (not its model)."""
+
+    config: dict[str, Any]
+    tokenizer: Tokenizer
+
+
+def run_context(path: Path) -> RunContext:
+    from mgen.core import rundir
+
+    run = rundir.resolve_run(Path(path))
+    return RunContext(rundir.read_config(run), rundir.load_tokenizer(run)[1])

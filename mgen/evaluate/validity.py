@@ -40,6 +40,11 @@ ABC2MIDI_FALSE_ALARMS = (
     "Chord already finished",
     "Too many notes in chord",
     "Malformed note",
+    "nested tuples",
+    "Intervening note needed between grace notes",
+    "Rolls and trills not supported in chords",
+    "Grace notes not allowed in chord",
+    "in middle of line ignored",
 )
 
 

@@ -26,10 +26,10 @@ class MidiData:
 
     ticks_per_beat: int
     notes: np.ndarray  # [N, 4] int64: start tick, end tick, pitch, velocity
-    tempos: np.ndarray  # [K, 2] float64: tick, bpm; K >= 1, ticks ascending, no repeats
+    tempos: np.ndarray  # [K, 2] float64: tick, bpm; from tick 0, ticks ascending, no repeats
 
     def tempo_at(self, ticks: np.ndarray) -> np.ndarray:
-        """bpm in force at each tick; the first tempo also rules before its own event."""
+        """bpm in force at each tick (the map starts at tick 0)."""
         idx = np.searchsorted(self.tempos[:, 0], ticks, side="right") - 1
         return self.tempos[np.maximum(idx, 0), 1]
 
@@ -112,10 +112,10 @@ def _stack(parts: list[np.ndarray]) -> np.ndarray:
 
 
 def tempo_map(times: Any, bpm: Any) -> np.ndarray:
-    """[K, 2] (tick, bpm): unusable tempos dropped, the last of one tick kept, repeats of the
-    tempo in force dropped; MIDI's 120 bpm when none is left."""
-    times = np.asarray(times, dtype=np.int64)
-    bpm = np.asarray(bpm, dtype=np.float64)
+    """[K, 2] (tick, bpm): MIDI's 120 bpm until the first tempo event, unusable tempos
+    dropped, the last of one tick kept, repeats of the tempo in force dropped."""
+    times = np.r_[0, np.asarray(times, dtype=np.int64)]
+    bpm = np.r_[DEFAULT_TEMPO, np.asarray(bpm, dtype=np.float64)]
     ok = np.isfinite(bpm) & (bpm > 0)
     times, bpm = times[ok], bpm[ok]
     order = np.argsort(times, kind="stable")
@@ -123,6 +123,4 @@ def tempo_map(times: Any, bpm: Any) -> np.ndarray:
     last = np.r_[times[1:] != times[:-1], True]  # the last event of each tick rules
     times, bpm = times[last], bpm[last]
     new = np.r_[True, bpm[1:] != bpm[:-1]]
-    if not len(times):
-        return np.asarray([[0.0, DEFAULT_TEMPO]])
     return np.stack([times[new], bpm[new]], axis=1).astype(np.float64)
