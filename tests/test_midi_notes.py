@@ -4,6 +4,7 @@ miditoolkit read; garbage skipped; a trained lstm2's argmax sample has no overla
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections import Counter
@@ -315,3 +316,20 @@ def test_lstm2_argmax_sample_has_no_overlapping_notes(cli, shared_data: Path, tm
     [mid] = {Path(p) for p in result.stdout.split() if p.endswith(".mid")}
     assert sum(len(i.notes) for i in pretty_midi.PrettyMIDI(str(mid)).instruments) > 0
     assert_no_overlaps(mid)
+
+
+def test_eval_and_render_take_both_tokenizers_output(cli, chorale_midi: Path, tmp_path: Path):
+    """`mgen eval` and `mgen render` read what midi-notes and midi-chords write."""
+    from mgen.plugins.tokenizers.midi_chords import MidiChordsTokenizer
+
+    written = []
+    for tok in (MidiNotesTokenizer(), MidiChordsTokenizer()):
+        [tokens] = tok.read(chorale_midi)
+        written.append(tok.write(tokens, tmp_path / type(tok).__name__))
+    result = cli("render", *written, "--png", "--musicxml", "--out", tmp_path / "r")
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "r").glob("*.png"))) == 2
+    result = cli("eval", *written, "--reference", chorale_midi, "--json", tmp_path / "e.json")
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "e.json").read_text())
+    assert (report["formats"]["midi"]["valid"], report["formats"]["midi"]["files"]) == (2, 2)

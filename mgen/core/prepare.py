@@ -101,7 +101,6 @@ def prepare_data(
     stream = token_stream(corpus, train_ids, vocab)
     pieces = piece_arrays(corpus, train_ids, vocab) if batching == "pieces" else []
     train, used = _batches(stream, pieces, seq_len, batch_size, batching, log)
-    train = transposing(train, tok, vocab)  # -T transpose=...: a random key per piece and epoch
     val = piece_arrays(held, val_ids, vocab)
     notes = _notes(tok, held, val_ids)
     summary = _summary(corpus, len(train_ids), len(val_ids), len(stream), sum(map(len, val)))
@@ -111,7 +110,7 @@ def prepare_data(
         f"validation pieces{f' ({dropped} duplicates of training pieces dropped)' if dropped else ''}"
         f", vocabulary {len(vocab)}" + (" [cached]" if corpus.from_cache else "")
     )
-    return TrainData(tok, train, val, notes, used, summary)
+    return TrainData(tok, transposing(train, tok, vocab), val, notes, used, summary)
 
 
 @dataclass

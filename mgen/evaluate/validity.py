@@ -74,6 +74,8 @@ def judge(path: Path, kind: str, limit: int | None = None) -> Verdict:
             return judge_midi(path)
     except OSError as e:
         return Verdict([], [Unit(str(path), [f"cannot read it: {e.strerror or e}"])])
+    except Exception as e:  # noqa: BLE001 - a checker's own failure must not stop the report
+        return Verdict([f"{kind} checks"], [Unit(str(path), [f"{kind} check failed: {reason(e)}"])])
     return Verdict([], [Unit(str(path))])
 
 

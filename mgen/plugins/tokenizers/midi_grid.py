@@ -170,5 +170,6 @@ def write_grid(grid: Grid, steps_per_beat: int, tempo: float, path: Path, name: 
     for step, bpm in sorted(grid.tempo.items()):
         if step > 0:
             score.tempos.append(symusic.Tempo(step * k, qpm=float(bpm)))
+    data = score.dumps_midi()  # bytes: Python's write reports a full disk, symusic's would not
     with atomic_path(path) as tmp:
-        score.dump_midi(str(tmp))
+        tmp.write_bytes(data)
