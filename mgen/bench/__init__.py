@@ -45,7 +45,8 @@ from mgen.bench.common import SECTIONS, BenchConfig, Log, Row, cache_at, quiet
 from mgen.bench.system import policy_child
 from mgen.core import device as devices
 from mgen.core.prepare import TrainData
-from mgen.core.trainer import Trainer, set_threads
+from mgen.core.signals import set_threads
+from mgen.core.trainer import Trainer
 
 __all__ = ["SECTIONS", "Bench", "BenchConfig", "Row", "policy_child", "table"]
 

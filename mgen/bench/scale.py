@@ -105,7 +105,8 @@ figures = {"tokens": int(corpus.offsets[-1]), "cached": corpus.from_cache}
 _TRAIN = """
 from mgen.core.prepare import prepare_data
 from mgen.core.train_config import TrainConfig
-from mgen.core.trainer import Trainer, set_threads
+from mgen.core.signals import set_threads
+from mgen.core.trainer import Trainer
 small = {"hidden_size": 32, "embed_dim": 16} if quick else {}
 cfg = TrainConfig(tokenizer="midi-notes", model="lstm2", max_steps=1, device=device,
                   model_options=small)

@@ -19,7 +19,7 @@ from mgen.bench.common import fig, ratio
 from mgen.bench.preprocess import BenchData
 from mgen.core import registry
 from mgen.core.errors import MgenError
-from mgen.core.trainer import set_threads
+from mgen.core.signals import set_threads
 
 if TYPE_CHECKING:
     from mgen.bench import Bench

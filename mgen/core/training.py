@@ -11,7 +11,8 @@ from mgen.core import distributed, rundir
 from mgen.core.device import resolve_device, resolve_precision
 from mgen.core.errors import CheckpointError, ConfigError
 from mgen.core.prepare import build_tokenizer, prepare_data
-from mgen.core.trainer import TrainConfig, Trainer, set_threads
+from mgen.core.signals import set_threads
+from mgen.core.trainer import TrainConfig, Trainer
 
 Log = Callable[[str], None]
 
