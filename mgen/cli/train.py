@@ -75,18 +75,17 @@ def train(
     batching: Annotated[
         str,
         typer.Option(
-            help="pieces: whole pieces, each from its start with a fresh state carried from "
-            "window to window to its end (truncated backprop through time); lanes: the corpus "
-            "as contiguous lanes, the state carried across pieces too; windows: shuffled "
-            "windows, each from an empty state (mgen 0.1). Models that cannot carry state "
-            "always use windows.",
+            help="lanes: the corpus as contiguous lanes, the model's state carried from window "
+            "to window (truncated backprop through time); pieces: whole pieces, the state "
+            "reset at each piece's start; windows: shuffled windows, each from an empty state "
+            "(mgen 0.1). Models that cannot carry state always use windows.",
         ),
-    ] = "pieces",
+    ] = "lanes",
     lr_schedule: Annotated[
         str,
         typer.Option(help="cosine (warm-up, then decay to the end of the budget) or constant."),
-    ] = "cosine",
-    warmup_steps: Annotated[int, typer.Option(help="Steps of linear learning-rate warm-up.")] = 100,
+    ] = "constant",
+    warmup_steps: Annotated[int, typer.Option(help="Steps of linear learning-rate warm-up.")] = 0,
     weight_decay: Annotated[float, typer.Option(help="AdamW weight decay (0: none).")] = 0.0,
     embed_dim: Annotated[
         int | None, typer.Option(help="Embedding size (model default if unset).")

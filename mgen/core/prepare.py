@@ -80,7 +80,7 @@ def prepare_data(
     val_fraction: float = 0.1,
     val_data: Sequence[str] = (),
     seed: int = 0,
-    batching: str = "pieces",
+    batching: str = "lanes",
     fit: bool = True,
     workers: int = 0,
     log: Log = print,

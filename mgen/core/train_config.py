@@ -8,7 +8,7 @@ from typing import Any
 from mgen.core.config import Config
 from mgen.core.errors import ConfigError
 
-BATCHINGS = ("pieces", "lanes", "windows")
+BATCHINGS = ("lanes", "pieces", "windows")
 
 
 @dataclasses.dataclass
@@ -24,13 +24,16 @@ class TrainConfig(Config):
     clock: str = "wall"
     batch_size: int = 64
     seq_len: int = 128  # tokens per window (backpropagation length)
-    # pieces: whole pieces, state carried window to window from each <start> (if the model
-    # can); lanes: the corpus as contiguous lanes, state carried across pieces too; windows:
-    # shuffled windows, each from an empty state (0.1's way).
-    batching: str = "pieces"
+    # lanes: the corpus as contiguous lanes, the state carried from window to window across
+    # pieces (if the model can); pieces: whole pieces, the state reset at each <start>;
+    # windows: shuffled windows, each from an empty state (0.1's way). Lanes measured best of
+    # the stateful ones at equal CPU time (docs/performance.md, "Training recipe").
+    batching: str = "lanes"
     lr: float = 2e-3
-    lr_schedule: str = "cosine"  # warm-up then cosine decay to the budget's end, or constant
-    warmup_steps: int = 100
+    # constant, or a linear warm-up then cosine decay to the budget's end: measured slower at
+    # CPU budgets of minutes (docs/performance.md, "Training recipe"), so off by default.
+    lr_schedule: str = "constant"
+    warmup_steps: int = 0
     min_lr_ratio: float = 0.1  # the cosine ends at lr * this
     weight_decay: float = 0.0  # AdamW's decoupled decay (0: plain Adam)
     grad_clip: float = 1.0
