@@ -97,3 +97,16 @@ def assert_one_line_error(code: int, output: str, *expected: str) -> None:
     assert len(lines) == 1, output
     for text in expected:
         assert text in lines[0], lines[0]
+
+
+def write_midi(path: Path, pitches, step: float = 0.25) -> Path:
+    """A one-track MIDI file of `pitches`, one after another, each `step` seconds long."""
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
+    inst = pretty_midi.Instrument(program=0)
+    for i, p in enumerate(pitches):
+        inst.notes.append(pretty_midi.Note(90, int(p), i * step, (i + 1) * step))
+    pm.instruments.append(inst)
+    pm.write(str(path))
+    return path

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pretty_midi
 import pytest
-from conftest import TINY
+from conftest import TINY, write_midi
 from typer.testing import CliRunner
 
 from mgen.cli.app import app
@@ -52,16 +52,6 @@ def _eval(tmp_path: Path, *args) -> dict:
     return json.loads(out.read_text())
 
 
-def _midi(path: Path, pitches, step: float = 0.25) -> Path:
-    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
-    inst = pretty_midi.Instrument(program=0)
-    for i, p in enumerate(pitches):
-        inst.notes.append(pretty_midi.Note(90, int(p), i * step, (i + 1) * step))
-    pm.instruments.append(inst)
-    pm.write(str(path))
-    return path
-
-
 def test_real_tunes_are_valid_and_close_to_their_collection(folk, cli, tmp_path):
     out = tmp_path / "eval.json"
     result = cli(
@@ -92,7 +82,7 @@ def test_real_tunes_are_valid_and_close_to_their_collection(folk, cli, tmp_path)
 
 def test_divergence_separates_real_from_random_notes(folk, tmp_path):
     rng = np.random.default_rng(0)
-    _midi(tmp_path / "random.mid", rng.integers(60, 72, size=200))
+    write_midi(tmp_path / "random.mid", rng.integers(60, 72, size=200))
     report = _eval(
         tmp_path,
         tmp_path / "random.mid",
@@ -134,9 +124,9 @@ def test_garbage_files_are_invalid(folk, tmp_path):
 def test_one_note_repeated_200_times_is_stuck(tmp_path):
     samples = tmp_path / "s"
     samples.mkdir()
-    _midi(samples / "stuck.mid", [62] * 200)
-    _midi(samples / "cycle.mid", [60, 64, 67] * 70)  # an arpeggio going round forever
-    _midi(samples / "scale.mid", list(range(48, 96)) + list(range(96, 48, -1)))
+    write_midi(samples / "stuck.mid", [62] * 200)
+    write_midi(samples / "cycle.mid", [60, 64, 67] * 70)  # an arpeggio going round forever
+    write_midi(samples / "scale.mid", list(range(48, 96)) + list(range(96, 48, -1)))
     rep = _eval(tmp_path, samples)["formats"]["midi"]["repetition"]
     assert rep["stuck"] == 2 and rep["stuck_share"] == pytest.approx(2 / 3)
     periods = {Path(p["piece"]).name: p["period"] for p in rep["looping_pieces"]}
@@ -316,13 +306,13 @@ class ToyTokenizer(Tokenizer):
         path.write_text(" ".join(tokens))
         return path
 
-    def to_midi(self, tokens: list[str], path: Path) -> Path:
+    def towrite_midi(self, tokens: list[str], path: Path) -> Path:
         if "x" in tokens:
             raise DataError("x is no pitch")
-        return _midi(Path(path).with_suffix(".mid"), [int(t) for t in tokens], step=0.5)
+        return write_midi(Path(path).with_suffix(".mid"), [int(t) for t in tokens], step=0.5)
 
 
-def test_a_format_without_a_note_reader_is_read_through_its_midi(tmp_path):
+def test_a_format_without_a_note_reader_is_read_through_itswrite_midi(tmp_path):
     path = tmp_path / "two.toy"
     path.write_text("60 62 64 65\n\n67 x 69\n\n72 71\n")
     pieces, errors = read_with(ToyTokenizer(), path)

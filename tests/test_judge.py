@@ -8,9 +8,8 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pretty_midi
 import pytest
-from conftest import TINY
+from conftest import TINY, write_midi
 from typer.testing import CliRunner
 
 from mgen.cli.app import app
@@ -24,16 +23,6 @@ from mgen.plugins.tokenizers.notes_abc import abc_tunes, read_text
 
 _LETTERS = "CDEFGAB"
 _UP_A_TONE = {"C": "D", "G": "A", "D": "E", "F": "G", "A": "B", "E": "F#", "Bb": "C"}
-
-
-def _midi(path: Path, pitches, step: float = 0.25) -> Path:
-    pm = pretty_midi.PrettyMIDI(initial_tempo=120)
-    inst = pretty_midi.Instrument(program=0)
-    for i, p in enumerate(pitches):
-        inst.notes.append(pretty_midi.Note(90, int(p), i * step, (i + 1) * step))
-    pm.instruments.append(inst)
-    pm.write(str(path))
-    return path
 
 
 def _up_a_step(body: str) -> str:
@@ -90,7 +79,7 @@ def test_copies_of_a_training_tune_are_found_with_their_source(run, tmp_path):
     up = _UP_A_TONE[run["key"]]
     (samples / "transposed.abc").write_text(f"X:1\n{run['header']}\nK:{up}\n{_up_a_step(run['body'])}")  # fmt: skip
     tune = melody("".join(run["tokens"]))
-    _midi(samples / "fifth-up.mid", np.asarray(tune) + 7)  # another format, other pitches
+    write_midi(samples / "fifth-up.mid", np.asarray(tune) + 7)  # another format, other pitches
     out = tmp_path / "eval.json"
     result = CliRunner().invoke(app, ["eval", "--run", str(run["run"]), str(samples), "--json", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -142,7 +131,7 @@ def test_broken_files_are_invalid_for_the_stated_reason(tmp_path, name, content,
     if name == "garbage.abc":  # what abc-char writes for these tokens: X:1, L: and K: added
         AbcCharTokenizer().write(list("qqq##@@ !!!! xyz a"), path)
     elif name == "truncated.mid":
-        data = _midi(tmp_path / "whole.mid", range(60, 90)).read_bytes()
+        data = write_midi(tmp_path / "whole.mid", range(60, 90)).read_bytes()
         path.write_bytes(data[: len(data) * 2 // 3])
     else:
         path.write_text(content)
@@ -161,7 +150,7 @@ def test_the_whole_waltz_is_valid_and_every_check_is_named(tmp_path):
     assert check.valid, check.errors
     assert any(c.startswith("strict ABC") for c in check.checks)
     assert any(c.startswith("abc2midi") for c in check.checks)  # ran, or said it was skipped
-    _midi(tmp_path / "a.mid", [60, 62, 64])
+    write_midi(tmp_path / "a.mid", [60, 62, 64])
     midi = check_file(tmp_path / "a.mid")
     assert midi.valid and {"mido", "pretty_midi (its notes)"} <= set(midi.checks)
 

@@ -3,7 +3,6 @@ grid; garbage skipped; the same tokens from symusic as from miditoolkit."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -166,63 +165,6 @@ def test_piano_only_drops_other_programs(tmp_path: Path) -> None:
     assert MidiChordsTokenizer().read(tmp_path / "mix.mid")[0][1] == "60.72"
     piano = MidiChordsTokenizer(MidiChordsConfig(piano_only=True))
     assert piano.read(tmp_path / "mix.mid")[0][1] == "60"
-
-
-def garbage(folder: Path, real: Path) -> None:
-    """An empty file, a truncated MIDI file and random bytes, all named .mid."""
-    (folder / "empty.mid").write_bytes(b"")
-    data = real.read_bytes()
-    (folder / "truncated.mid").write_bytes(data[: len(data) // 2])
-    (folder / "noise.mid").write_bytes(np.random.default_rng(0).bytes(3000))
-
-
-def test_train_skips_bad_files(cli, shared_data: Path, tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    real = piano_files(shared_data, 3)
-    for f in real:
-        (data / f.name).write_bytes(f.read_bytes())
-    garbage(data, real[0])
-    result = cli("train", *TINY.split(), "--data", data, "--out", tmp_path / "run")
-    assert result.exit_code == 0, result.output
-    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: skipped")]
-    assert sorted(Path(w.split()[2].rstrip(":")).name for w in warnings) == [
-        "empty.mid",
-        "noise.mid",
-        "truncated.mid",
-    ]
-    assert "skipped 3 of 6 files" in result.stderr
-
-
-def test_train_on_only_garbage_fails_clearly(cli, shared_data: Path, tmp_path: Path) -> None:
-    garbage(tmp_path, piano_files(shared_data, 1)[0])
-    result = cli("train", *TINY.split(), "--data", tmp_path, "--out", tmp_path / "run")
-    assert result.exit_code != 0
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1 and "no usable piece in 3 file(s)" in errors[0]
-    assert "Traceback" not in result.output
-
-
-@pytest.mark.slow
-def test_cli_train_then_sample_writes_playable_midi(cli, shared_data: Path, tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    for f in piano_files(shared_data, 30)[20:]:  # ten short pieces, a few thousand tokens
-        os.symlink(f, data / f.name)
-    run = tmp_path / "run"
-    # Enough to learn the grammar (pitch, d, t): an untrained model's argmax picks only t1/d1.
-    # A constant rate: a 40-step cosine decays before the grammar is learnt.
-    args = "--tokenizer midi-chords --max-steps 40 --lr 0.01 --hidden-size 64 --quiet"
-    args += " --lr-schedule constant"
-    result = cli("train", *args.split(), "--data", data, "--out", run)
-    assert result.exit_code == 0, result.output
-    result = cli(
-        "sample", "--run", run, "--decoder", "argmax", "-n", "200", "--out", tmp_path / "samples"
-    )
-    assert result.exit_code == 0, result.output
-    [mid] = {Path(p) for p in result.stdout.split() if p.endswith(".mid")}
-    pm = pretty_midi.PrettyMIDI(str(mid))
-    assert sum(len(i.notes) for i in pm.instruments) > 0
 
 
 def test_symusic_reads_the_tokens_miditoolkit_read(shared_data: Path, chorale_midi: Path) -> None:

@@ -5,7 +5,6 @@ miditoolkit read; garbage skipped; a trained lstm2's argmax sample has no overla
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -259,63 +258,6 @@ def test_piano_only_drops_other_programs(tmp_path: Path) -> None:
     assert MidiNotesTokenizer().read(tmp_path / "mix.mid")[0][1:] == ["60", "d4", "72", "d4"]
     piano = MidiNotesTokenizer(MidiNotesConfig(piano_only=True))
     assert piano.read(tmp_path / "mix.mid")[0][1:] == ["60", "d4"]
-
-
-def garbage(folder: Path, real: Path) -> None:
-    """An empty file, a truncated MIDI file and random bytes, all named .mid."""
-    (folder / "empty.mid").write_bytes(b"")
-    data = real.read_bytes()
-    (folder / "truncated.mid").write_bytes(data[: len(data) // 2])
-    (folder / "noise.mid").write_bytes(np.random.default_rng(0).bytes(3000))
-
-
-def test_train_skips_bad_files(cli, shared_data: Path, tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    real = piano_files(shared_data, 3)
-    for f in real:
-        (data / f.name).write_bytes(f.read_bytes())
-    garbage(data, real[0])
-    result = cli("train", *TINY.split(), "--data", data, "--out", tmp_path / "run")
-    assert result.exit_code == 0, result.output
-    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: skipped")]
-    assert sorted(Path(w.split()[2].rstrip(":")).name for w in warnings) == [
-        "empty.mid",
-        "noise.mid",
-        "truncated.mid",
-    ]
-    assert "skipped 3 of 6 files" in result.stderr
-
-
-def test_train_on_only_garbage_fails_clearly(cli, shared_data: Path, tmp_path: Path) -> None:
-    garbage(tmp_path, piano_files(shared_data, 1)[0])
-    result = cli("train", *TINY.split(), "--data", tmp_path, "--out", tmp_path / "run")
-    assert result.exit_code != 0
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1 and "no usable piece in 3 file(s)" in errors[0]
-    assert "Traceback" not in result.output
-
-
-@pytest.mark.slow
-def test_lstm2_argmax_sample_has_no_overlapping_notes(cli, shared_data: Path, tmp_path: Path):
-    """`mgen train --tokenizer midi-notes --model lstm2`, then `mgen sample --decoder argmax
-    -n 200`: the MIDI written has notes, and no two notes of one pitch overlap."""
-    data = tmp_path / "data"
-    data.mkdir()
-    for f in piano_files(shared_data, 30)[20:]:  # ten short pieces
-        os.symlink(f, data / f.name)
-    run = tmp_path / "run"
-    args = "--tokenizer midi-notes --model lstm2 --max-steps 60 --lr 0.01 --hidden-size 64"
-    args += " --lr-schedule constant --quiet"
-    result = cli("train", *args.split(), "--data", data, "--out", run)
-    assert result.exit_code == 0, result.output
-    result = cli(
-        "sample", "--run", run, "--decoder", "argmax", "-n", "200", "--out", tmp_path / "samples"
-    )
-    assert result.exit_code == 0, result.output
-    [mid] = {Path(p) for p in result.stdout.split() if p.endswith(".mid")}
-    assert sum(len(i.notes) for i in pretty_midi.PrettyMIDI(str(mid)).instruments) > 0
-    assert_no_overlaps(mid)
 
 
 def test_eval_and_render_take_both_tokenizers_output(cli, chorale_midi: Path, tmp_path: Path):

@@ -19,6 +19,7 @@ import io
 import re
 import shutil
 import subprocess
+import tempfile
 import warnings
 from fractions import Fraction
 from pathlib import Path
@@ -127,13 +128,15 @@ def abc2midi_errors(path: Path, tune_lines: list[int]) -> dict[int, list[str]]:
     (`tune_lines`: the first line of each tune, 1-based, ascending). Needs abc2midi."""
     binary = abc2midi()
     assert binary is not None
-    try:
-        proc = subprocess.run(
-            [binary, str(path), "-c"], capture_output=True, text=True, timeout=120,
-            errors="replace",
-        )  # fmt: skip
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return {0: [f"abc2midi failed to run: {e}"]}
+    # In a folder of its own: `-c` still writes a barloc.txt into the working folder.
+    with tempfile.TemporaryDirectory(prefix="mgen-abc2midi-") as tmp:
+        try:
+            proc = subprocess.run(
+                [binary, str(Path(path).resolve()), "-c"], capture_output=True, text=True,
+                timeout=120, errors="replace", cwd=tmp,
+            )  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return {0: [f"abc2midi failed to run: {e}"]}
     found: dict[int, list[str]] = {}
     for line in (proc.stdout + proc.stderr).splitlines():
         m = _ERROR.match(line.strip())

@@ -27,14 +27,13 @@ import numpy as np
 
 from mgen.core.errors import ConfigError, DataError
 from mgen.core.io import atomic_path
-from mgen.core.notes import Piece
 from mgen.core.tokenizer import Tokenizer, TokenizerConfig
+from mgen.plugins.tokenizers.midi_format import DEFAULT_TEMPO, MidiFormat
 from mgen.plugins.tokenizers.midi_read import READERS, MidiData, load
 from mgen.plugins.tokenizers.midi_transpose import TransposeMixin, parse_range
 
 TEMPO_STEP = 10  # bpm between tempo tokens: tempo_60, tempo_70, ...
 TEMPO_RANGE = (20, 300)
-DEFAULT_TEMPO = 120.0  # MIDI's own default, used before fit() has seen any tempo token
 VELOCITY = 80  # velocities are not modelled; written notes all get this one
 _PITCHES = re.compile(r"^\d{1,3}(\.\d{1,3})*$")
 _STEPS = re.compile(r"^([dt])(\d+)$")
@@ -70,21 +69,12 @@ class _Event:
     duration: int | None = None  # steps; None until a d token (or the next onset) sets it
 
 
-class MidiChordsTokenizer(TransposeMixin, Tokenizer):
+class MidiChordsTokenizer(MidiFormat, TransposeMixin, Tokenizer):
     """MIDI notes and chords with duration and time-shift tokens on a beat grid."""
 
     description = "MIDI: one token per chord + duration + time-shift tokens on a beat grid (seed 004's scheme)"
     version = "1"
     Config = MidiChordsConfig
-    # Upper case too: folders are globbed case-sensitively on Linux (piano-midi.de has .MID files).
-    file_patterns = ("*.mid", "*.midi", "*.MID", "*.MIDI")
-    suffix = ".mid"
-    default_dataset = "bach-midi"
-    default_time_budget = 300.0  # seconds of training when no length is given
-
-    def __init__(self, config: MidiChordsConfig | None = None):
-        super().__init__(config)
-        self.tempo = DEFAULT_TEMPO  # median tempo of the training pieces, set by fit()
 
     # -- reading ---------------------------------------------------------------------------
     def read(self, path: Path) -> list[list[str]]:
@@ -179,22 +169,6 @@ class MidiChordsTokenizer(TransposeMixin, Tokenizer):
         """Time shifts: a long rest repeats them (durations stay guarded: a `d` only ever
         follows a note, so a run of them is a loop, not music)."""
         return token.startswith("t") and bool(_STEPS.match(token))
-
-    def parse_primer(self, text: str) -> list[str]:
-        """Whitespace-separated tokens, e.g. `tempo_120 60.64.67 d4 t4 62 d2`."""
-        return text.split()
-
-    def fuzz_strategy(self, st: Any) -> Any:
-        """MIDI files built byte by byte and named MIDI edge cases (hypothesis, for tools/fuzz)."""
-        from mgen.plugins.tokenizers.fuzzing_midi import strategy
-
-        return strategy(st)
-
-    def read_notes(self, path: Path, limit: int | None = None) -> list[Piece]:
-        """The file's notes as played (not quantized): one piece."""
-        from mgen.plugins.tokenizers.notes_midi import midi_piece
-
-        return [midi_piece(path)]
 
     def melody(self, tokens: list[str]) -> list[int]:
         """The highest pitch of every pitch or chord token (one onset each)."""

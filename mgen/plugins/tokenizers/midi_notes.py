@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 
 from mgen.core.errors import ConfigError, DataError
-from mgen.core.notes import Piece
 from mgen.core.tokenizer import Tokenizer, TokenizerConfig
 from mgen.core.vocab import Vocab
+from mgen.plugins.tokenizers.midi_format import DEFAULT_TEMPO, MidiFormat
 from mgen.plugins.tokenizers.midi_grid import (
     TEMPO_RANGE,
     TEMPO_STEP,
@@ -43,7 +43,6 @@ from mgen.plugins.tokenizers.midi_grid import (
 from mgen.plugins.tokenizers.midi_read import READERS, load
 from mgen.plugins.tokenizers.midi_transpose import TransposeMixin, parse_range
 
-DEFAULT_TEMPO = 120.0  # used before fit() has seen any tempo token
 _TOKEN = re.compile(r"^(?:(\d{1,3})|([dtv])(\d{1,4})|tempo_(\d{1,4}))$")
 MAX_VELOCITIES = 32
 
@@ -73,21 +72,15 @@ class MidiNotesConfig(TokenizerConfig):
         parse_range(self.transpose)
 
 
-class MidiNotesTokenizer(TransposeMixin, Tokenizer):
+class MidiNotesTokenizer(MidiFormat, TransposeMixin, Tokenizer):
     """MIDI note by note: pitch, duration and time-shift tokens on a beat grid."""
 
     description = "MIDI: one pitch + duration token per note, time shifts between onsets (Bach chorales by default)"
     version = "2"
     Config = MidiNotesConfig
-    # Upper case too: folders are globbed case-sensitively on Linux (piano-midi.de has .MID files).
-    file_patterns = ("*.mid", "*.midi", "*.MID", "*.MIDI")
-    suffix = ".mid"
-    default_dataset = "bach-midi"
-    default_time_budget = 300.0  # seconds of training when no length is given
 
     def __init__(self, config: MidiNotesConfig | None = None):
         super().__init__(config)
-        self.tempo = DEFAULT_TEMPO  # median tempo of the training pieces, set by fit()
         self.table = np.asarray(closed_vocabulary(self.config), dtype=object)
 
     # -- reading ---------------------------------------------------------------------------
@@ -196,22 +189,6 @@ class MidiNotesTokenizer(TransposeMixin, Tokenizer):
         """The longest time shift: a long rest repeats it. Shorter shifts stay guarded: `read`
         never writes one after another shift, so a run of them is a loop of empty onsets."""
         return token == f"t{self.config.max_shift_steps}"
-
-    def parse_primer(self, text: str) -> list[str]:
-        """Whitespace-separated tokens, e.g. `tempo_120 60 d4 64 d4 67 d4 t4 62 d2`."""
-        return text.split()
-
-    def fuzz_strategy(self, st: Any) -> Any:
-        """MIDI files built byte by byte and named MIDI edge cases (hypothesis, for tools/fuzz)."""
-        from mgen.plugins.tokenizers.fuzzing_midi import strategy
-
-        return strategy(st)
-
-    def read_notes(self, path: Path, limit: int | None = None) -> list[Piece]:
-        """The file's notes as played (not quantized): one piece."""
-        from mgen.plugins.tokenizers.notes_midi import midi_piece
-
-        return [midi_piece(path)]
 
     def melody(self, tokens: list[str]) -> list[int]:
         """The highest pitch of every onset: the last pitch before each time shift."""

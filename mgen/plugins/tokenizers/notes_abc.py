@@ -107,11 +107,12 @@ def abc2midi_problem(binary: str, path: Path) -> str | None:
         out = Path(tmp) / "out.mid"
         try:
             proc = subprocess.run(
-                [binary, str(path), "-o", str(out)],
+                [binary, str(Path(path).resolve()), "-o", str(out)],
                 capture_output=True,
                 text=True,
                 timeout=60,
                 errors="replace",
+                cwd=tmp,  # abc2midi may leave files in its working folder
             )
         except (OSError, subprocess.TimeoutExpired) as e:
             return f"abc2midi failed to run: {e}"
