@@ -152,21 +152,6 @@ def test_config_round_trip_and_validation() -> None:
         MidiChordsConfig.from_dict({"steps_per_beat": 0})
 
 
-def test_piano_only_drops_other_programs(tmp_path: Path) -> None:
-    pm = pretty_midi.PrettyMIDI()
-    for program, pitch in ((0, 60), (40, 72)):  # a piano and a violin
-        inst = pretty_midi.Instrument(program)
-        inst.notes.append(pretty_midi.Note(80, pitch, 0.0, 0.5))
-        pm.instruments.append(inst)
-    drums = pretty_midi.Instrument(0, is_drum=True)
-    drums.notes.append(pretty_midi.Note(80, 36, 0.0, 0.5))
-    pm.instruments.append(drums)
-    pm.write(str(tmp_path / "mix.mid"))
-    assert MidiChordsTokenizer().read(tmp_path / "mix.mid")[0][1] == "60.72"
-    piano = MidiChordsTokenizer(MidiChordsConfig(piano_only=True))
-    assert piano.read(tmp_path / "mix.mid")[0][1] == "60"
-
-
 def test_symusic_reads_the_tokens_miditoolkit_read(shared_data: Path, chorale_midi: Path) -> None:
     """The reader mgen replaced (miditoolkit) and symusic give the same tokens."""
     fast, reference = (

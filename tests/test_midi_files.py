@@ -81,3 +81,25 @@ def test_lstm2_then_argmax_writes_midi_with_notes(cli, shared_data: Path, tmp_pa
     assert sum(len(i.notes) for i in pretty_midi.PrettyMIDI(str(mid)).instruments) > 0
     if tokenizer == "midi-notes":
         assert_no_overlaps(mid)
+
+
+@pytest.mark.parametrize(
+    ("tokenizer", "everything", "piano"),
+    [("midi-notes", ["60", "d4", "72", "d4"], ["60", "d4"]), ("midi-chords", ["60.72"], ["60"])],
+)
+def test_piano_only_drops_other_programs(tmp_path: Path, tokenizer, everything, piano) -> None:
+    from mgen.core.prepare import build_tokenizer
+
+    pm = pretty_midi.PrettyMIDI()
+    for program, pitch in ((0, 60), (40, 72)):  # a piano and a violin
+        inst = pretty_midi.Instrument(program)
+        inst.notes.append(pretty_midi.Note(80, pitch, 0.0, 0.5))
+        pm.instruments.append(inst)
+    drums = pretty_midi.Instrument(0, is_drum=True)
+    drums.notes.append(pretty_midi.Note(80, 36, 0.0, 0.5))
+    pm.instruments.append(drums)
+    pm.write(str(tmp_path / "mix.mid"))
+    tokens = build_tokenizer(tokenizer, {}).read(tmp_path / "mix.mid")[0][1:]
+    assert [t for t in tokens if not t.startswith("t")][: len(everything)] == everything
+    only = build_tokenizer(tokenizer, {"piano_only": True}).read(tmp_path / "mix.mid")[0][1:]
+    assert [t for t in only if not t.startswith("t")][: len(piano)] == piano

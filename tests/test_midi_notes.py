@@ -245,21 +245,6 @@ def test_config_round_trip_and_validation() -> None:
             MidiNotesConfig.from_dict(bad)
 
 
-def test_piano_only_drops_other_programs(tmp_path: Path) -> None:
-    pm = pretty_midi.PrettyMIDI()
-    for program, pitch in ((0, 60), (40, 72)):  # a piano and a violin
-        inst = pretty_midi.Instrument(program)
-        inst.notes.append(pretty_midi.Note(80, pitch, 0.0, 0.5))
-        pm.instruments.append(inst)
-    drums = pretty_midi.Instrument(0, is_drum=True)
-    drums.notes.append(pretty_midi.Note(80, 36, 0.0, 0.5))
-    pm.instruments.append(drums)
-    pm.write(str(tmp_path / "mix.mid"))
-    assert MidiNotesTokenizer().read(tmp_path / "mix.mid")[0][1:] == ["60", "d4", "72", "d4"]
-    piano = MidiNotesTokenizer(MidiNotesConfig(piano_only=True))
-    assert piano.read(tmp_path / "mix.mid")[0][1:] == ["60", "d4"]
-
-
 def test_eval_and_render_take_both_tokenizers_output(cli, chorale_midi: Path, tmp_path: Path):
     """`mgen eval` and `mgen render` read what midi-notes and midi-chords write."""
     from mgen.plugins.tokenizers.midi_chords import MidiChordsTokenizer

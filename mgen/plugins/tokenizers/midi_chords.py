@@ -25,12 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from mgen.core.errors import ConfigError, DataError
+from mgen.core.errors import DataError
 from mgen.core.io import atomic_path
-from mgen.core.tokenizer import Tokenizer, TokenizerConfig
-from mgen.plugins.tokenizers.midi_format import DEFAULT_TEMPO, MidiFormat
-from mgen.plugins.tokenizers.midi_read import READERS, MidiData, load
-from mgen.plugins.tokenizers.midi_transpose import TransposeMixin, parse_range
+from mgen.core.tokenizer import Tokenizer
+from mgen.plugins.tokenizers.midi_format import DEFAULT_TEMPO, MidiConfig, MidiFormat
+from mgen.plugins.tokenizers.midi_read import MidiData, load
+from mgen.plugins.tokenizers.midi_transpose import TransposeMixin
 
 TEMPO_STEP = 10  # bpm between tempo tokens: tempo_60, tempo_70, ...
 TEMPO_RANGE = (20, 300)
@@ -41,25 +41,10 @@ _TEMPO = re.compile(r"^tempo_(\d+)$")
 
 
 @dataclasses.dataclass
-class MidiChordsConfig(TokenizerConfig):
-    steps_per_beat: int = 4  # grid steps per quarter note: 4 = sixteenth notes
-    max_duration_steps: int = 32  # longer notes are cut to this (8 beats at 4 steps/beat)
-    max_shift_steps: int = 16  # longer gaps become several t tokens (one 4/4 bar each)
-    piano_only: bool = False  # keep only General MIDI pianos (programs 0-7)
+class MidiChordsConfig(MidiConfig):
     # Tokens rarer than this in the training pieces become <unk>: mostly rare chords. 5 keeps
     # every pitch and rhythm a corpus really uses; seed 004's 50 dropped whole chord families.
     min_count: int = 5
-    reader: str = "symusic"  # or "miditoolkit": the slower reference reader (same tokens)
-    transpose: str | int = ""  # training in random keys: "-5..6" semitones, N for -N..N; "": off
-
-    def validate(self) -> None:
-        super().validate()
-        for name in ("steps_per_beat", "max_duration_steps", "max_shift_steps"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"midi-chords: {name} must be >= 1, got {getattr(self, name)}")
-        if self.reader not in READERS:
-            raise ConfigError(f"midi-chords: reader must be one of {', '.join(READERS)}")
-        parse_range(self.transpose)
 
 
 @dataclasses.dataclass

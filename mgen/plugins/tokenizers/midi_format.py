@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, ClassVar
 
+from mgen.core.errors import ConfigError
 from mgen.core.notes import Piece
-from mgen.plugins.tokenizers.midi_read import DEFAULT_TEMPO
+from mgen.core.tokenizer import TokenizerConfig
+from mgen.plugins.tokenizers.midi_read import DEFAULT_TEMPO, READERS
+from mgen.plugins.tokenizers.midi_transpose import parse_range
 
-__all__ = ["DEFAULT_TEMPO", "MidiFormat"]
+__all__ = ["DEFAULT_TEMPO", "MidiConfig", "MidiFormat"]
+
+
+@dataclasses.dataclass
+class MidiConfig(TokenizerConfig):
+    """The settings both MIDI tokenizers share; each adds its own."""
+
+    steps_per_beat: int = 4  # grid steps per quarter note: 4 = sixteenth notes
+    max_duration_steps: int = 32  # longer notes are cut to this (8 beats at 4 steps/beat)
+    max_shift_steps: int = 16  # longer gaps become several t tokens (one 4/4 bar each)
+    piano_only: bool = False  # keep only General MIDI pianos (programs 0-7)
+    reader: str = "symusic"  # or "miditoolkit": the slower reference reader (same tokens)
+    transpose: str | int = ""  # training in random keys: "-5..6" semitones, N for -N..N; "": off
+
+    def validate(self) -> None:
+        super().validate()
+        for name in ("steps_per_beat", "max_duration_steps", "max_shift_steps"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.reader not in READERS:
+            raise ConfigError(f"reader must be one of {', '.join(READERS)}")
+        parse_range(self.transpose)
 
 
 class MidiFormat:

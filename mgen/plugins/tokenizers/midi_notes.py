@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 
 from mgen.core.errors import ConfigError, DataError
-from mgen.core.tokenizer import Tokenizer, TokenizerConfig
+from mgen.core.tokenizer import Tokenizer
 from mgen.core.vocab import Vocab
-from mgen.plugins.tokenizers.midi_format import DEFAULT_TEMPO, MidiFormat
+from mgen.plugins.tokenizers.midi_format import DEFAULT_TEMPO, MidiConfig, MidiFormat
 from mgen.plugins.tokenizers.midi_grid import (
     TEMPO_RANGE,
     TEMPO_STEP,
@@ -40,36 +40,24 @@ from mgen.plugins.tokenizers.midi_grid import (
     velocity_bin,
     write_grid,
 )
-from mgen.plugins.tokenizers.midi_read import READERS, load
-from mgen.plugins.tokenizers.midi_transpose import TransposeMixin, parse_range
+from mgen.plugins.tokenizers.midi_read import load
+from mgen.plugins.tokenizers.midi_transpose import TransposeMixin
 
 _TOKEN = re.compile(r"^(?:(\d{1,3})|([dtv])(\d{1,4})|tempo_(\d{1,4}))$")
 MAX_VELOCITIES = 32
 
 
 @dataclasses.dataclass
-class MidiNotesConfig(TokenizerConfig):
-    steps_per_beat: int = 4  # grid steps per quarter note: 4 = sixteenth notes
-    max_duration_steps: int = 32  # longer notes are cut to this (8 beats at 4 steps/beat)
-    max_shift_steps: int = 16  # longer gaps become several t tokens (one 4/4 bar each)
-    piano_only: bool = False  # keep only General MIDI pianos (programs 0-7)
+class MidiNotesConfig(MidiConfig):
     velocities: int = 0  # velocity bins (a v token per note); 0: velocities are not modelled
     tempo_change: float = 0.2  # a tempo token where the tempo moves by more than this ratio
-    reader: str = "symusic"  # or "miditoolkit": the slower reference reader (same tokens)
-    transpose: str | int = ""  # training in random keys: "-5..6" semitones, N for -N..N; "": off
 
     def validate(self) -> None:
         super().validate()
-        for name in ("steps_per_beat", "max_duration_steps", "max_shift_steps"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"midi-notes: {name} must be >= 1, got {getattr(self, name)}")
         if not 0 <= self.velocities <= MAX_VELOCITIES:
             raise ConfigError(f"midi-notes: velocities must be 0..{MAX_VELOCITIES}")
         if self.tempo_change < 0:
             raise ConfigError("midi-notes: tempo_change must be >= 0")
-        if self.reader not in READERS:
-            raise ConfigError(f"midi-notes: reader must be one of {', '.join(READERS)}")
-        parse_range(self.transpose)
 
 
 class MidiNotesTokenizer(MidiFormat, TransposeMixin, Tokenizer):
