@@ -15,21 +15,21 @@ import tempfile
 import time
 from pathlib import Path
 
-#: name -> overrides of the defaults (whole pieces with the state carried, warm-up and cosine
-#: decay); each "+" row adds one lever to those defaults.
+#: name -> overrides of the defaults (lanes with the state carried, 64-token windows, constant
+#: rate); each "+" row changes one lever of those defaults.
 LEVERS: dict[str, dict] = {
     "0.1: shuffled windows, zero state, constant lr": {
-        "batching": "windows", "lr_schedule": "constant", "warmup_steps": 0,
+        "batching": "windows", "seq_len": 128, "lr_schedule": "constant", "warmup_steps": 0,
     },
-    "whole pieces, state carried, constant lr": {"lr_schedule": "constant", "warmup_steps": 0},
-    "whole pieces, state carried, warm-up + cosine (default)": {},
-    "contiguous lanes (state carried across pieces), cosine": {"batching": "lanes"},
+    "whole pieces, state reset at each start": {"batching": "pieces"},
+    "lanes, state carried across pieces (default)": {},
+    "+ warm-up 100 and cosine decay to 10%": {"lr_schedule": "cosine", "warmup_steps": 100},
     "+ AdamW weight decay 0.01": {"weight_decay": 0.01},
     "+ embedding dropout 0.1": {"model_options": {"embed_dropout": 0.1}},
     "+ tied embedding/output (embed 256)": {
         "model_options": {"embed_dim": 256, "tie_weights": True},
     },
-    "+ windows of 64 tokens": {"seq_len": 64},
+    "+ windows of 128 tokens (0.1's length)": {"seq_len": 128},
 }  # fmt: skip
 
 

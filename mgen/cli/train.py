@@ -52,8 +52,12 @@ def train(
     ] = "wall",
     batch_size: Annotated[int, typer.Option(help="Windows per batch.")] = 64,
     seq_len: Annotated[
-        int, typer.Option(help="Tokens per training window (truncated backprop length).")
-    ] = 128,
+        int,
+        typer.Option(
+            help="Tokens per training window (truncated backprop length); with lanes the "
+            "carried state brings the context from earlier windows."
+        ),
+    ] = 64,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 2e-3,
     val_fraction: Annotated[
         float,
