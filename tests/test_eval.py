@@ -306,13 +306,13 @@ class ToyTokenizer(Tokenizer):
         path.write_text(" ".join(tokens))
         return path
 
-    def towrite_midi(self, tokens: list[str], path: Path) -> Path:
+    def to_midi(self, tokens: list[str], path: Path) -> Path:
         if "x" in tokens:
             raise DataError("x is no pitch")
         return write_midi(Path(path).with_suffix(".mid"), [int(t) for t in tokens], step=0.5)
 
 
-def test_a_format_without_a_note_reader_is_read_through_itswrite_midi(tmp_path):
+def test_a_format_without_a_note_reader_is_read_through_its_midi(tmp_path):
     path = tmp_path / "two.toy"
     path.write_text("60 62 64 65\n\n67 x 69\n\n72 71\n")
     pieces, errors = read_with(ToyTokenizer(), path)
