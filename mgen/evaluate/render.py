@@ -258,19 +258,6 @@ def _c_ticks(lo: int, hi: int) -> list[int]:
 # -- files in, files out ----------------------------------------------------------------------
 
 
-def render_file(
-    path: Path,
-    *,
-    wav: bool = False,
-    png: bool = False,
-    musicxml: bool = False,
-    out: Path | None = None,
-    soundfont: Path | None = None,
-) -> list[Path]:
-    """The chosen renderings of one file, in `out` (default: beside it); their paths."""
-    return render_files([path], wav=wav, png=png, musicxml=musicxml, out=out, soundfont=soundfont)
-
-
 def render_files(
     paths: Sequence[Path],
     *,

@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import statistics
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from mgen.core.errors import DataError
 from mgen.core.io import atomic_path
 from mgen.core.tokenizer import Tokenizer
-from mgen.plugins.tokenizers.midi_format import DEFAULT_TEMPO, MidiConfig, MidiFormat
+from mgen.plugins.tokenizers.midi_format import MidiConfig, MidiFormat
 from mgen.plugins.tokenizers.midi_read import MidiData, load
 from mgen.plugins.tokenizers.midi_transpose import TransposeMixin
 
@@ -90,15 +88,7 @@ class MidiChordsTokenizer(MidiFormat, TransposeMixin, Tokenizer):
     # -- vocabulary and state --------------------------------------------------------------
     def fit(self, counts: Counter[str]) -> None:
         super().fit(counts)
-        tempos = Counter({int(m.group(1)): n for t, n in counts.items() if (m := _TEMPO.match(t))})
-        if tempos:
-            self.tempo = float(statistics.median_low(sorted(tempos.elements())))
-
-    def extra_state(self) -> dict[str, Any]:
-        return {"tempo": self.tempo}
-
-    def load_extra_state(self, state: dict[str, Any]) -> None:
-        self.tempo = float(state.get("tempo", DEFAULT_TEMPO))
+        self.fit_tempo(counts)
 
     # -- writing ---------------------------------------------------------------------------
     def events(self, tokens: list[str]) -> tuple[float, list[_Event]]:

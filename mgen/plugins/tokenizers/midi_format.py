@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import statistics
+from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -48,6 +50,18 @@ class MidiFormat:
     def __init__(self, config: Any = None):
         super().__init__(config)  # type: ignore[call-arg]  # the Tokenizer after this mixin
         self.tempo = DEFAULT_TEMPO  # median tempo of the training pieces, set by fit()
+
+    def fit_tempo(self, counts: Counter[str]) -> None:
+        """The tempo written for a piece without a tempo token: the training pieces' median."""
+        tempos = Counter({int(t[6:]): n for t, n in counts.items() if t.startswith("tempo_")})
+        if tempos:
+            self.tempo = float(statistics.median_low(sorted(tempos.elements())))
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"tempo": self.tempo}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        self.tempo = float(state.get("tempo", DEFAULT_TEMPO))
 
     def parse_primer(self, text: str) -> list[str]:
         """Whitespace-separated tokens, e.g. `tempo_120 60 d4 t4 62 d2`."""

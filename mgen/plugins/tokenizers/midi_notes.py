@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import statistics
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from mgen.core.errors import ConfigError, DataError
 from mgen.core.tokenizer import Tokenizer
 from mgen.core.vocab import Vocab
-from mgen.plugins.tokenizers.midi_format import DEFAULT_TEMPO, MidiConfig, MidiFormat
+from mgen.plugins.tokenizers.midi_format import MidiConfig, MidiFormat
 from mgen.plugins.tokenizers.midi_grid import (
     TEMPO_RANGE,
     TEMPO_STEP,
@@ -121,15 +119,7 @@ class MidiNotesTokenizer(MidiFormat, TransposeMixin, Tokenizer):
         """The vocabulary is every token the settings allow (`counts` only set the tempo
         written when a piece has no tempo token: the training pieces' median)."""
         self.vocab = Vocab(list(self.table))
-        tempos = Counter({int(t[6:]): n for t, n in counts.items() if t.startswith("tempo_")})
-        if tempos:
-            self.tempo = float(statistics.median_low(sorted(tempos.elements())))
-
-    def extra_state(self) -> dict[str, Any]:
-        return {"tempo": self.tempo}
-
-    def load_extra_state(self, state: dict[str, Any]) -> None:
-        self.tempo = float(state.get("tempo", DEFAULT_TEMPO))
+        self.fit_tempo(counts)
 
     # -- writing ---------------------------------------------------------------------------
     def to_grid(self, tokens: list[str]) -> tuple[float, Grid]:
