@@ -110,3 +110,16 @@ def write_midi(path: Path, pitches, step: float = 0.25) -> Path:
     pm.instruments.append(inst)
     pm.write(str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def chorale_midi(tmp_path_factory: pytest.TempPathFactory, music21_corpus: Path) -> Path:
+    """A Bach chorale written as MIDI by the bach-midi builder (two written, one worker)."""
+    from mgen.plugins.datasets.bach_midi import build_midi_dataset
+
+    sources = [music21_corpus / "bach" / "bwv10.7.mxl", music21_corpus / "bach" / "bwv1.6.mxl"]
+    dest = tmp_path_factory.mktemp("bach-midi")
+    files = build_midi_dataset(sources, music21_corpus, dest, workers=1)
+    assert [f.name for f in files] == ["bwv10.7.mid", "bwv1.6.mid"]
+    assert (dest / "index.json").is_file()
+    return files[0]

@@ -13,7 +13,6 @@ import pytest
 
 from mgen.core.errors import ConfigError, DataError
 from mgen.core.tokenizer import UNK
-from mgen.plugins.datasets.bach_midi import build_midi_dataset
 from mgen.plugins.tokenizers.midi_chords import MidiChordsConfig, MidiChordsTokenizer
 
 SPB = 4  # the default steps_per_beat
@@ -24,17 +23,6 @@ def piano_files(shared_data: Path, n: int) -> list[Path]:
     """The n smallest piano-midi.de files (quick to parse, still real pieces)."""
     files = sorted((shared_data / "piano-midi").rglob("*.mid"), key=lambda f: f.stat().st_size)
     return files[:n]
-
-
-@pytest.fixture(scope="module")
-def chorale_midi(tmp_path_factory: pytest.TempPathFactory, music21_corpus: Path) -> Path:
-    """Two Bach chorales written as MIDI by the bach-midi builder (one worker process)."""
-    sources = [music21_corpus / "bach" / "bwv10.7.mxl", music21_corpus / "bach" / "bwv1.6.mxl"]
-    dest = tmp_path_factory.mktemp("bach-midi")
-    files = build_midi_dataset(sources, music21_corpus, dest, workers=1)
-    assert [f.name for f in files] == ["bwv10.7.mid", "bwv1.6.mid"]
-    assert (dest / "index.json").is_file()
-    return files[0]
 
 
 def grid_groups(pm: pretty_midi.PrettyMIDI, beat_of) -> dict[int, set[int]]:

@@ -15,7 +15,6 @@ import pretty_midi
 import pytest
 
 from mgen.core.errors import ConfigError, DataError
-from mgen.plugins.datasets.bach_midi import build_midi_dataset
 from mgen.plugins.tokenizers.midi_grid import bin_velocity, velocity_bin
 from mgen.plugins.tokenizers.midi_notes import MidiNotesConfig, MidiNotesTokenizer
 
@@ -33,16 +32,6 @@ def piano_subset(shared_data: Path) -> list[Path]:
     """Ten piano-midi.de files spread over sizes (the bench checks all 295)."""
     files = sorted((shared_data / "piano-midi").rglob("*.[mM][iI][dD]"))
     return files[:: len(files) // 10][:10]
-
-
-@pytest.fixture(scope="module")
-def chorale_midi(tmp_path_factory: pytest.TempPathFactory, music21_corpus: Path) -> Path:
-    """Two Bach chorales written as MIDI by the bach-midi builder (one worker process)."""
-    sources = [music21_corpus / "bach" / "bwv10.7.mxl", music21_corpus / "bach" / "bwv1.6.mxl"]
-    dest = tmp_path_factory.mktemp("bach-midi")
-    files = build_midi_dataset(sources, music21_corpus, dest, workers=1)
-    assert [f.name for f in files] == ["bwv10.7.mid", "bwv1.6.mid"]
-    return files[0]
 
 
 def write_notes(path: Path, notes, tempos=((0, 120.0),), tpq: int = 480) -> Path:
