@@ -26,7 +26,7 @@ from mgen.core.model import SequenceModel, build_model
 from mgen.core.prepare import TrainData
 from mgen.core.schedule import lr_at
 from mgen.core.scoring import Score, score_pieces
-from mgen.core.signals import sigterm_as_interrupt
+from mgen.core.signals import sigterm_as_interrupt, stop_requested
 from mgen.core.train_config import TrainConfig
 from mgen.core.versions import package_versions
 from mgen.core.vocab import Vocab
@@ -312,6 +312,8 @@ class Trainer:
             if fresh:
                 self.carry.pop(self._key, None)  # these rows start their pieces afresh
             s.losses.append(self.step(x, y))
+            if stop_requested():
+                raise KeyboardInterrupt  # SIGTERM: stop here, between steps
             if last:
                 self.carry.pop(self._key, None)
             s.batch = b + 1
