@@ -138,3 +138,17 @@ def test_a_name_registered_twice_warns_and_the_first_wins(monkeypatch):
     finally:
         monkeypatch.undo()
         registry.refresh()
+
+
+def test_third_party_shipped_model_is_listed_and_sampled(cli, installed, tmp_path, monkeypatch):
+    """The toy package ships a trained run under `mgen.pretrained`: listed by `mgen models`,
+    sampled by name after the pip install, its samples written to the current folder."""
+    line = next(ln for ln in cli("models").output.splitlines() if "toy-scales" in ln)
+    assert "toy-notes/lstm2" in line and "[mgen-toy-plugin 0.2.0]" in line
+    monkeypatch.chdir(tmp_path)
+    result = cli("sample", "--run", "toy-scales", "--decoder", "argmax", "-n", "40")
+    assert result.exit_code == 0, result.output
+    [folder] = (tmp_path / "runs" / "toy-scales" / "samples").iterdir()
+    assert (folder / "sample-001.notes").exists() and (folder / "sample-001.mid").exists()
+    shipped = installed / "mgen_toy_plugin" / "pretrained" / "toy_scales"
+    assert not (shipped / "samples").exists()

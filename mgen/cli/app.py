@@ -53,7 +53,7 @@ def _root(
 
 
 def _register() -> None:
-    from mgen.cli import bench, data, plugins, render, sample, train
+    from mgen.cli import bench, data, models, plugins, render, sample, train
     from mgen.cli import eval as eval_cmd
 
     app.command("train")(train.train)
@@ -61,6 +61,7 @@ def _register() -> None:
     app.command("eval")(eval_cmd.eval_command)
     app.command("render")(render.render)
     app.command("plugins")(plugins.plugins)
+    app.command("models")(models.models)
     app.command("bench")(bench.bench)
     app.add_typer(data.app, name="data")
 

@@ -131,6 +131,14 @@ def train(
         Path | None,
         typer.Option(help="Run directory (default: runs/<time>-<tokenizer>-<model>)."),
     ] = None,
+    init: Annotated[
+        str | None,
+        typer.Option(
+            help="Fine-tune: start from this run directory or shipped model (`mgen models`), "
+            "with its tokenizer, vocabulary (tokens it lacks read as <unk>) and weights; "
+            "writes a new run.",
+        ),
+    ] = None,
     resume: Annotated[
         bool,
         typer.Option(
@@ -172,7 +180,7 @@ def train(
         "eval_every": eval_every, "batching": batching, "lr_schedule": lr_schedule,
         "warmup_steps": warmup_steps, "weight_decay": weight_decay,
         "seed": seed, "device": device, "precision": precision,
-        "checkpoint_every": checkpoint_every, "workers": workers,
+        "checkpoint_every": checkpoint_every, "workers": workers, "init": init,
         "tokenizer_options": parse_options(tokenizer_option, "--tokenizer-option"),
         "model_options": _model_options(model_option, embed_dim, hidden_size, layers, dropout),
     }  # fmt: skip
@@ -186,7 +194,7 @@ def train(
 
     if resume:
         run = rundir.resolve_run(out or Path("runs/latest"))
-        cfg = resume_config(run, length)
+        cfg = resume_config(run, {**length, "init": init})
     else:
         assert cfg is not None
         run = new_run_path(cfg, out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from mgen.core.corpus import Corpus, find_files, load_corpus
 from mgen.core.distributed import Dist
 from mgen.core.errors import DataError
 from mgen.core.tokenizer import Tokenizer
+from mgen.core.vocab import Vocab
 
 Log = Callable[[str], None]
 
@@ -95,8 +97,7 @@ def prepare_data(
                          progress=progress, dist=dist)  # fmt: skip
     corpus, held, train_ids, val_ids = split.corpus, split.held, split.train, split.val
     dropped = split.dropped
-    if fit:
-        tok.fit(transposed_counts(tok, corpus.counts(train_ids)))
+    unknown = _vocab(tok, corpus.counts(train_ids), fit, log)
     vocab = tok.require_vocab()
     stream = token_stream(corpus, train_ids, vocab)
     pieces = piece_arrays(corpus, train_ids, vocab) if batching == "pieces" else []
@@ -105,12 +106,33 @@ def prepare_data(
     notes = _notes(tok, held, val_ids)
     summary = _summary(corpus, len(train_ids), len(val_ids), len(stream), sum(map(len, val)))
     summary.update(vocab_size=len(vocab), val_duplicates_dropped=dropped, batching=batching)
+    summary["unk_tokens"] = unknown
     log(
         f"data: {len(train_ids)} training pieces ({len(stream):,} tokens), {len(val_ids)} "
         f"validation pieces{f' ({dropped} duplicates of training pieces dropped)' if dropped else ''}"
         f", vocabulary {len(vocab)}" + (" [cached]" if corpus.from_cache else "")
     )
     return TrainData(tok, transposing(train, tok, vocab), val, notes, used, summary)
+
+
+def _vocab(tok: Tokenizer, counts: Counter[str], fit: bool, log: Log) -> int:
+    """Fit `tok`'s vocabulary on the training counts; or, fixed, count the tokens it lacks."""
+    if fit:
+        tok.fit(transposed_counts(tok, counts))
+        return 0
+    return count_unknown(tok.require_vocab(), counts, log)
+
+
+def count_unknown(vocab: Vocab, counts: Counter[str], log: Log) -> int:
+    """A fixed vocabulary (a resumed or fine-tuned run) reads tokens it lacks as <unk>: how
+    many of the training tokens, logged with the commonest."""
+    missing = {t: n for t, n in counts.items() if t not in vocab}
+    total = sum(missing.values())
+    if total:
+        common = sorted(missing, key=lambda t: -missing[t])[:5]
+        log(f"{total:,} of {sum(counts.values()):,} training tokens ({len(missing)} distinct, "
+            f"e.g. {', '.join(map(repr, common))}) are not in the vocabulary: read as <unk>")  # fmt: skip
+    return total
 
 
 @dataclass

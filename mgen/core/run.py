@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from mgen.core import rundir
+from mgen.core import pretrained, rundir
 from mgen.core.decoder import build_decoder
 from mgen.core.device import resolve_device
 from mgen.core.errors import CheckpointError, ConfigError
@@ -29,6 +29,7 @@ class Run:
     tokenizer: Tokenizer  # with its vocabulary
     model: SequenceModel  # best weights, in eval mode, on `device`
     device: torch.device
+    shipped: str | None = None  # the name of a shipped (read-only) model: `mgen models`
 
     @property
     def tokenizer_name(self) -> str:
@@ -71,13 +72,16 @@ class Run:
         self, pieces: list[list[str]], folder: Path | None = None, force: bool = False
     ) -> Written:
         """Write pieces natively and as MIDI into `folder` (default: a new
-        <run>/samples/<time>/); see `mgen.core.output.write_samples`."""
+        <run>/samples/<time>/, or runs/<name>/samples/<time>/ in the current folder for a
+        shipped model, which is read-only); see `mgen.core.output.write_samples`."""
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        return write_samples(self.tokenizer, pieces, folder or self.path / "samples" / stamp, force)
+        base = Path("runs") / self.shipped if self.shipped else self.path
+        return write_samples(self.tokenizer, pieces, folder or base / "samples" / stamp, force)
 
 
 def load_run(path: Path | str = "runs/latest", device: str | torch.device = "cpu") -> Run:
-    """Load a run directory (`runs/latest` by default) for sampling or scoring."""
+    """Load a run directory (`runs/latest` by default) or a shipped model by name (`mgen
+    models`) for sampling or scoring."""
     dev = device if isinstance(device, torch.device) else resolve_device(device)
     run = rundir.resolve_run(Path(path))
     config = rundir.read_config(run)
@@ -85,4 +89,4 @@ def load_run(path: Path | str = "runs/latest", device: str | torch.device = "cpu
     if tok.vocab is None:
         raise CheckpointError(f"{run / rundir.TOKENIZER} holds no vocabulary")
     model = rundir.load_model(run, config, len(tok.vocab))
-    return Run(run, config, tok, model.to(dev).eval(), dev)
+    return Run(run, config, tok, model.to(dev).eval(), dev, pretrained.shipped_name(run))

@@ -61,14 +61,11 @@ def mark_latest(run: Path) -> None:
         write_text(link.with_suffix(".txt"), run.name + "\n")
 
 
-def resolve_run(path: Path) -> Path:
-    path = Path(path)
-    if not path.exists() and path.name == "latest" and path.with_suffix(".txt").exists():
-        path = path.parent / path.with_suffix(".txt").read_text().strip()
-    if not (path / CONFIG).is_file():
-        hint = " (train one with `mgen train`, or pass --run DIR)" if path.name == "latest" else ""
-        raise CheckpointError(f"no run directory at {path}{hint}")
-    return path.resolve()
+def resolve_run(path: Path | str) -> Path:
+    """A run directory, or a shipped model's name (`mgen models`): its absolute path."""
+    from mgen.core.pretrained import resolve_run as resolve
+
+    return resolve(path)
 
 
 def save_tokenizer(run: Path, name: str, tok: Tokenizer) -> None:
@@ -107,7 +104,7 @@ def load_weights(run: Path, model: SequenceModel) -> None:
     except FileNotFoundError:
         raise CheckpointError(f"missing {path}") from None
     except Exception as e:  # noqa: BLE001 - safetensors raises its own error types on corrupt files
-        raise CheckpointError(f"cannot read weights {path}: {e}") from None
+        raise CheckpointError(f"cannot read weights {path}: {one_line(e)}") from None
     _load_state(model, state, path)
 
 

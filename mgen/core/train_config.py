@@ -49,6 +49,9 @@ class TrainConfig(Config):
     workers: int = 0  # parsing processes; 0: every core
     tokenizer_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     model_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # Fine-tuning: the run directory or shipped model to start from (its tokenizer, fixed
+    # vocabulary and weights); mgen.core.finetune.
+    init: str | None = None
 
     def has_length(self) -> bool:
         return any(v is not None for v in (self.epochs, self.max_steps, self.time_budget))

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mgen.core import distributed, rundir
+from mgen.core import distributed, finetune, pretrained, rundir
 from mgen.core.device import resolve_device, resolve_precision
 from mgen.core.errors import CheckpointError, ConfigError
 from mgen.core.prepare import build_tokenizer, prepare_data
 from mgen.core.signals import set_threads
+from mgen.core.tokenizer import Tokenizer
 from mgen.core.trainer import TrainConfig, Trainer
 
 Log = Callable[[str], None]
@@ -19,11 +20,16 @@ Log = Callable[[str], None]
 
 def resume_config(run: Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
     """The settings a run was started with, with the length (`epochs`, `max_steps`,
-    `time_budget`) replaced where `overrides` gives one: a resumed run may be extended."""
+    `time_budget`) replaced where `overrides` gives one: a resumed run may be extended (not
+    re-initialised: an `init` there is an error)."""
+    if pretrained.shipped_name(run):
+        raise ConfigError(f"{run} is a shipped model (read-only); fine-tune it with --init")
     saved = rundir.read_config(run).get("train")
     if not isinstance(saved, dict):
         raise CheckpointError(f"{run / rundir.CONFIG} holds no training settings")
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if given.pop("init", None):
+        raise ConfigError("--init starts a new run; --resume continues one: pass one of them")
     if given:
         saved.update({"epochs": None, "max_steps": None, "time_budget": None, **given})
     return TrainConfig.from_dict(saved)
@@ -51,22 +57,22 @@ def train_run(
     with distributed.guard(dist_timeout):
         from mgen.core import registry
 
+        cfg = finetune.init_config(cfg, log) if cfg.init and not resume else cfg
         model_cls = registry.load("model", cfg.model)  # unknown names fail before any data
         dist = distributed.setup(resolve_device(cfg.device), dist_timeout)
         resolve_precision(cfg.precision, dist.device)  # a bad name fails before any data is read
         run, log, progress = _join_ranks(dist, cfg, run, log, progress)
-        tok = rundir.load_tokenizer(run)[1] if resume else build_tokenizer(
-            cfg.tokenizer, cfg.tokenizer_options)  # fmt: skip
+        tok = _tokenizer(cfg, run, resume)
         data = prepare_data(
             tok, cfg.data, seq_len=cfg.seq_len, batch_size=cfg.batch_size,
             val_fraction=cfg.val_fraction, val_data=cfg.val_data, seed=cfg.seed,
-            batching=cfg.batching if model_cls.carries_state else "windows", fit=not resume,
+            batching=cfg.batching if model_cls.carries_state else "windows",
+            fit=not (resume or cfg.init),
             workers=cfg.workers, log=log, progress=progress, dist=dist,
         )  # fmt: skip
-        if not cfg.has_length():
-            log(f"no --epochs/--max-steps/--time-budget given: training for "
-                f"{tok.default_time_budget / 60:g} min ({cfg.tokenizer}'s default)")  # fmt: skip
-        trainer = Trainer(cfg, run, data, dist=dist, log=log, progress=progress)
+        _say_default_length(cfg, tok, log)
+        model = finetune.init_model(cfg, len(tok.require_vocab())) if cfg.init else None
+        trainer = Trainer(cfg, run, data, model=model, dist=dist, log=log, progress=progress)
         if resume:
             trainer.restore()
         if dist.is_main:
@@ -77,6 +83,21 @@ def train_run(
             f"{trainer.device}{dist.describe()} [{trainer.precision}], run directory {run}"
         )
         return trainer.fit()
+
+
+def _say_default_length(cfg: TrainConfig, tok: Tokenizer, log: Log) -> None:
+    if not cfg.has_length():
+        log(f"no --epochs/--max-steps/--time-budget given: training for "
+            f"{tok.default_time_budget / 60:g} min ({cfg.tokenizer}'s default)")  # fmt: skip
+
+
+def _tokenizer(cfg: TrainConfig, run: Path, resume: bool) -> Tokenizer:
+    """A resumed run's own tokenizer, the init run's (fine-tuning), or a new one to fit."""
+    if resume:
+        return rundir.load_tokenizer(run)[1]
+    if cfg.init:
+        return finetune.init_tokenizer(cfg)
+    return build_tokenizer(cfg.tokenizer, cfg.tokenizer_options)
 
 
 def _join_ranks(dist, cfg: TrainConfig, run: Path, log: Log, progress: bool):

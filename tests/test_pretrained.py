@@ -1,0 +1,164 @@
+"""Shipped models: names in the `mgen.pretrained` entry-point group, read-only run directories,
+damaged files as one-line errors, and fine-tuning (`--init`)."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import TINY, assert_one_line_error
+
+from mgen.core import pretrained
+
+GOOD, TRUNCATED, BAD_JSON = "test-good", "test-truncated", "test-bad-json"
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, music21_corpus) -> Path:
+    """A tiny abc-char run trained for a few steps."""
+    from conftest import mgen
+
+    data = tmp_path_factory.mktemp("abc")
+    shutil.copy(music21_corpus / "essenFolksong" / "ballad10.abc", data)
+    run = tmp_path_factory.mktemp("runs") / "tiny"
+    code, out = mgen("train", "--data", data, "--max-steps", "3", "--out", run, *TINY)
+    assert code == 0, out
+    return run
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, tiny_run: Path):
+    """A package installed the way pip leaves one (a dist-info with entry_points.txt) that
+    registers three runs: one whole, one with truncated weights, one with broken JSON."""
+    root = tmp_path_factory.mktemp("site")
+    package = root / "fake_mgen_models"
+    (package / "runs").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    for folder in ("good", "truncated", "bad_json"):
+        dest = package / "runs" / folder
+        shutil.copytree(tiny_run, dest, ignore=shutil.ignore_patterns("checkpoint.pt"))
+        (dest / "MODEL.md").write_text(f"# {folder}\n\nA tiny abc-char test model ({folder}).\n")
+    weights = package / "runs" / "truncated" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-100])
+    (package / "runs" / "bad_json" / "config.json").write_text('{"model": "lstm2",')
+    info = root / "fake_mgen_models-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-mgen-models\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        f"[mgen.pretrained]\n{GOOD} = fake_mgen_models:runs.good\n"
+        f"{TRUNCATED} = fake_mgen_models:runs.truncated\n"
+        f"{BAD_JSON} = fake_mgen_models:runs.bad_json\n"
+    )
+    sys.path.insert(0, str(root))
+    importlib.invalidate_caches()
+    yield package
+    sys.path.remove(str(root))
+    importlib.invalidate_caches()
+
+
+def test_listing_reads_the_cards_and_says_why_a_model_is_damaged(site):
+    found = {p.name: p for p in pretrained.list_pretrained()}
+    good = found[GOOD]
+    assert good.error is None and good.path == site / "runs" / "good"
+    assert (good.tokenizer, good.model) == ("abc-char", "lstm2")
+    assert good.distribution == "fake-mgen-models"
+    assert good.description == "A tiny abc-char test model (good)."
+    assert "truncated" in (found[TRUNCATED].error or "")
+    assert "cannot read" in (found[BAD_JSON].error or "") and "config.json" in found[BAD_JSON].error
+
+
+def test_mgen_models_lists_one_line_each(cli, site):
+    out = cli("models").output
+    line = next(ln for ln in out.splitlines() if GOOD in ln)
+    assert "abc-char/lstm2" in line and "[fake-mgen-models 1.0]" in line
+    assert "BROKEN" in next(ln for ln in out.splitlines() if TRUNCATED in ln)
+
+
+def test_resolve_run_takes_paths_first_then_names(site, tiny_run, tmp_path, monkeypatch):
+    assert pretrained.resolve_run(tiny_run) == tiny_run.resolve()
+    assert pretrained.resolve_run(GOOD) == site / "runs" / "good"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / GOOD).mkdir()  # a folder that is no run does not hide the shipped model
+    assert pretrained.resolve_run(GOOD) == site / "runs" / "good"
+    with pytest.raises(pretrained.CheckpointError, match=f"shipped models: .*{GOOD}"):
+        pretrained.resolve_run("no-such-model")
+
+
+def test_sampling_a_shipped_model_writes_to_the_current_folder(cli, site, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in (site / "runs" / "good").iterdir())
+    result = cli("sample", "--run", GOOD, "--decoder", "argmax", "-n", "60", "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    [folder] = (tmp_path / "runs" / GOOD / "samples").iterdir()
+    assert (folder / "sample-001.abc").exists()
+    assert sorted(p.name for p in (site / "runs" / "good").iterdir()) == before
+
+
+def test_damaged_shipped_models_are_one_line_errors(site):
+    from conftest import mgen
+
+    code, out = mgen("sample", "--run", TRUNCATED, "-n", "10", "--device", "cpu")
+    assert_one_line_error(code, out, f"shipped model '{TRUNCATED}' is damaged", "truncated")
+    code, out = mgen("eval", "--run", BAD_JSON, "--data", "folk-abc")
+    assert_one_line_error(code, out, "damaged", "config.json")
+
+
+def test_damaged_weights_in_a_run_directory_are_one_line_errors(tiny_run, tmp_path):
+    from conftest import mgen
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    (run / "model.safetensors").write_bytes((run / "model.safetensors").read_bytes()[:50])
+    code, out = mgen("sample", "--run", run, "-n", "10", "--device", "cpu")
+    assert_one_line_error(code, out, "cannot read weights")
+
+
+def test_a_shipped_model_cannot_be_resumed(site):
+    from conftest import mgen
+
+    code, out = mgen("train", "--resume", "--out", GOOD, "--max-steps", "5")
+    assert_one_line_error(code, out, "read-only", "--init")
+
+
+def test_mgen_models_does_not_import_torch():
+    probe = (
+        "import sys\nfrom mgen.cli.app import app\n"
+        "try:\n    app(['models'])\nexcept SystemExit:\n    pass\n"
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stdout
+
+
+def test_fine_tuning_starts_from_the_init_runs_weights_and_vocabulary(cli, site, tmp_path):
+    """--init: a new run with the init run's tokenizer and weights; tokens the vocabulary
+    lacks read as <unk> and are counted in the log."""
+    from safetensors.torch import load_file
+
+    data = tmp_path / "mine"
+    data.mkdir()
+    tune = "X:1\nT:Odd\nM:4/4\nL:1/8\nK:C\n" + "CDEF GABc | \u00a7\u00a7 cBAG FEDC |]\n" * 8
+    (data / "mine.abc").write_text(tune * 1 + tune.replace("X:1", "X:2"), encoding="utf-8")
+    run = tmp_path / "tuned"
+    result = cli("train", "--init", GOOD, "--data", data, "--max-steps", "1", "--lr", "1e-12",
+                 "--val-fraction", "0", "--out", run, "--device", "cpu", "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "fine-tuning test-good" in result.output
+    assert "not in the vocabulary: read as <unk>" in result.output
+    config = pretrained._read_json(run / "config.json")
+    assert config["train"]["init"] == GOOD and config["data"]["unk_tokens"] > 0
+    assert (run / "tokenizer.json").read_text() == (site / "runs/good/tokenizer.json").read_text()
+    before = load_file(str(site / "runs" / "good" / "model.safetensors"))
+    after = load_file(str(run / "model.safetensors"))
+    assert all((before[k] - after[k]).abs().max() < 1e-6 for k in before)
+
+
+def test_init_and_resume_together_are_refused(site, tiny_run):
+    from conftest import mgen
+
+    code, out = mgen("train", "--init", GOOD, "--resume", "--out", tiny_run)
+    assert_one_line_error(code, out, "--init", "--resume")
