@@ -162,3 +162,40 @@ def test_init_and_resume_together_are_refused(site, tiny_run):
 
     code, out = mgen("train", "--init", GOOD, "--resume", "--out", tiny_run)
     assert_one_line_error(code, out, "--init", "--resume")
+
+
+BUILTIN = [p.name for p in pretrained.list_pretrained() if p.distribution == "mgen"]
+SHIPPED_FILES = {"config.json", "tokenizer.json", "model.safetensors", "metrics.csv", "loss.png",
+                 "MODEL.md", "pianoroll.png"}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_each_shipped_model_is_whole_small_and_packaged(name):
+    import fnmatch
+    import json
+    import re
+
+    [info] = [p for p in pretrained.list_pretrained() if p.name == name]
+    assert info.error is None and info.path is not None and info.description
+    files = {p.name for p in info.path.iterdir()}
+    assert files == SHIPPED_FILES  # no checkpoint.pt (optimizer state), no samples
+    assert sum(p.stat().st_size for p in info.path.iterdir()) <= 10 * 2**20
+    pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text()  # package data:
+    patterns = json.loads(re.search(r'^"mgen.pretrained" = (\[.*\])$', pyproject, re.M)[1])
+    for file in files:
+        assert any(fnmatch.fnmatch(f"{info.path.name}/{file}", p) for p in patterns), file
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", BUILTIN)
+def test_each_shipped_model_samples_with_argmax(cli, name, tmp_path, monkeypatch):
+    """`mgen sample --run NAME --decoder argmax -n 200`: a valid file, no training."""
+    import pretty_midi
+
+    monkeypatch.chdir(tmp_path)
+    result = cli("sample", "--run", name, "--decoder", "argmax", "-n", "200", "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    [folder] = (tmp_path / "runs" / name / "samples").iterdir()
+    assert len(list(folder.glob("sample-001.*"))) >= 1
+    midi = pretty_midi.PrettyMIDI(str(folder / "sample-001.mid"))
+    assert sum(len(i.notes) for i in midi.instruments) >= 1
