@@ -4,14 +4,14 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint format fuzz bench clean
+.PHONY: install browser demo test test-fast lint format fuzz bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
 	# torch first, pinned: this version's CPU build is at hand; mgen itself accepts a range.
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,web]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -20,8 +20,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m mgen.demo
 
+## Debian's chromium and chromium-driver for the browser test of `mgen serve` (apt-get, as root).
+browser:
+	@bash tools/install_browser.sh
+
 ## Lint, then the whole test suite (what CI runs).
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python tools/check_structure.py

@@ -53,7 +53,7 @@ def _root(
 
 
 def _register() -> None:
-    from mgen.cli import bench, data, models, plugins, render, sample, train
+    from mgen.cli import bench, data, models, plugins, render, sample, serve, train
     from mgen.cli import eval as eval_cmd
 
     app.command("train")(train.train)
@@ -63,6 +63,7 @@ def _register() -> None:
     app.command("plugins")(plugins.plugins)
     app.command("models")(models.models)
     app.command("bench")(bench.bench)
+    app.command("serve")(serve.serve)
     app.add_typer(data.app, name="data")
 
 

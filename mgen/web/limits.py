@@ -1,0 +1,72 @@
+"""Every bound on what a client may ask of `mgen serve`, and the request shapes that apply them.
+
+A value out of bounds is refused with HTTP 422 and a message naming the field and its limit;
+a body over `max_body_bytes` with 413; an upload of a type the model does not read with 415.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_LENGTH = 2000  # new tokens per sample
+MAX_SAMPLES = 8  # samples per request
+MAX_PRIMER_CHARS = 20_000  # a primer's text (a long sample continued fits)
+MAX_UPLOAD_BYTES = 1 << 20  # a primer file
+MAX_SEED = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The bounds one server enforces (the page reads them from /api/options)."""
+
+    max_length: int = MAX_LENGTH
+    max_samples: int = MAX_SAMPLES
+    max_primer_chars: int = MAX_PRIMER_CHARS
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
+    max_body_bytes: int = MAX_UPLOAD_BYTES + 64 * 1024  # an upload and its form fields
+    workers: int = 1  # generations at once (each uses every core torch is given)
+    max_waiting: int = 64  # requests queued behind them; more are refused with 503
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class GenerateRequest(BaseModel):
+    """POST /api/generate: what to sample, from which listed model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(max_length=200, description="A name from GET /api/models.")
+    decoder: str = Field("temperature", max_length=50, description="A decoder plugin's name.")
+    temperature: float | None = Field(None, gt=0, le=5)
+    top_k: int | None = Field(None, ge=1, le=1000)
+    top_p: float | None = Field(None, gt=0, le=1)
+    length: int = Field(300, ge=1, le=MAX_LENGTH, description="New tokens per sample.")
+    num_samples: int = Field(2, ge=1, le=MAX_SAMPLES)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+    primer: str = Field(
+        "", max_length=MAX_PRIMER_CHARS, description="Text to continue (never a file name)."
+    )
+
+
+def field_message(error: dict[str, Any]) -> str:
+    """One pydantic error as `field: what is wrong` (e.g. `length: must be <= 2000`)."""
+    where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
+    ctx = error.get("ctx") or {}
+    kind = error.get("type", "")
+    bounds = {"less_than_equal": "<= {le}", "greater_than_equal": ">= {ge}",
+              "greater_than": "> {gt}", "less_than": "< {lt}"}  # fmt: skip
+    if kind in bounds:
+        text = "must be " + bounds[kind].format(**ctx)
+    elif kind == "string_too_long":
+        text = f"too long: at most {ctx.get('max_length')} characters"
+    elif kind == "json_invalid":
+        return "request body is not valid JSON"
+    elif kind == "extra_forbidden":
+        text = "is not a setting of this request"
+    else:
+        text = str(error.get("msg", "is invalid")).lower()
+    return f"{where or 'request'}: {text}"

@@ -1,0 +1,69 @@
+"""Start the server: check the web extra is installed, say where it listens (and warn when
+that is beyond this machine), then run uvicorn until interrupted."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from mgen.core.errors import ConfigError
+from mgen.web.limits import Limits
+
+LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
+EXTRA = "mgen serve needs the web extra: pip install 'mgen[web]' (fastapi, uvicorn, verovio)"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` reaches only this machine (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"http://{shown}:{port}/"
+
+
+def require_extra() -> None:
+    try:
+        import fastapi  # noqa: F401
+        import python_multipart  # noqa: F401 - for uploads
+        import uvicorn  # noqa: F401
+        import verovio  # noqa: F401
+    except ImportError as e:
+        raise ConfigError(f"{EXTRA}; missing: {e.name}") from None
+
+
+def serve(
+    host: str,
+    port: int,
+    runs: Sequence[Path],
+    limits: Limits,
+    echo: Callable[[str], None],
+    root_path: str = "",
+) -> None:
+    """Run the server in the foreground."""
+    if not 0 < port < 65536:
+        raise ConfigError(f"--port must be 1-65535, got {port}")
+    require_extra()
+    import uvicorn
+
+    from mgen.web.app import create_app
+
+    app = create_app(runs, limits)
+    found = app.state.service.models()
+    where = ", ".join(str(r) for r in runs)
+    echo(f"mgen serve: {url(host, port)}  ({len(found)} model(s) from {where}; Ctrl-C stops)")
+    if not found:
+        echo(f"no runs under {where} yet: train one with `mgen train`; the page lists it then")
+    if not is_loopback(host):
+        echo(
+            f"warning: listening on {host}, reachable from other machines; mgen serve has no "
+            "login: put it behind a reverse proxy with access control (docs/web.md)"
+        )
+    uvicorn.run(app, host=host, port=port, log_level="warning", root_path=root_path)

@@ -1,0 +1,313 @@
+// The page: settings -> POST api/generate -> samples (notation, piano roll, player, downloads)
+// -> GET api/batches/<id>/eval. Every URL is relative, so the page works under any prefix.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { models: [], decoders: [], limits: {}, playing: null };
+
+async function api(path, options = {}) {
+  const response = await fetch(path, options);
+  let body = null;
+  try { body = await response.json(); } catch (e) { body = null; }
+  if (!response.ok) {
+    throw new Error((body && body.error) || `${response.status} ${response.statusText}`);
+  }
+  return body;
+}
+
+function showError(message) {
+  const box = $("error");
+  box.textContent = message || "";
+  box.hidden = !message;
+}
+
+function option(value, text) {
+  const el = document.createElement("option");
+  el.value = value;
+  el.textContent = text;
+  return el;
+}
+
+function modelLabel(m) {
+  const loss = m.val_loss == null ? "" : `, val loss ${m.val_loss.toFixed(3)}`;
+  return `${m.name} (${m.tokenizer}, ${m.model}${loss})`;
+}
+
+function describeModel() {
+  const m = state.models.find((x) => x.name === $("model").value);
+  if (!m) { $("model-info").textContent = "no models: train one with `mgen train`"; return; }
+  const size = m.parameters == null ? "?" : m.parameters.toLocaleString();
+  const loss = m.val_loss == null ? "not measured" : `${m.val_loss.toFixed(3)} nats/token`;
+  const where = m.source === "pretrained" ? "shipped model" : "run";
+  $("model-info").textContent =
+    `${where}: tokenizer ${m.tokenizer}, model ${m.model}, ${size} parameters, validation loss ${loss}` +
+    (m.description ? `. ${m.description}` : "");
+}
+
+function describeDecoder() {
+  const d = state.decoders.find((x) => x.name === $("decoder").value);
+  $("decoder-info").textContent = d ? d.description : "";
+  for (const name of ["temperature", "top_k", "top_p"]) {
+    $(name).disabled = !(d && d.options.includes(name));
+  }
+}
+
+async function init() {
+  try {
+    const [models, options] = await Promise.all([api("api/models"), api("api/options")]);
+    state.models = models.models;
+    state.decoders = options.decoders;
+    state.limits = options.limits;
+  } catch (e) {
+    showError(`cannot reach the server: ${e.message}`);
+    return;
+  }
+  for (const m of state.models) $("model").appendChild(option(m.name, modelLabel(m)));
+  for (const d of state.decoders) $("decoder").appendChild(option(d.name, d.name));
+  $("decoder").value = state.decoders.some((d) => d.name === "temperature") ? "temperature" : state.decoders[0].name;
+  $("length").max = state.limits.max_length;
+  $("num_samples").max = state.limits.max_samples;
+  $("primer").maxLength = state.limits.max_primer_chars;
+  $("generate").disabled = state.models.length === 0;
+  describeModel();
+  describeDecoder();
+}
+
+function settings() {
+  const body = {
+    model: $("model").value,
+    decoder: $("decoder").value,
+    length: Number($("length").value),
+    num_samples: Number($("num_samples").value),
+    seed: Number($("seed").value),
+    primer: $("primer").value,
+  };
+  for (const name of ["temperature", "top_k", "top_p"]) {
+    if (!$(name).disabled && $(name).value !== "") body[name] = Number($(name).value);
+  }
+  return body;
+}
+
+function startProgress() {
+  const started = performance.now();
+  $("progress").hidden = false;
+  const tick = async () => {
+    const secs = ((performance.now() - started) / 1000).toFixed(1);
+    let queue = "";
+    try {
+      const s = (await api("api/status")).queue;
+      queue = ` (server: ${s.running} generating, ${s.waiting} waiting)`;
+    } catch (e) { queue = ""; }
+    $("progress-text").textContent = `generating... ${secs} s${queue}`;
+  };
+  tick();
+  const timer = setInterval(tick, 500);
+  return () => { clearInterval(timer); $("progress").hidden = true; };
+}
+
+async function generate(event) {
+  if (event) event.preventDefault();
+  showError("");
+  stopPlaying();
+  $("generate").disabled = true;
+  const done = startProgress();
+  try {
+    const batch = await api("api/generate", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(settings()),
+    });
+    showBatch(batch);
+  } catch (e) {
+    showError(e.message);
+  } finally {
+    done();
+    $("generate").disabled = false;
+  }
+}
+
+function showBatch(batch) {
+  $("empty").hidden = true;
+  const s = batch.settings;
+  $("batch-info").textContent =
+    `batch ${batch.id.slice(0, 8)}: ${batch.samples.length} sample(s) from ${batch.model}, ` +
+    `${s.decoder}, seed ${s.seed}, in ${batch.seconds.toFixed(1)} s` +
+    (batch.problems.length ? `; not written: ${batch.problems.join("; ")}` : "");
+  const list = $("samples");
+  list.replaceChildren(...batch.samples.map((sample) => sampleCard(batch, sample)));
+  loadEval(batch.id);
+}
+
+function link(href, text) {
+  const a = document.createElement("a");
+  a.href = href;
+  a.textContent = text;
+  a.className = "button";
+  a.setAttribute("download", "");
+  return a;
+}
+
+function button(text, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "small";
+  b.textContent = text;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function element(tag, className, text) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text != null) el.textContent = text;
+  return el;
+}
+
+function sampleCard(batch, sample) {
+  const card = element("article", "sample");
+  card.id = `sample-${sample.index}`;
+  const title = element("h3", null, `Sample ${sample.index}`);
+  title.appendChild(element("span", "info",
+    `${sample.tokens} tokens, ${sample.notes.length} notes, ${sample.seconds.toFixed(1)} s`));
+  card.appendChild(title);
+  const notation = element("div", "notation");
+  if (sample.svg) notation.innerHTML = sample.svg;  // verovio's engraving, made on the server
+  card.appendChild(notation);
+  if (sample.notation_note) card.appendChild(element("div", "info notation-note", sample.notation_note));
+  const rollBox = element("div", "roll-box");
+  const roll = window.mgenRoll.pianoRoll(sample.notes, sample.seconds);
+  rollBox.appendChild(roll);
+  card.appendChild(rollBox);
+  card.appendChild(controls(batch, sample, roll));
+  if (sample.text != null) {
+    const details = element("details");
+    details.appendChild(element("summary", null, `${sample.formats.native} text`));
+    details.appendChild(element("pre", null, sample.text));
+    card.appendChild(details);
+  }
+  return card;
+}
+
+function controls(batch, sample, roll) {
+  const bar = element("div", "controls");
+  const play = button("Play", () => togglePlay(sample, roll, play));
+  play.classList.add("play");
+  play.disabled = sample.notes.length === 0;
+  bar.appendChild(play);
+  const base = `api/batches/${batch.id}/samples/${sample.index}`;
+  bar.appendChild(link(`${base}/native`, `Download ${sample.formats.native}`));
+  if (sample.formats.midi) bar.appendChild(link(`${base}/midi`, "Download .mid"));
+  bar.appendChild(link(`${base}/musicxml`, "Download MusicXML"));
+  const more = button("Continue this", () => continueFrom(sample));
+  more.classList.add("continue");
+  if (sample.primer == null || sample.primer.length > state.limits.max_primer_chars) {
+    more.disabled = true;
+    more.title = "this sample cannot be a primer (too long, or not expressible as primer text)";
+  }
+  bar.appendChild(more);
+  return bar;
+}
+
+function stopPlaying() {
+  if (!state.playing) return;
+  window.mgenSynth.stop();
+  cancelAnimationFrame(state.playing.frame);
+  window.mgenRoll.movePlayhead(state.playing.roll, null);
+  state.playing.button.textContent = "Play";
+  state.playing = null;
+}
+
+function togglePlay(sample, roll, playButton) {
+  const same = state.playing && state.playing.roll === roll;
+  stopPlaying();
+  if (same) return;
+  const playing = { roll, button: playButton, frame: 0 };
+  state.playing = playing;
+  playButton.textContent = "Stop";
+  window.mgenSynth.play(sample.notes, () => { if (state.playing === playing) stopPlaying(); });
+  const follow = () => {
+    if (state.playing !== playing) return;
+    window.mgenRoll.movePlayhead(roll, window.mgenSynth.position());
+    playing.frame = requestAnimationFrame(follow);
+  };
+  follow();
+}
+
+function continueFrom(sample) {
+  $("primer").value = sample.primer;
+  $("primer-info").textContent = `primer: sample ${sample.index} (${sample.tokens} tokens), continued`;
+  window.scrollTo({ top: 0, behavior: "smooth" });
+  generate();
+}
+
+async function uploadPrimer() {
+  const file = $("primer-file").files[0];
+  if (!file) return;
+  showError("");
+  const form = new FormData();
+  form.append("model", $("model").value);
+  form.append("file", file);
+  try {
+    const got = await api("api/primer", { method: "POST", body: form });
+    $("primer").value = got.primer;
+    $("primer-info").textContent = `primer: ${file.name}, ${got.tokens} tokens` + (got.note ? ` (${got.note})` : "");
+  } catch (e) {
+    showError(e.message);
+  } finally {
+    $("primer-file").value = "";
+  }
+}
+
+// The figures shown at once; the others are under "all figures".
+const KEY_FIGURES = ["valid", "stuck", "looping", "longest copy", "copied", "classifier"];
+
+function figureTable(rows) {
+  const t = element("table", "judge");
+  const head = t.createTHead().insertRow();
+  for (const h of ["figure", "samples", "corpus"]) head.appendChild(element("th", null, h));
+  const body = t.createTBody();
+  for (const row of rows) {
+    const tr = body.insertRow();
+    for (const cell of row) tr.insertCell().textContent = cell;
+  }
+  return t;
+}
+
+function judgeTable(format, table) {
+  const box = element("div");
+  box.appendChild(element("h4", null, `${format} files: ${Math.round(table.validity * 100)}% valid`));
+  box.appendChild(figureTable(table.rows.filter((r) => KEY_FIGURES.some((k) => r[0].startsWith(k)))));
+  const all = element("details");
+  all.appendChild(element("summary", null, "all figures"));
+  all.appendChild(figureTable(table.rows));
+  box.appendChild(all);
+  return box;
+}
+
+async function loadEval(batchId) {
+  $("eval").hidden = false;
+  const body = $("eval-body");
+  body.textContent = "judging the batch against the model's training data...";
+  try {
+    const report = await api(`api/batches/${batchId}/eval`);
+    const parts = [];
+    if (report.reference) {
+      parts.push(element("p", "info",
+        `corpus column: ${report.reference.pieces} pieces of ${report.reference.source}` +
+        (report.copy_index ? `; copies sought in ${report.copy_index.pieces} training pieces` : "")));
+    }
+    for (const [format, table] of Object.entries(report.formats)) parts.push(judgeTable(format, table));
+    body.replaceChildren(...parts);
+  } catch (e) {
+    body.textContent = `not judged: ${e.message}`;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("settings").addEventListener("submit", generate);
+  $("model").addEventListener("change", describeModel);
+  $("decoder").addEventListener("change", describeDecoder);
+  $("primer-file").addEventListener("change", uploadPrimer);
+  $("clear-primer").addEventListener("click", () => { $("primer").value = ""; $("primer-info").textContent = ""; });
+  init();
+});

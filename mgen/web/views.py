@@ -1,0 +1,127 @@
+"""One written sample as the page shows it: notation (SVG engraved by verovio), the notes for
+the piano roll and the player, and a primer text that continues it."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+from typing import Any
+
+from mgen.core.errors import MgenError, one_line
+from mgen.core.tokenizer import Tokenizer
+
+VEROVIO_TEXT = {".abc", ".krn"}  # formats verovio reads as they are written
+MAX_NOTES = 5000  # notes sent for the roll and the player
+MAX_PAGES = 4
+VEROVIO_OPTIONS = {
+    "pageWidth": 2200,
+    "pageHeight": 60000,
+    "adjustPageHeight": True,
+    "scale": 35,
+    "header": "none",
+    "footer": "none",
+    "breaks": "auto",
+}
+
+
+def engrave(text: str) -> str | None:
+    """`text` (ABC, Humdrum **kern or MusicXML) as SVG; None when verovio cannot read it."""
+    import verovio
+
+    verovio.enableLog(verovio.LOG_OFF)
+    tk = verovio.toolkit()
+    # Named every time: outside the main thread verovio looks for its fonts where it was built.
+    tk.setResourcePath(str(Path(verovio.__file__).parent / "data"))
+    tk.setOptions(VEROVIO_OPTIONS)
+    with contextlib.redirect_stderr(io.StringIO()):
+        if not tk.loadData(text):
+            return None
+        pages = min(tk.getPageCount(), MAX_PAGES)
+        svgs = [tk.renderToSVG(p) for p in range(1, pages + 1)]
+    return "".join(svgs) if svgs and "<svg" in svgs[0] else None
+
+
+def musicxml(native: Path, midi: Path | None, out: Path) -> Path:
+    """The sample as MusicXML at `out` (made once): from its MIDI through music21."""
+    if not out.is_file():
+        from mgen.evaluate.render import render_musicxml
+
+        render_musicxml(midi or native, out)
+    return out
+
+
+def notation(native: Path, midi: Path | None) -> tuple[str | None, str]:
+    """(SVG or None, a note for the page): the native text engraved where verovio reads it,
+    else the sample's MusicXML (through music21) engraved."""
+    why = ""
+    if native.suffix in VEROVIO_TEXT:
+        svg = engrave(native.read_text(encoding="utf-8", errors="replace"))
+        if svg:
+            return svg, ""
+        why = f"verovio cannot read this {native.suffix} file; "
+    try:
+        xml = musicxml(native, midi, native.with_suffix(".musicxml"))
+        svg = engrave(xml.read_text(encoding="utf-8"))
+    except MgenError as e:
+        return None, f"{why}no notation ({one_line(e, 160)}): the piano roll shows its notes"
+    except Exception as e:  # noqa: BLE001 - music21 and verovio fail in many ways on odd music
+        return None, f"{why}no notation ({one_line(e, 160)}): the piano roll shows its notes"
+    if svg is None:
+        why += "verovio cannot engrave its MusicXML"
+        return None, f"{why}: the piano roll shows its notes"
+    return svg, f"{why}engraved from its MusicXML" if why else ""
+
+
+def notes(midi: Path | None) -> list[list[float]]:
+    """[[pitch, start s, end s, velocity], ...] of every pitched note, by start."""
+    if midi is None:
+        return []
+    import pretty_midi
+
+    try:
+        pm = pretty_midi.PrettyMIDI(str(midi))
+    except Exception:  # noqa: BLE001 - an unreadable file simply has no notes to show
+        return []
+    out = [
+        [int(n.pitch), round(float(n.start), 4), round(float(n.end), 4), int(n.velocity)]
+        for inst in pm.instruments
+        if not inst.is_drum
+        for n in inst.notes
+    ]
+    return sorted(out, key=lambda n: (n[1], n[0]))[:MAX_NOTES]
+
+
+def primer_text(tok: Tokenizer, tokens: list[str]) -> str | None:
+    """A text that the tokenizer parses back into exactly `tokens` (what "continue this" and
+    an uploaded primer put in the primer box); None when no simple joining does."""
+    for joined in ("".join(tokens), " ".join(tokens)):
+        try:
+            if tok.parse_primer(joined) == tokens:
+                return joined
+        except MgenError:
+            continue
+    return None
+
+
+def sample_view(index: int, tok: Tokenizer, tokens: list[str], files: list[Path]) -> dict[str, Any]:
+    """Everything the page shows of sample `index` (1-based) from its written files."""
+    native = files[0]
+    midi = next((f for f in files if f.suffix == ".mid"), None)
+    svg, note = notation(native, midi)
+    note = note.replace(f"{native.parent}/", "")  # the server's folders are its own business
+    text = None
+    if native.suffix != ".mid":
+        text = native.read_text(encoding="utf-8", errors="replace")
+    played = notes(midi)
+    return {
+        "index": index,
+        "tokens": len(tokens),
+        "text": text,
+        "svg": svg,
+        "notation_note": note,
+        "notes": played,
+        "seconds": max((n[2] for n in played), default=0.0),
+        "primer": primer_text(tok, tokens),
+        "formats": {"native": native.suffix, "midi": midi is not None},
+    }
