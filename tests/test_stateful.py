@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from mgen.core.batches import Streams, drop_duplicates, piece_arrays, split_pieces
+from mgen.core.batches import Streams, drop_duplicates, piece_arrays, split_pieces, token_stream
 from mgen.core.corpus import Corpus
 from mgen.core.decoder import build_decoder
 from mgen.core.model import SequenceModel, build_model
@@ -53,14 +53,16 @@ def _data(batching: str) -> TrainData:
     tok = AbcCharTokenizer()
     tok.fit(corpus.counts(range(len(corpus))))
     vocab = tok.require_vocab()
-    from mgen.core.batches import PieceBatches, Windows, token_stream
+    from mgen.core.batches import PieceBatches, Windows
 
     ids = np.arange(len(corpus))
     stream = token_stream(corpus, ids, vocab)
     if batching == "pieces":
         train = PieceBatches(piece_arrays(corpus, ids, vocab), SEQ, 32)
+    elif batching == "lanes":  # as prepare_data lays lanes out: every piece opens a window
+        train = Streams(token_stream(corpus, ids, vocab, align=SEQ), SEQ, 32, aligned=True)
     else:
-        train = (Streams if batching == "lanes" else Windows)(stream, SEQ, 32)
+        train = Windows(stream, SEQ, 32)
     val_corpus = _corpus(_key_pieces(40, 1))
     val = piece_arrays(val_corpus, np.arange(len(val_corpus)), vocab)
     return TrainData(tok, train, val, None, SEQ)
@@ -111,6 +113,36 @@ def test_streams_are_contiguous_lanes_that_continue_across_batches():
         assert np.array_equal(x_next[:, 0], (x[:, -1] + 1) % 40)  # each lane goes on
     assert s.offset(0, 1) != off or s.offset(0, 2) != off  # epochs start elsewhere
     assert [b for b, _ in s.epoch_batches(0, 0, start=2)] == [2]
+
+
+def test_aligned_lanes_open_every_piece_at_a_window_and_predict_nothing_after_its_end():
+    corpus = _corpus([["a"] * 5, ["b"] * 9, ["a", "b"]])  # 7, 11 and 4 tokens with <start>/<end>
+    vocab = Vocab(["a", "b"])
+    stream = token_stream(corpus, range(3), vocab, align=4)
+    assert len(stream) == 8 + 12 + 4
+    assert np.flatnonzero(stream == vocab.start_id).tolist() == [0, 8, 20]
+    assert stream[7] == vocab.pad_id and stream[18:20].tolist() == [vocab.end_id, vocab.pad_id]
+    s = Streams(stream, seq_len=4, batch_size=2, aligned=True)
+    assert s.lane_len == 12 and s.batches_per_epoch() == 3
+    for epoch in range(6):
+        assert s.offset(0, epoch) % 4 == 0
+        for _, (x, y) in s.epoch_batches(0, epoch):
+            assert not (x[:, 1:] == vocab.start_id).any()  # a piece starts only a window
+            after_end = (x == vocab.end_id) | (x == vocab.pad_id)
+            assert (y[after_end] == vocab.pad_id).all()  # not a target
+            assert (y[~after_end] != vocab.start_id).all()
+
+
+def test_reset_rows_empties_only_the_rows_that_open_a_piece():
+    model = build_model("lstm2", {"vocab_size": 6, "hidden_size": 4, "embed_dim": 3}).eval()
+    _, state = model(torch.randint(4, 6, (3, 5)))  # (h, c), each [2 layers, 3 rows, 4]
+    out = model.reset_rows(state, torch.tensor([False, True, False]))
+    for before, after in zip(state, out, strict=True):
+        assert torch.equal(after[:, 1], torch.zeros_like(after[:, 1]))
+        assert torch.equal(after[:, [0, 2]], before[:, [0, 2]])
+    fresh, _ = model(torch.tensor([[1, 4]]))  # from nothing
+    again, _ = model(torch.tensor([[1, 4]]), tuple(t[:, 1:2] for t in out))  # from row 1
+    assert torch.allclose(fresh, again)
 
 
 @pytest.mark.slow

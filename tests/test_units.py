@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mgen.core.batches import Windows, split_pieces, token_stream
+from mgen.core.batches import Windows, longest_run, split_pieces, token_stream
 from mgen.core.corpus import Corpus
 from mgen.core.sample import RepetitionConfig, penalize
 from mgen.core.vocab import Vocab
@@ -90,6 +90,32 @@ def test_penalty_and_ngram_ban_apply_together():
     history = torch.tensor([[0, 1, 0, 4, 0, 1]])  # window 2: tokens 0, 1; (0, 1) -> 0 earlier
     out = penalize(logits, history, _rep(penalty=2.0, window=2, ngram=3))
     assert torch.equal(out, torch.tensor([[INF, -4.0, 1.0, 4.0, 8.0]]))
+
+
+# -- penalize: the cap on a run of neutral tokens ---------------------------------------------
+
+
+def test_a_neutral_token_is_banned_once_it_has_run_as_long_as_allowed_per_row():
+    logits = torch.zeros(3, 5)
+    neutral = torch.tensor([False, False, False, True, True])  # 3 and 4: a hold, a rest
+    history = torch.tensor([
+        [1, 3, 3, 3],  # three holds in a row: the cap -> hold banned
+        [3, 3, 4, 3],  # mixed neutral tokens: no run of three -> nothing banned
+        [2, 1, 1, 1],  # a run of a note, which the cap does not concern
+    ])  # fmt: skip
+    rep = RepetitionConfig(repetition_penalty=1.3, max_neutral_run=3)
+    out = penalize(logits, history, rep, neutral)
+    assert out[0].tolist() == [0.0, 0.0, 0.0, INF, 0.0]
+    assert out[1].tolist() == [0.0, 0.0, 0.0, 0.0, 0.0]
+    assert out[2, 3:].tolist() == [0.0, 0.0]  # (the penalty scales only positive logits)
+    assert torch.equal(penalize(logits, history[:, :3], rep, neutral)[0], torch.zeros(5))  # 2 holds
+
+
+def test_longest_run_counts_the_longest_repetition_of_the_given_ids():
+    stream = np.array([5, 7, 7, 1, 7, 7, 7, 2, 8, 8, 8, 8, 7])
+    assert longest_run(stream, [7]) == 3
+    assert longest_run(stream, [7, 8]) == 4
+    assert longest_run(stream, [9]) == 0
 
 
 def test_penalize_is_the_identity_when_switched_off():

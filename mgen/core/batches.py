@@ -49,20 +49,35 @@ def drop_duplicates(
     return kept, len(val) - len(kept)
 
 
-def token_stream(corpus: Corpus, pieces: Sequence[int], vocab: Vocab) -> np.ndarray:
-    """Pieces as vocabulary ids, each wrapped in <start> ... <end>, concatenated: [N] uint16/int32."""
+def token_stream(corpus: Corpus, pieces: Sequence[int], vocab: Vocab, align: int = 0) -> np.ndarray:
+    """Pieces as vocabulary ids, each wrapped in <start> ... <end>, concatenated: [N] uint16/int32.
+    With `align` > 0 each piece is followed by <pad> up to a multiple of `align` tokens, so
+    every piece starts a window of that length."""
     lut = np.asarray([vocab.index.get(t, vocab.unk_id) for t in corpus.tokens], dtype=np.int32)
     dtype = np.uint16 if len(vocab) < 2**16 else np.int32
-    total = sum(int(corpus.offsets[i + 1] - corpus.offsets[i]) + 2 for i in pieces)
-    out = np.empty(total, dtype=dtype)
+    sizes = [int(corpus.offsets[i + 1] - corpus.offsets[i]) + 2 for i in pieces]
+    slots = [-(-n // align) * align for n in sizes] if align > 0 else sizes
+    out = np.full(sum(slots), vocab.pad_id, dtype=dtype)
     pos = 0
-    for i in pieces:
+    for i, slot in zip(pieces, slots, strict=True):
         body = lut[corpus.ids[corpus.offsets[i] : corpus.offsets[i + 1]]]
         out[pos] = vocab.start_id
         out[pos + 1 : pos + 1 + len(body)] = body
         out[pos + 1 + len(body)] = vocab.end_id
-        pos += len(body) + 2
+        pos += slot
     return out
+
+
+def longest_run(stream: np.ndarray, ids: Sequence[int]) -> int:
+    """The most times any of `ids` repeats in a row in `stream` ([N] ids): how long a hold,
+    rest or time-shift run the data has (0 if none occurs)."""
+    best = 0
+    for i in ids:
+        edges = np.diff(np.concatenate([[0], (stream == i).astype(np.int8), [0]]))  # +1 / -1
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        if len(starts):
+            best = max(best, int((ends - starts).max()))
+    return best
 
 
 class Windows:
@@ -113,24 +128,35 @@ class Streams:
     carries its state from one batch to the next reads each lane as one long sequence, pieces
     one after another with their <start>/<end>. The same (seed, epoch) gives the same batches,
     so a resumed run sees exactly what an uninterrupted one would.
+
+    `aligned`: the stream was built with `token_stream(align=seq_len)`, so offsets and lanes
+    are cut at multiples of T and every piece opens a window; the trainer starts such a row
+    from an empty state, as sampling and scoring read a piece, and nothing is predicted after
+    a piece's <end> (those targets become <pad>).
     """
 
-    def __init__(self, stream: np.ndarray, seq_len: int, batch_size: int):
+    def __init__(self, stream: np.ndarray, seq_len: int, batch_size: int, aligned: bool = False):
         self.stream, self.seq_len, self.batch_size = stream, seq_len, batch_size
-        self.lane_len = len(stream) // batch_size  # input tokens per lane
+        self.aligned = aligned
+        lane = len(stream) // batch_size  # input tokens per lane
+        self.lane_len = lane - lane % seq_len if aligned else lane
 
     def batches_per_epoch(self) -> int:
         return self.lane_len // self.seq_len
 
     def offset(self, seed: int, epoch: int) -> int:
-        return int(np.random.default_rng([seed, epoch]).integers(len(self.stream)))
+        step = self.seq_len if self.aligned else 1
+        return step * int(np.random.default_rng([seed, epoch]).integers(len(self.stream) // step))
 
     def batch(self, offset: int, b: int) -> tuple[np.ndarray, np.ndarray]:
         """Window `b` of every lane: inputs and targets, each [B, T] int64."""
         lanes = offset + np.arange(self.batch_size, dtype=np.int64) * self.lane_len  # [B]
         idx = (lanes[:, None] + b * self.seq_len + np.arange(self.seq_len + 1)) % len(self.stream)
         chunk = self.take(idx)  # [B, T+1]
-        return chunk[:, :-1], chunk[:, 1:]
+        x, y = chunk[:, :-1], chunk[:, 1:]
+        if self.aligned:  # after <end> (and on its padding) comes the next piece: not a target
+            y = np.where((x == Vocab.end_id) | (x == Vocab.pad_id), Vocab.pad_id, y)
+        return x, y
 
     take = Windows.take
 

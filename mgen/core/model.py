@@ -53,6 +53,19 @@ class SequenceModel(nn.Module):
     def forward(self, ids: torch.Tensor, state: State = None) -> tuple[torch.Tensor, State]:
         raise NotImplementedError
 
+    def reset_rows(self, state: State, rows: torch.Tensor) -> State:
+        """`state` with the batch rows marked in `rows` ([B] bool) emptied. Training calls it
+        for rows whose window opens a new piece, so each piece is read from the empty state
+        that sampling and scoring start from. The default suits torch's recurrent layers
+        (tensors [layers, B, ...], alone or in tuples) whose empty state is zeros; a model
+        whose state is laid out otherwise overrides it."""
+        if not bool(rows.any()):
+            return state
+        if isinstance(state, torch.Tensor):
+            keep = (~rows).view(1, -1, *[1] * (state.dim() - 2)).to(state.dtype)
+            return state * keep
+        return type(state)(self.reset_rows(s, rows) for s in state)
+
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 

@@ -17,6 +17,7 @@ from mgen.core.batches import (
     Streams,
     Windows,
     drop_duplicates,
+    longest_run,
     piece_arrays,
     split_pieces,
     token_stream,
@@ -24,7 +25,7 @@ from mgen.core.batches import (
 from mgen.core.corpus import Corpus, find_files, load_corpus
 from mgen.core.distributed import Dist
 from mgen.core.errors import DataError
-from mgen.core.tokenizer import Tokenizer
+from mgen.core.tokenizer import Tokenizer, neutral_ids
 from mgen.core.vocab import Vocab
 
 Log = Callable[[str], None]
@@ -102,11 +103,14 @@ def prepare_data(
     stream = token_stream(corpus, train_ids, vocab)
     pieces = piece_arrays(corpus, train_ids, vocab) if batching == "pieces" else []
     train, used = _batches(stream, pieces, seq_len, batch_size, batching, log)
+    if batching == "lanes":  # every piece opens a window: see Streams
+        train = Streams(token_stream(corpus, train_ids, vocab, align=used), used, batch_size, True)
     val = piece_arrays(held, val_ids, vocab)
     notes = _notes(tok, held, val_ids)
     summary = _summary(corpus, len(train_ids), len(val_ids), len(stream), sum(map(len, val)))
     summary.update(vocab_size=len(vocab), val_duplicates_dropped=dropped, batching=batching)
     summary["unk_tokens"] = unknown
+    summary["longest_neutral_run"] = longest_run(stream, neutral_ids(tok, vocab))
     log(
         f"data: {len(train_ids)} training pieces ({len(stream):,} tokens), {len(val_ids)} "
         f"validation pieces{f' ({dropped} duplicates of training pieces dropped)' if dropped else ''}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from mgen.core.model import SequenceModel
 from mgen.core.output import Written, write_samples
 from mgen.core.primer import primer_tokens
 from mgen.core.sample import RepetitionConfig, default_repetition, generate
-from mgen.core.tokenizer import Tokenizer
+from mgen.core.tokenizer import Tokenizer, neutral_ids
 
 
 @dataclass
@@ -60,13 +61,22 @@ class Run:
         dec = build_decoder(decoder, options)
         tokens = primer_tokens(self.tokenizer, primer)
         vocab = self.tokenizer.require_vocab()
-        neutral = [i for i, t in enumerate(vocab.tokens) if self.tokenizer.loop_neutral(t)]
         ids = generate(
             self.model, [vocab.start_id, *vocab.encode(tokens)], steps=n,
             num_samples=num_samples, decoder=dec, vocab=vocab, seed=seed, device=self.device,
-            repetition=repetition or default_repetition(decoder), neutral=neutral,
+            repetition=self.guards(repetition or default_repetition(decoder)),
+            neutral=neutral_ids(self.tokenizer, vocab),
         )  # fmt: skip
         return [tokens + self.tokenizer.decode(s) for s in ids]
+
+    def guards(self, rep: RepetitionConfig) -> RepetitionConfig:
+        """`rep`, with holds, rests and time shifts limited to the longest run of them in the
+        training data when any loop guard is on (exempt from the guards, a greedy decoder
+        would otherwise hold one note forever)."""
+        longest = int(self.config.get("data", {}).get("longest_neutral_run", 0))
+        if not rep.on or rep.max_neutral_run or not longest:
+            return rep
+        return dataclasses.replace(rep, max_neutral_run=longest)
 
     def write(
         self, pieces: list[list[str]], folder: Path | None = None, force: bool = False

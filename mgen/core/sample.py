@@ -26,6 +26,11 @@ class RepetitionConfig(Config):
     repetition_penalty: float = 1.0  # >1 divides positive logits of recently used tokens
     repetition_window: int = 32  # how many recent tokens the penalty looks at
     no_repeat_ngram: int = 0  # >0 forbids repeating any n-gram of this many note events
+    # >0: a neutral token (hold, rest, shift) may repeat at most this often in a row. The
+    # guards exempt those tokens so a long note stays possible, but a greedy decoder would
+    # then hold one note forever; `Run.sample` sets this to the longest run in the training
+    # data whenever a guard is on, so nothing the corpus does is ever forbidden.
+    max_neutral_run: int = 0
 
     def validate(self) -> None:
         if self.repetition_penalty < 1.0:
@@ -34,6 +39,13 @@ class RepetitionConfig(Config):
             raise ConfigError("--repetition-window must be >= 1")
         if self.no_repeat_ngram < 0 or self.no_repeat_ngram == 1:
             raise ConfigError("--no-repeat-ngram must be 0 (off) or >= 2")
+        if self.max_neutral_run < 0:
+            raise ConfigError("max_neutral_run must be >= 0 (0: no limit)")
+
+    @property
+    def on(self) -> bool:
+        """Whether any loop guard is active."""
+        return self.repetition_penalty > 1.0 or self.no_repeat_ngram > 0
 
 
 #: argmax's guards: a penalty on recently used tokens and no repeated 16-event sequence.
@@ -71,6 +83,13 @@ def penalize(
         for row in range(history.shape[0]):
             events = history[row] if neutral is None else history[row][~neutral[history[row]]]
             logits[row, _banned(events, n)] = float("-inf")
+    m = rep.max_neutral_run
+    if m > 0 and neutral is not None and history.shape[1] >= m:
+        tail = history[:, -m:]  # [K, m]
+        held = (tail == tail[:, -1:]).all(1) & neutral[tail[:, -1]]  # [K]: m in a row already
+        if bool(held.any()):
+            logits = logits.clone()
+            logits[held, tail[held, -1]] = float("-inf")
     return logits
 
 

@@ -174,3 +174,8 @@ class Tokenizer(ABC):
         except (KeyError, TypeError) as e:
             raise CheckpointError(f"tokenizer state is incomplete or malformed ({e})") from None
         return tok
+
+
+def neutral_ids(tok: Tokenizer, vocab: Vocab) -> list[int]:
+    """Ids of the tokens whose repetition writes a long note or rest (`loop_neutral`)."""
+    return [i for i, t in enumerate(vocab.tokens) if tok.loop_neutral(t)]

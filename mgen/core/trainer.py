@@ -185,6 +185,8 @@ class Trainer:
         yt = torch.from_numpy(y).to(self.device, non_blocking=True)
         with autocast(self.device, self.precision):
             state_in = self.carry.get(self._key) if self.stateful else None
+            if state_in is not None:  # a row whose window opens a piece starts it afresh
+                state_in = self.model.reset_rows(state_in, xt[:, 0] == Vocab.start_id)
             logits, state = self.net(xt, state_in)  # [B, T, V]
         if self.stateful:
             self.carry[self._key] = carry.detach(state)
