@@ -12,16 +12,20 @@ import argparse
 import tempfile
 from pathlib import Path
 
-#: (label, decoder, guards) where guards are RepetitionConfig fields and whether holds, rests
-#: and time shifts are exempt (None: today's defaults for that decoder).
+#: (label, decoder, guards, exempt, capped): guards are RepetitionConfig fields (None: today's
+#: defaults for that decoder); exempt: holds, rests and time shifts are left alone; capped: but
+#: only up to the longest run of them in the training data (`Run.guards`).
 SETTINGS = [
     ("argmax, 0.1 guards (penalty 1.3 + 16-gram on every token)", "argmax",
-     {"repetition_penalty": 1.3, "no_repeat_ngram": 16}, False),
-    ("argmax, today's guards (neutral tokens exempt)", "argmax", None, True),
-    ("argmax, no guards", "argmax", {"repetition_penalty": 1.0, "no_repeat_ngram": 0}, True),
+     {"repetition_penalty": 1.3, "no_repeat_ngram": 16}, False, False),
+    ("argmax, guards with neutral tokens exempt, uncapped", "argmax", None, True, False),
+    ("argmax, today's guards (neutral tokens exempt up to the data's longest run)", "argmax",
+     None, True, True),
+    ("argmax, no guards", "argmax", {"repetition_penalty": 1.0, "no_repeat_ngram": 0}, True,
+     False),
     ("temperature 1, 0.1 guard (16-gram on every token)", "temperature",
-     {"no_repeat_ngram": 16}, False),
-    ("temperature 1, today's (none)", "temperature", None, True),
+     {"no_repeat_ngram": 16}, False, False),
+    ("temperature 1, today's (none)", "temperature", None, True, True),
 ]  # fmt: skip
 
 
@@ -49,8 +53,8 @@ def measure(path: Path, length: int, folder: Path) -> list[list[str]]:
         split.corpus.piece(int(i))[:12] for i in split.train[:: max(1, len(split.train) // 8)][:8]
     ]
     rows = []
-    for i, (label, decoder, guards, exempt) in enumerate(SETTINGS):
-        pieces = _sample(run, decoder, guards, exempt, primers, length)
+    for i, (label, decoder, guards, exempt, capped) in enumerate(SETTINGS):
+        pieces = _sample(run, decoder, guards, exempt, capped, primers, length)
         written = run.write(pieces, folder / f"s{i}")
         native = [
             p for p in written.paths if p.suffix != ".mid" or len(written.paths) == len(pieces)
@@ -59,10 +63,11 @@ def measure(path: Path, length: int, folder: Path) -> list[list[str]]:
     return rows
 
 
-def _sample(run, decoder, guards, exempt, primers, length) -> list[list[str]]:
+def _sample(run, decoder, guards, exempt, capped, primers, length) -> list[list[str]]:
     from mgen.core.sample import RepetitionConfig, default_repetition, generate
 
     rep = RepetitionConfig(**guards) if guards else default_repetition(decoder)
+    rep = run.guards(rep) if capped else rep
     vocab = run.tokenizer.require_vocab()
     neutral = (
         [i for i, t in enumerate(vocab.tokens) if run.tokenizer.loop_neutral(t)] if exempt else []

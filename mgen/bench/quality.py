@@ -1,12 +1,14 @@
 """`mgen bench -s quality`: what the model learns, not how fast. lstm2 is trained for the same
 CPU-time budget twice on each corpus, the 0.1 way (shuffled windows from a zero state,
-constant learning rate) and with today's defaults (whole pieces with the state carried, warm-up
-and cosine decay), and both are scored on the same whole validation pieces. Then 32 samples of the
-new model are judged by `mgen eval` against the corpus; for **kern also the melodic shape
-(octave leaps, range of a voice, long notes) of samples against the corpus.
+constant learning rate) and with today's defaults (lanes of 64-token windows, the state carried
+within each piece), and both are scored on the same whole validation pieces. Then 32 samples
+of the new model are judged by `mgen eval` against the corpus; for **kern also the melodic
+shape (octave leaps, range of a voice, long notes) of samples against the corpus.
 
-Not in the default set of sections: it trains for `quality_budget` seconds six times (plus
-parsing a corpus the first time). `--quick` runs it in seconds on tiny budgets.
+Not in the default set of sections: it trains for `quality_budget` seconds seven times (both
+recipes on three corpora, and today's on palestrina-kern, kern's default data, for its
+melodic shape), plus parsing a corpus the first time. `--quick` runs it in seconds on tiny
+budgets.
 """
 
 from __future__ import annotations
@@ -37,7 +39,11 @@ class Corpus:
 def corpora(b) -> list[Corpus]:
     """folk-abc (the built-in default) and the two ../shared/data sets when present."""
     shared = Path(b.cfg.shared_data)
-    out = [Corpus("folk-abc", "abc-char", ["folk-abc"], 500)]
+    out = [
+        Corpus("folk-abc", "abc-char", ["folk-abc"], 500),
+        # kern's default data: the melodic shape of `mgen train --tokenizer kern` (new only)
+        Corpus("palestrina-kern", "kern", ["palestrina-kern"], 512, compare=False),
+    ]
     for folder, tok, length in (
         ("essen-deutschl-kern", "kern", 256),
         ("piano-midi", "midi-notes", 600),
@@ -130,20 +136,23 @@ def _shape(b, corpus: Corpus, samples: list[Path]) -> None:
     files = corpus_files(build_tokenizer("kern", {}), corpus.data, progress=False)
     reference = [p for f in evenly(files, 200) for p in read_pieces(f)[0]]
     generated = [p for f in samples for p in read_pieces(f)[0]]
-    ours, theirs = melodic_shape(generated), melodic_shape(reference)
+    # A voice's range grows with its length: the corpus's is taken over as many notes.
+    first = int(np.median([len(p) for p in generated])) if generated else None
+    ours, theirs = melodic_shape(generated), melodic_shape(reference, first)
     for key, label in (("leaps", "octave-or-wider leaps (share of intervals)"),
-                       ("range", "range of a voice (semitones, mean)"),
+                       ("range", f"range of a voice over {first} notes (semitones, mean)"),
                        ("long", "notes longer than 4 quarters (share)")):  # fmt: skip
         ratio = ours[key] / theirs[key] if theirs[key] else float("nan")
         b.add("quality", f"{corpus.label}: {label}", f"samples {fig(ours[key])}",
               f"corpus {fig(theirs[key])}; ratio {fig(ratio)}")  # fmt: skip
 
 
-def melodic_shape(pieces) -> dict[str, float]:
-    """Share of melodic intervals of an octave or more, mean pitch range per piece, share of
-    notes longer than 4 quarters, over the top line of each piece."""
+def melodic_shape(pieces, first: int | None = None) -> dict[str, float]:
+    """Share of melodic intervals of an octave or more, mean pitch range per piece (over its
+    `first` notes when given), share of notes longer than 4 quarters, over the top line of
+    each piece."""
     intervals = np.concatenate([np.abs(np.diff(p.melody())) for p in pieces if len(p) > 1] or [[]])
-    ranges = [int(p.pitch.max() - p.pitch.min()) for p in pieces if len(p)]
+    ranges = [int(np.ptp(p.pitch[:first])) for p in pieces if len(p)]
     durations = np.concatenate([p.duration for p in pieces] or [[]])
     return {
         "leaps": float((intervals >= 12).mean()) if len(intervals) else 0.0,
