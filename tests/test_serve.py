@@ -377,13 +377,30 @@ def test_serve_binds_loopback_by_default_and_warns_otherwise(
     calls = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(kw))
     lines: list[str] = []
-    server.serve("127.0.0.1", 8123, [runs], Limits(), lines.append)
-    assert calls[-1]["host"] == "127.0.0.1" and "http://127.0.0.1:8123/" in lines[0]
+    port = _free_port()
+    server.serve("127.0.0.1", port, [runs], Limits(), lines.append)
+    assert calls[-1]["host"] == "127.0.0.1" and f"http://127.0.0.1:{port}/" in lines[0]
     assert "model(s) from" in lines[0] and not any("warning" in ln for ln in lines)
-    server.serve("0.0.0.0", 8123, [runs], Limits(), lines.append)
+    monkeypatch.setattr(server, "check_port", lambda host, port: None)  # bind nothing public
+    server.serve("0.0.0.0", port, [runs], Limits(), lines.append)
+    assert calls[-1]["host"] == "0.0.0.0"
     assert any(ln.startswith("warning: listening on 0.0.0.0") for ln in lines)
     assert server.is_loopback("::1") and server.is_loopback("localhost")
     assert not server.is_loopback("192.168.1.2") and not server.is_loopback("example.org")
+
+
+def test_a_port_in_use_is_one_clear_error(runs: Path):
+    import socket
+
+    from mgen.core.errors import ConfigError
+    from mgen.web import server
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"cannot listen on http://127.0.0.1:{port}/"):
+            server.serve("127.0.0.1", port, [runs], Limits(), print)
 
 
 def test_the_serve_command(cli, tmp_path: Path):
@@ -515,3 +532,13 @@ def test_shipped_models_are_listed_beside_the_runs(runs: Path):
         listed = {m["name"]: m for m in c.get("/api/models").json()["models"]}
     assert shipped <= set(listed) and {"folk", "chorales"} <= set(listed)
     assert all(listed[name]["source"] == "pretrained" for name in shipped)
+
+
+def test_verovio_crashing_on_malformed_kern_does_not_take_the_server_down():
+    from mgen.evaluate import verovio_box
+    from mgen.web.views import engrave
+
+    crash = "**kern\nthis\tis\nnot kern at all\n*-\n"  # verovio 6 aborts its process on this
+    assert verovio_box.run(crash)[0] == verovio_box.CRASHED
+    assert engrave(crash) is None
+    assert engrave("**kern\n*M4/4\n4c\n4d\n4e\n4f\n=\n*-\n").startswith("<svg")  # a new child

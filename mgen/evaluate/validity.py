@@ -11,8 +11,6 @@ ABC file, a whole file otherwise.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -170,15 +168,18 @@ def judge_kern(path: Path) -> Verdict:
 
 
 def _verovio(text: str) -> list[str] | None:
-    """verovio's verdict, or None when it is not installed."""
-    try:
-        import verovio  # optional: pip install verovio
-    except ImportError:
+    """verovio's verdict, or None when it is not installed. It runs in a child process
+    (`verovio_box`): some malformed **kern makes it abort the process that loads it."""
+    from mgen.evaluate import verovio_box
+
+    status, _ = verovio_box.run(text)
+    if status == verovio_box.MISSING:
         return None
-    tk = verovio.toolkit()
-    with contextlib.redirect_stderr(io.StringIO()):
-        ok = tk.loadData(text)
-    return [] if ok else ["verovio cannot load it"]
+    if status == verovio_box.OK:
+        return []
+    if status == verovio_box.UNREADABLE:
+        return ["verovio cannot load it"]
+    return [f"verovio {'crashes' if status == verovio_box.CRASHED else 'hangs'} reading it"]
 
 
 # -- MIDI -------------------------------------------------------------------------------------

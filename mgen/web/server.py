@@ -4,6 +4,7 @@ that is beyond this machine), then run uvicorn until interrupted."""
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -29,6 +30,18 @@ def url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+def check_port(host: str, port: int) -> None:
+    """Refuse at once, in one line, an address this machine cannot listen on."""
+    bare = host.strip("[]")
+    family = socket.AF_INET6 if ":" in bare else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((bare, port))
+        except OSError as e:
+            raise ConfigError(f"cannot listen on {url(host, port)}: {e.strerror or e}") from None
+
+
 def require_extra() -> None:
     try:
         import fastapi  # noqa: F401
@@ -51,6 +64,7 @@ def serve(
     if not 0 < port < 65536:
         raise ConfigError(f"--port must be 1-65535, got {port}")
     require_extra()
+    check_port(host, port)
     import uvicorn
 
     from mgen.web.app import create_app

@@ -3,8 +3,6 @@ the piano roll and the player, and a primer text that continues it."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +11,6 @@ from mgen.core.tokenizer import Tokenizer
 
 VEROVIO_TEXT = {".abc", ".krn"}  # formats verovio reads as they are written
 MAX_NOTES = 5000  # notes sent for the roll and the player
-MAX_PAGES = 4
 VEROVIO_OPTIONS = {
     "pageWidth": 2200,
     "pageHeight": 60000,
@@ -26,20 +23,12 @@ VEROVIO_OPTIONS = {
 
 
 def engrave(text: str) -> str | None:
-    """`text` (ABC, Humdrum **kern or MusicXML) as SVG; None when verovio cannot read it."""
-    import verovio
+    """`text` (ABC, Humdrum **kern or MusicXML) as SVG; None when verovio cannot read it
+    (it runs in a child process: some malformed input makes it abort its process)."""
+    from mgen.evaluate import verovio_box
 
-    verovio.enableLog(verovio.LOG_OFF)
-    tk = verovio.toolkit()
-    # Named every time: outside the main thread verovio looks for its fonts where it was built.
-    tk.setResourcePath(str(Path(verovio.__file__).parent / "data"))
-    tk.setOptions(VEROVIO_OPTIONS)
-    with contextlib.redirect_stderr(io.StringIO()):
-        if not tk.loadData(text):
-            return None
-        pages = min(tk.getPageCount(), MAX_PAGES)
-        svgs = [tk.renderToSVG(p) for p in range(1, pages + 1)]
-    return "".join(svgs) if svgs and "<svg" in svgs[0] else None
+    status, svg = verovio_box.run(text, VEROVIO_OPTIONS)
+    return svg if status == verovio_box.OK else None
 
 
 def musicxml(native: Path, midi: Path | None, out: Path) -> Path:
