@@ -207,7 +207,7 @@ def test_plugins_lists_the_builtins(cli):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["train", "--model", "transformer"], "unknown model 'transformer'; available: gru, lstm"),
+        (["train", "--model", "mamba"], "unknown model 'mamba'; available: gru, lstm"),
         (["train", "--tokenizer", "wav"], "unknown tokenizer 'wav'; available:"),
         (["sample", "--decoder", "beam"], "unknown decoder 'beam'; available: argmax"),
         (["sample", "--run", "nowhere"], "no run directory at nowhere"),
