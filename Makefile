@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Train a small lstm2 on the embedded folk-tune corpus for a few minutes, sample, write MIDI.
+## Sample the shipped folk-abc model (MIDI in seconds), then fine-tune it for a minute and sample again.
 demo: $(STAMP)
 	$(BIN)/python -m mgen.demo
 
