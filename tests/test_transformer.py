@@ -4,6 +4,8 @@ train it like one."""
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import subprocess
 import sys
@@ -13,7 +15,7 @@ import pytest
 import torch
 from conftest import TINY, assert_one_line_error
 
-from mgen.core import rundir
+from mgen.core import history, rundir
 from mgen.core.device import autocast
 from mgen.core.errors import ConfigError
 from mgen.core.model import build_model
@@ -175,3 +177,13 @@ def test_two_gloo_processes_train_the_transformer_like_one(abc_folder, tmp_path)
     for k in wa:
         torch.testing.assert_close(wb[k], wa[k], rtol=0, atol=1e-4)
     assert rundir.load_checkpoint(double)["progress"]["step"] == 6
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_trains_under_autocast(cli, abc_folder, tmp_path, precision):
+    run = tmp_path / "run"
+    r = cli("train", "--data", abc_folder, "--out", run, *TINY, *MODEL,
+            "--precision", precision, "--max-steps", 3)  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert json.loads((run / "config.json").read_text())["precision"] == precision
+    assert math.isfinite(history.read_metrics(run)[-1]["val_loss"])
