@@ -38,13 +38,18 @@ def _ballads() -> list[str]:
     return [str(p) for p in sorted(folder.glob("ballad*.abc"))]
 
 
+def sample_shipped() -> tuple[Path, int]:
+    """Four pieces of the shipped model in OUT/<model>/: the first MIDI file, its notes."""
+    run = mgen.load_run(MODEL)
+    return _first_midi(run.write(run.sample(600, 4, temperature=0.8), OUT / MODEL))
+
+
 def main() -> None:
     start = time.monotonic()
     shutil.rmtree(RUN, ignore_errors=True)
     shutil.rmtree(OUT, ignore_errors=True)
     _log(f"sampling the shipped {MODEL} model (no training) ...")
-    run = mgen.load_run(MODEL)
-    midi, notes = _first_midi(run.write(run.sample(600, 4, temperature=0.8), OUT / MODEL))
+    midi, notes = sample_shipped()
     print(
         f"\nListen to {midi} ({notes} notes), written {time.monotonic() - start:.1f} s after "
         f"the start; its ABC text is {midi.with_suffix('.abc')}.\n",

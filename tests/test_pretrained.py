@@ -186,8 +186,15 @@ def test_each_shipped_model_is_whole_small_and_packaged(name):
         assert any(fnmatch.fnmatch(f"{info.path.name}/{file}", p) for p in patterns), file
 
 
+#: Greedy decoding of palestrina-kern from an empty primer follows a voice's likeliest opening,
+#: a rest, to the end: a .krn of rests and no MIDI (its card says so; sampling decoders are fine).
+RESTS_ONLY = pytest.mark.xfail(reason="argmax opens with rests until <end>", strict=True)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", BUILTIN)
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=RESTS_ONLY) if n == "palestrina-kern" else n for n in BUILTIN]
+)
 def test_each_shipped_model_samples_with_argmax(cli, name, tmp_path, monkeypatch):
     """`mgen sample --run NAME --decoder argmax -n 200`: a valid file, no training."""
     import pretty_midi
@@ -199,3 +206,18 @@ def test_each_shipped_model_samples_with_argmax(cli, name, tmp_path, monkeypatch
     assert len(list(folder.glob("sample-001.*"))) >= 1
     midi = pretty_midi.PrettyMIDI(str(folder / "sample-001.mid"))
     assert sum(len(i.notes) for i in midi.instruments) >= 1
+
+
+@pytest.mark.skipif("folk-abc" not in BUILTIN, reason="the shipped folk-abc model is absent")
+def test_demo_samples_the_shipped_model_without_training(tmp_path, monkeypatch):
+    """`make demo`'s first step: MIDI from the shipped model in seconds, no training."""
+    import time
+
+    from mgen import demo
+
+    monkeypatch.chdir(tmp_path)
+    start = time.monotonic()
+    midi, notes = demo.sample_shipped()
+    assert midi.is_file() and notes > 0
+    assert midi.resolve().is_relative_to(tmp_path.resolve())
+    assert time.monotonic() - start < 30
