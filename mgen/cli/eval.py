@@ -37,7 +37,8 @@ def eval_command(
     run: Annotated[
         Path | None,
         typer.Option(
-            help="A trained run. With files: judge them against everything it trained on "
+            help="A trained run (a directory, or a shipped model's name). With files: judge "
+            "them against everything it trained on "
             "(copies against its whole training split; statistics against --reference, default "
             "its training data). With --data instead: its loss on files it never saw."
         ),

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from mgen.core import pretrained
-
 
 def models() -> None:
     """List shipped (pretrained) models: sample one with `mgen sample --run NAME`, fine-tune it
     with `mgen train --init NAME --data FILES`."""
+    from mgen.core import pretrained
+
     found = pretrained.list_pretrained()
     if not found:
         typer.echo(f"no shipped models installed (entry-point group {pretrained.GROUP})")

@@ -15,7 +15,10 @@ GREEDY_PENALTY, GREEDY_NGRAM, REPETITION_WINDOW = 1.3, 16, 32
 
 
 def sample(
-    run: Annotated[Path, typer.Option(help="Run directory to sample from.")] = Path("runs/latest"),
+    run: Annotated[
+        Path,
+        typer.Option(help="Run directory, or a shipped model's name (`mgen models`), to sample."),
+    ] = Path("runs/latest"),
     decoder: Annotated[
         str,
         typer.Option(
@@ -60,7 +63,11 @@ def sample(
     ] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
     out: Annotated[
-        Path | None, typer.Option(help="Output folder (default: <run>/samples/<time>).")
+        Path | None,
+        typer.Option(
+            help="Output folder (default: <run>/samples/<time>; for a shipped model, which is "
+            "read-only, runs/<name>/samples/<time> in the current folder)."
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite files already in --out.")
