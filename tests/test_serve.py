@@ -488,7 +488,7 @@ def _download(browser, folder: Path, link) -> Path:
 
 
 @pytest.mark.slow
-def test_the_page_generates_shows_plays_and_downloads(live: str, tmp_path: Path):
+def test_the_page_generates_shows_plays_downloads_and_continues(live: str, tmp_path: Path):
     import pretty_midi
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -517,6 +517,13 @@ def test_the_page_generates_shows_plays_and_downloads(live: str, tmp_path: Path)
         assert midi.suffix == ".mid" and pretty_midi.PrettyMIDI(str(midi)).instruments[0].notes
         wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#eval-body table"))
         assert browser.find_element(By.ID, "error").get_attribute("hidden")
+        first = browser.find_element(By.ID, "batch-info").text
+        more = next(
+            b for b in browser.find_elements(By.CSS_SELECTOR, "button.continue") if b.is_enabled()
+        )
+        more.click()  # the sample becomes the primer of a new batch
+        wait.until(lambda b: b.find_element(By.ID, "batch-info").text not in ("", first))
+        assert browser.find_element(By.ID, "primer").get_attribute("value")
         browser.save_screenshot(str(tmp_path / "serve.png"))
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         assert not errors, errors

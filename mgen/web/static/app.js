@@ -195,7 +195,8 @@ function controls(batch, sample, roll) {
   play.disabled = sample.notes.length === 0;
   bar.appendChild(play);
   const base = `api/batches/${batch.id}/samples/${sample.index}`;
-  bar.appendChild(link(`${base}/native`, `Download ${sample.formats.native}`));
+  const midiNative = sample.formats.native === ".mid";
+  if (!midiNative) bar.appendChild(link(`${base}/native`, `Download ${sample.formats.native}`));
   if (sample.formats.midi) bar.appendChild(link(`${base}/midi`, "Download .mid"));
   bar.appendChild(link(`${base}/musicxml`, "Download MusicXML"));
   const more = button("Continue this", () => continueFrom(sample));
