@@ -549,3 +549,23 @@ def test_verovio_crashing_on_malformed_kern_does_not_take_the_server_down():
     assert verovio_box.run(crash)[0] == verovio_box.CRASHED
     assert engrave(crash) is None
     assert engrave("**kern\n*M4/4\n4c\n4d\n4e\n4f\n=\n*-\n").startswith("<svg")  # a new child
+
+
+@pytest.mark.parametrize(
+    ("model", "decoder", "primer"),
+    [
+        ("folk", "temperature", "M:6/8\nK:G\n"),
+        ("folk", "argmax", "K:D\n"),
+        ("chorales", "argmax", ""),
+    ],
+)
+def test_the_server_samples_exactly_as_run_sample(
+    client: TestClient, runs: Path, model: str, decoder: str, primer: str
+):
+    """The server repeats Run.sample's steps (its primer is never a file name): same samples."""
+    body = {"model": model, "decoder": decoder, "length": 60, "num_samples": 2, "seed": 4,
+            "primer": primer}  # fmt: skip
+    got = client.post("/api/generate", json=body).json()["samples"]
+    pieces = mgen.load_run(runs / model).sample(60, 2, decoder, primer=primer, seed=4)
+    tok = client.app.state.service.load(model).tokenizer
+    assert [tok.parse_primer(s["primer"]) for s in got] == pieces
