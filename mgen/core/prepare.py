@@ -101,10 +101,7 @@ def prepare_data(
     unknown = _vocab(tok, corpus.counts(train_ids), fit, log)
     vocab = tok.require_vocab()
     stream = token_stream(corpus, train_ids, vocab)
-    pieces = piece_arrays(corpus, train_ids, vocab) if batching == "pieces" else []
-    train, used = _batches(stream, pieces, seq_len, batch_size, batching, log)
-    if batching == "lanes":  # every piece opens a window: see Streams
-        train = Streams(token_stream(corpus, train_ids, vocab, align=used), used, batch_size, True)
+    train, used = _batches(corpus, train_ids, vocab, stream, seq_len, batch_size, batching, log)
     val = piece_arrays(held, val_ids, vocab)
     notes = _notes(tok, held, val_ids)
     summary = _summary(corpus, len(train_ids), len(val_ids), len(stream), sum(map(len, val)))
@@ -197,9 +194,19 @@ def _corpus(tok, data, workers: int, log: Log, progress: bool, dist: Dist) -> Co
     return corpus
 
 
-def _batches(stream, pieces, seq_len: int, batch_size: int, batching: str, log: Log):
-    """Whole pieces, lanes or windows over the training pieces, with a shorter window when the
-    corpus is too small for the asked one."""
+def _batches(
+    corpus: Corpus,
+    train_ids: Sequence[int],
+    vocab: Vocab,
+    stream: np.ndarray,
+    seq_len: int,
+    batch_size: int,
+    batching: str,
+    log: Log,
+) -> tuple[PieceBatches | Streams | Windows, int]:
+    """Whole pieces, lanes or windows over the training pieces (`stream`: them end to end),
+    with a shorter window when the corpus is too small for the asked one."""
+    pieces = piece_arrays(corpus, train_ids, vocab) if batching == "pieces" else []
     room = {
         "pieces": max((len(p) - 1 for p in pieces), default=0),
         "lanes": len(stream) // batch_size,
@@ -212,7 +219,10 @@ def _batches(stream, pieces, seq_len: int, batch_size: int, batching: str, log: 
         log(f"note: corpus is small; using --seq-len {used}")
     if batching == "pieces":
         return PieceBatches(pieces, used, batch_size), used
-    return (Streams if batching == "lanes" else Windows)(stream, used, batch_size), used
+    if batching == "lanes":  # every piece opens a window: see Streams
+        aligned = token_stream(corpus, train_ids, vocab, align=used)
+        return Streams(aligned, used, batch_size, aligned=True), used
+    return Windows(stream, used, batch_size), used
 
 
 def _notes(tok: Tokenizer, corpus: Corpus, pieces: np.ndarray) -> list[int] | None:
