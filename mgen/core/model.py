@@ -45,6 +45,9 @@ class SequenceModel(nn.Module):
     #: reads long pieces in chunks; a model that cannot (False) trains on shuffled windows
     #: from an empty state and is scored on each whole piece in one call.
     carries_state: ClassVar[bool] = True
+    #: Where the batch is in each tensor of that state, if zeros are its empty value (torch's
+    #: recurrent layers: 1, for [layers, B, hidden]): then `reset_rows` can empty single rows.
+    state_batch_dim: ClassVar[int | None] = None
 
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -54,16 +57,17 @@ class SequenceModel(nn.Module):
         raise NotImplementedError
 
     def reset_rows(self, state: State, rows: torch.Tensor) -> State:
-        """`state` with the batch rows marked in `rows` ([B] bool) emptied. Training calls it
-        for rows whose window opens a new piece, so each piece is read from the empty state
-        that sampling and scoring start from. The default suits torch's recurrent layers
-        (tensors [layers, B, ...], alone or in tuples) whose empty state is zeros; a model
-        whose state is laid out otherwise overrides it."""
-        if not bool(rows.any()):
+        """`state` with the batch rows marked in `rows` ([B] bool) emptied (zeros). Training
+        calls it for rows whose window opens a new piece, so each piece is read from the empty
+        state that sampling and scoring start from. It needs `state_batch_dim`; a model that
+        leaves that None keeps its state across pieces (or overrides this method)."""
+        dim = self.state_batch_dim
+        if dim is None or not bool(rows.any()):
             return state
         if isinstance(state, torch.Tensor):
-            keep = (~rows).view(1, -1, *[1] * (state.dim() - 2)).to(state.dtype)
-            return state * keep
+            shape = [1] * state.dim()
+            shape[dim] = -1
+            return state * (~rows).view(shape).to(state.dtype)
         return type(state)(self.reset_rows(s, rows) for s in state)
 
     def num_parameters(self) -> int:

@@ -76,6 +76,7 @@ class RecurrentLM(SequenceModel):
     """Shared body of the recurrent language models; subclasses pick the cell and defaults."""
 
     cell: ClassVar[type[nn.RNNBase]] = nn.LSTM
+    state_batch_dim: ClassVar[int | None] = 1  # h (and c): [layers, B, hidden]
     Config: ClassVar[type[ModelConfig]] = RecurrentConfig
 
     def __init__(self, config: RecurrentConfig):
