@@ -89,16 +89,16 @@ def base_args(tunes: Path, tmp_path_factory: pytest.TempPathFactory) -> list[str
             "--warmup-steps", "0", *TINY]  # fmt: skip
 
 
-@pytest.fixture(scope="module", params=["lanes", "windows"])
+@pytest.fixture(scope="module", params=["piece-lanes", "lanes", "windows"])
 def runs(request, base_args: list[str], tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The same two epochs trained by one process and by two gloo processes under torchrun:
-    on lanes with the state carried (each rank carries its own lanes), and on shuffled windows
+    on lanes with the state carried (each rank carries its own lanes; with piece-lanes also
+    emptied where a piece starts), and on shuffled windows
     (where the --seq-len of `base_args` leaves rank 1 without a window in each epoch's last
     batch, so it joins the gradient all-reduce at weight 0)."""
     from mgen.cli.app import app
 
-    if request.param == "windows":
-        base_args = [*base_args, "--batching", "windows"]
+    base_args = [*base_args, "--batching", request.param]
     single = tmp_path_factory.mktemp("single") / "run"
     result = CliRunner().invoke(app, ["train", *base_args, "--epochs", "2", "--out", str(single)])
     assert result.exit_code == 0, result.output

@@ -59,8 +59,10 @@ def _data(batching: str) -> TrainData:
     stream = token_stream(corpus, ids, vocab)
     if batching == "pieces":
         train = PieceBatches(piece_arrays(corpus, ids, vocab), SEQ, 32)
-    elif batching == "lanes":  # as prepare_data lays lanes out: every piece opens a window
+    elif batching == "piece-lanes":  # as prepare_data lays them out: each piece opens a window
         train = Streams(token_stream(corpus, ids, vocab, align=SEQ), SEQ, 32, aligned=True)
+    elif batching == "lanes":
+        train = Streams(stream, SEQ, 32)
     else:
         train = Windows(stream, SEQ, 32)
     val_corpus = _corpus(_key_pieces(40, 1))
@@ -146,7 +148,7 @@ def test_reset_rows_empties_only_the_rows_that_open_a_piece():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("batching", ["pieces", "lanes"])
+@pytest.mark.parametrize("batching", ["pieces", "lanes", "piece-lanes"])
 def test_carried_state_learns_context_beyond_the_window_and_windows_cannot(tmp_path, batching):
     stateful = _data(batching)
     carried = _train(stateful, tmp_path / "a", 600)
@@ -157,7 +159,7 @@ def test_carried_state_learns_context_beyond_the_window_and_windows_cannot(tmp_p
 
 
 def test_resume_with_carried_state_is_exact(tmp_path):
-    data = _data("lanes")
+    data = _data("piece-lanes")
     straight = _train(data, tmp_path / "a", 12, lr_schedule="constant", checkpoint_every=100)
     first = _train(data, tmp_path / "b", 6, lr_schedule="constant", checkpoint_every=100)
     assert first.carry  # the lanes' state at step 6

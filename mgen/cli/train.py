@@ -80,11 +80,13 @@ def train(
         str,
         typer.Option(
             help="lanes: the corpus as contiguous lanes, the model's state carried from window "
-            "to window (truncated backprop through time); pieces: whole pieces, the state "
-            "reset at each piece's start; windows: shuffled windows, each from an empty state "
-            "(mgen 0.1). Models that cannot carry state always use windows.",
+            "to window (truncated backprop through time), across pieces; piece-lanes: lanes in "
+            "which every piece opens a window from the empty state; pieces: whole pieces "
+            "grouped by length; windows: shuffled windows, each from an empty state (mgen 0.1); "
+            "auto: the tokenizer's measured default (piece-lanes for abc-char, else lanes). "
+            "Models that cannot carry state always use windows.",
         ),
-    ] = "lanes",
+    ] = "auto",
     lr_schedule: Annotated[
         str,
         typer.Option(help="cosine (warm-up, then decay to the end of the budget) or constant."),

@@ -210,6 +210,7 @@ def _batches(
     room = {
         "pieces": max((len(p) - 1 for p in pieces), default=0),
         "lanes": len(stream) // batch_size,
+        "piece-lanes": len(stream) // batch_size,
         "windows": len(stream) - 1,
     }[batching]
     used = min(seq_len, room)
@@ -219,9 +220,11 @@ def _batches(
         log(f"note: corpus is small; using --seq-len {used}")
     if batching == "pieces":
         return PieceBatches(pieces, used, batch_size), used
-    if batching == "lanes":  # every piece opens a window: see Streams
+    if batching == "piece-lanes":  # every piece opens a window: see Streams
         aligned = token_stream(corpus, train_ids, vocab, align=used)
         return Streams(aligned, used, batch_size, aligned=True), used
+    if batching == "lanes":
+        return Streams(stream, used, batch_size), used
     return Windows(stream, used, batch_size), used
 
 

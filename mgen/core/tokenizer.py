@@ -50,6 +50,9 @@ class Tokenizer(ABC):
     default_dataset: ClassVar[str | None] = None
     #: Seconds of training when the user gives no length (--epochs, --max-steps, --time-budget).
     default_time_budget: ClassVar[float] = 300.0
+    #: `--batching auto`: lanes (the state carried across pieces) or piece-lanes (each piece
+    #: read from the empty state), whichever trained better for the format (docs/training.md).
+    default_batching: ClassVar[str] = "lanes"
     #: How the random validation split groups pieces: "file" keeps the pieces of one file on one
     #: side (the voices of a score), "piece" splits a file's pieces (independent tunes).
     split_by: ClassVar[str] = "file"

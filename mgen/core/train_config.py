@@ -8,7 +8,7 @@ from typing import Any
 from mgen.core.config import Config
 from mgen.core.errors import ConfigError
 
-BATCHINGS = ("lanes", "pieces", "windows")
+BATCHINGS = ("auto", "lanes", "piece-lanes", "pieces", "windows")
 
 
 @dataclasses.dataclass
@@ -27,10 +27,12 @@ class TrainConfig(Config):
     # context, and twice the updates per token trained better than 128 at equal CPU time.
     seq_len: int = 64
     # lanes: the corpus as contiguous lanes, the state carried from window to window across
-    # pieces (if the model can); pieces: whole pieces, the state reset at each <start>;
-    # windows: shuffled windows, each from an empty state (0.1's way). Lanes measured best of
-    # the stateful ones at equal CPU time (docs/performance.md, "Training recipe").
-    batching: str = "lanes"
+    # pieces (if the model can); piece-lanes: lanes in which each piece opens a window from the
+    # empty state; pieces: whole pieces grouped by length, the state reset at each <start>;
+    # windows: shuffled windows, each from an empty state (0.1's way); auto: the tokenizer's
+    # `default_batching`, the better lane layout measured for its format at equal CPU time
+    # (docs/performance.md, "Training recipe").
+    batching: str = "auto"
     lr: float = 2e-3
     # constant, or a linear warm-up then cosine decay to the budget's end: measured slower at
     # CPU budgets of minutes (docs/performance.md, "Training recipe"), so off by default.

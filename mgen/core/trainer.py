@@ -92,6 +92,7 @@ class Trainer:
         # The state carried from window to window, per group of rows (`carry_plan`'s key);
         # `_key` is the group the next step reads.
         self.stateful = not isinstance(data.train, Windows)
+        self.fresh_starts = bool(getattr(data.train, "aligned", False))  # piece-lanes
         self.carry: dict[int, carry.State] = {}
         self._key = 0
 
@@ -185,7 +186,7 @@ class Trainer:
         yt = torch.from_numpy(y).to(self.device, non_blocking=True)
         with autocast(self.device, self.precision):
             state_in = self.carry.get(self._key) if self.stateful else None
-            if state_in is not None:  # a row whose window opens a piece starts it afresh
+            if state_in is not None and self.fresh_starts:  # a row opening a piece: afresh
                 state_in = self.model.reset_rows(state_in, xt[:, 0] == Vocab.start_id)
             logits, state = self.net(xt, state_in)  # [B, T, V]
         if self.stateful:

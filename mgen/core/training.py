@@ -66,7 +66,7 @@ def train_run(
         data = prepare_data(
             tok, cfg.data, seq_len=cfg.seq_len, batch_size=cfg.batch_size,
             val_fraction=cfg.val_fraction, val_data=cfg.val_data, seed=cfg.seed,
-            batching=cfg.batching if model_cls.carries_state else "windows",
+            batching=_batching(cfg, tok, model_cls.carries_state),
             fit=not (resume or cfg.init),
             workers=cfg.workers, log=log, progress=progress, dist=dist,
         )  # fmt: skip
@@ -117,3 +117,11 @@ def _join_ranks(dist, cfg: TrainConfig, run: Path, log: Log, progress: bool):
 def _silent(msg: str) -> None:
     """The log of ranks other than 0."""
     del msg
+
+
+def _batching(cfg: TrainConfig, tok: Tokenizer, carries_state: bool) -> str:
+    """--batching, with auto resolved to the tokenizer's default; windows for a model that
+    cannot carry state."""
+    if not carries_state:
+        return "windows"
+    return tok.default_batching if cfg.batching == "auto" else cfg.batching

@@ -104,6 +104,7 @@ class AbcCharTokenizer(Tokenizer):
     default_dataset = "folk-abc"
     split_by = "piece"  # a file is a collection of independent tunes
     default_time_budget = 300.0  # seconds of training when no length is given
+    default_batching = "piece-lanes"  # each tune from the empty state: measured (docs/training.md)
 
     def read(self, path: Path) -> list[list[str]]:
         try:
