@@ -85,10 +85,17 @@ def quantize(midi: MidiData, steps_per_beat: int, max_duration: int) -> tuple[Gr
     return grid, first
 
 
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of a 1-D array: `np.unique` without its first call's import of
+    numpy.ma (0.1 s in every parsing process, a quarter of parsing piano-midi on 2 cores)."""
+    s = np.sort(values)
+    return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
+
+
 def mark_tempo(grid: Grid, midi: MidiData, first: int, steps_per_beat: int, change: float) -> None:
     """Set `grid.tempo`: a mark at the first onset, and one where the tempo moves by more than
     `change` (0.2: 20%) from the last mark; each at the mean tempo of the stretch it rules."""
-    steps = np.unique(grid.onset)
+    steps = distinct(grid.onset)
     ticks = (steps + first) * (midi.ticks_per_beat / steps_per_beat)
     bpm = midi.tempo_at(ticks)
     weight = np.diff(steps, append=steps[-1] + 1).astype(np.float64)  # steps until the next

@@ -32,6 +32,7 @@ from mgen.plugins.tokenizers.midi_grid import (
     VELOCITY,
     Grid,
     bin_velocity,
+    distinct,
     mark_tempo,
     normalize,
     quantize,
@@ -210,7 +211,7 @@ def _rank(sizes: np.ndarray) -> np.ndarray:
 
 def _legato(notes: np.ndarray, steps_per_beat: int) -> None:
     """Notes with no duration (0) last until the next later onset, or one beat at the end."""
-    onsets = np.unique(notes[:, 0])
+    onsets = distinct(notes[:, 0])
     nxt = np.searchsorted(onsets, notes[:, 0], side="right")
     later = np.r_[onsets, -1][nxt]
     gap = np.where(later >= 0, later - notes[:, 0], steps_per_beat)
