@@ -56,10 +56,26 @@ class Run:
         """`num_samples` pieces of up to `n` new tokens each (the primer's tokens first).
         `options` go to the decoder (temperature=..., top_k=..., top_p=...); `repetition`
         defaults to the decoder's loop guards (see `default_repetition`)."""
+        tokens = primer_tokens(self.tokenizer, primer)
+        return self.continue_tokens(tokens, n, num_samples, decoder, seed=seed,
+                                    repetition=repetition, **options)  # fmt: skip
+
+    def continue_tokens(
+        self,
+        tokens: list[str],
+        n: int,
+        num_samples: int,
+        decoder: str,
+        *,
+        seed: int = 0,
+        repetition: RepetitionConfig | None = None,
+        **options: Any,
+    ) -> list[list[str]]:
+        """`sample` from primer tokens already parsed (a web client's primer text is never
+        taken for a file name, as `sample`'s may be)."""
         if n < 1 or num_samples < 1:
             raise ConfigError("-n and --num-samples must be >= 1")
         dec = build_decoder(decoder, options)
-        tokens = primer_tokens(self.tokenizer, primer)
         vocab = self.tokenizer.require_vocab()
         ids = generate(
             self.model, [vocab.start_id, *vocab.encode(tokens)], steps=n,

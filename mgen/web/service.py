@@ -149,22 +149,10 @@ class Service:
         }
 
     def _sample(self, run: Run, req: GenerateRequest, tokens: list[str]) -> list[list[str]]:
-        """`Run.sample`'s steps with primer tokens already parsed (a client's primer text
-        must never be taken for a file name, as the CLI's --primer may be). A test checks that
-        both give the same samples."""
-        from mgen.core.decoder import build_decoder
-        from mgen.core.sample import default_repetition, generate
-        from mgen.core.tokenizer import neutral_ids
-
-        tok = run.tokenizer
-        vocab = tok.require_vocab()
-        ids = generate(
-            run.model, [vocab.start_id, *vocab.encode(tokens)], steps=req.length,
-            num_samples=req.num_samples, decoder=build_decoder(req.decoder, self.decoder_options(req)),
-            vocab=vocab, seed=req.seed, device=run.device,
-            repetition=run.guards(default_repetition(req.decoder)), neutral=neutral_ids(tok, vocab),
-        )  # fmt: skip
-        return [tokens + tok.decode(s) for s in ids]
+        """`Run.sample` with primer tokens already parsed (a client's primer text must never
+        be taken for a file name). A test checks that both give the same samples."""
+        return run.continue_tokens(tokens, req.length, req.num_samples, req.decoder,
+                                   seed=req.seed, **self.decoder_options(req))  # fmt: skip
 
     @staticmethod
     def _write(run: Run, batch: Batch, pieces: list[list[str]]) -> list[str]:
