@@ -53,7 +53,7 @@ def trained(tmp_path_factory, abc) -> Path:
     [
         (["--batch-size", "0"], "--batch-size must be >= 1"),
         (["--batch-size", "-8"], "--batch-size must be >= 1"),
-        (["--seq-len", "0"], "--seq-len must be >= 1"),
+        (["--seq-len", "-1"], "--seq-len must be >= 1"),
         (["--epochs", "0"], "--epochs must be >= 1"),
         (["--max-steps", "-1"], "--max-steps must be >= 1"),
         (["--checkpoint-every", "0"], "--checkpoint-every must be >= 1"),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mgen.core.batches import Windows, longest_run, split_pieces, token_stream
+from mgen.core.batches import Windows, longest_run, longest_runs_after, split_pieces, token_stream
 from mgen.core.corpus import Corpus
 from mgen.core.sample import RepetitionConfig, penalize
 from mgen.core.vocab import Vocab
@@ -289,3 +289,29 @@ def test_split_tunes_blank_line_ends_a_tune_but_a_comment_line_does_not():
 
 def test_split_tunes_without_x_header_finds_nothing():
     assert split_tunes("T:Loose\nK:C\nabc |\n") == []
+
+
+def test_a_neutral_run_ends_at_the_cap_of_the_token_it_follows():
+    # 3 is a hold: after note 1 the data held it at most 2 steps, after rest 2 at most 4;
+    # no cap recorded after note 4, so the overall `max_neutral_run` (3) applies.
+    logits = torch.zeros(4, 5)
+    neutral = torch.tensor([False, False, False, True, False])
+    caps = torch.tensor([0, 2, 4, 0, 0])
+    history = torch.tensor([
+        [2, 1, 3, 3],  # note 1 held 2 steps: its cap
+        [0, 2, 3, 3],  # rest 2 held 2 of its 4
+        [4, 3, 3, 3],  # note 4 held 3: the overall cap
+        [3, 3, 3, 3],  # a run with nothing before it: the overall cap
+    ])  # fmt: skip
+    rep = RepetitionConfig(repetition_penalty=1.3, max_neutral_run=3)
+    held = penalize(logits, history, rep, neutral, caps)[:, 3]
+    assert held.tolist() == [INF, 0.0, INF, INF]
+    no_overall = RepetitionConfig(repetition_penalty=1.3)
+    assert penalize(logits, history, no_overall, neutral, caps)[:, 3].tolist() == [INF, 0, 0, 0]
+
+
+def test_longest_runs_after_records_the_longest_run_following_each_token():
+    stream = np.array([7, 7, 5, 7, 7, 7, 2, 7, 5, 7, 8, 8, 8, 8, 2, 7])
+    assert longest_runs_after(stream, [7]) == {5: 3, 2: 1}  # the opening run follows nothing
+    assert longest_runs_after(stream, [7, 8]) == {5: 3, 2: 1, 7: 4}
+    assert longest_runs_after(stream, [9]) == {}

@@ -55,9 +55,10 @@ def train(
         int,
         typer.Option(
             help="Tokens per training window (truncated backprop length); with lanes the "
-            "carried state brings the context from earlier windows."
+            "carried state brings the context from earlier windows. 0: the tokenizer's default "
+            "(64; kern 63)."
         ),
-    ] = 64,
+    ] = 0,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 2e-3,
     val_fraction: Annotated[
         float,

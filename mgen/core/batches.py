@@ -80,6 +80,21 @@ def longest_run(stream: np.ndarray, ids: Sequence[int]) -> int:
     return best
 
 
+def longest_runs_after(stream: np.ndarray, ids: Sequence[int]) -> dict[int, int]:
+    """For every token that a run of one of `ids` follows in `stream` ([N] ids), the longest
+    such run: how long the data ever holds a note after that pitch, or a rest after a rest."""
+    best: dict[int, int] = {}
+    for i in ids:
+        edges = np.diff(np.concatenate([[0], (stream == i).astype(np.int8), [0]]))  # +1 / -1
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        keep = starts > 0  # a run at the very start follows nothing
+        before, lengths = stream[starts[keep] - 1], (ends - starts)[keep]
+        for b in np.unique(before):
+            n = int(lengths[before == b].max())
+            best[int(b)] = max(best.get(int(b), 0), n)
+    return best
+
+
 class Windows:
     """Non-overlapping (input, target) windows of `seq_len` over a token stream.
 

@@ -18,6 +18,7 @@ from mgen.core.batches import (
     Windows,
     drop_duplicates,
     longest_run,
+    longest_runs_after,
     piece_arrays,
     split_pieces,
     token_stream,
@@ -107,7 +108,10 @@ def prepare_data(
     summary = _summary(corpus, len(train_ids), len(val_ids), len(stream), sum(map(len, val)))
     summary.update(vocab_size=len(vocab), val_duplicates_dropped=dropped, batching=batching)
     summary["unk_tokens"] = unknown
-    summary["longest_neutral_run"] = longest_run(stream, neutral_ids(tok, vocab))
+    neutral = neutral_ids(tok, vocab)
+    summary["longest_neutral_run"] = longest_run(stream, neutral)
+    after = longest_runs_after(stream, neutral)
+    summary["longest_neutral_run_after"] = {vocab.tokens[i]: n for i, n in sorted(after.items())}
     log(
         f"data: {len(train_ids)} training pieces ({len(stream):,} tokens), {len(val_ids)} "
         f"validation pieces{f' ({dropped} duplicates of training pieces dropped)' if dropped else ''}"

@@ -77,11 +77,12 @@ class Run:
             raise ConfigError("-n and --num-samples must be >= 1")
         dec = build_decoder(decoder, options)
         vocab = self.tokenizer.require_vocab()
+        rep = self.guards(repetition or default_repetition(decoder))
         ids = generate(
             self.model, [vocab.start_id, *vocab.encode(tokens)], steps=n,
             num_samples=num_samples, decoder=dec, vocab=vocab, seed=seed, device=self.device,
-            repetition=self.guards(repetition or default_repetition(decoder)),
-            neutral=neutral_ids(self.tokenizer, vocab),
+            repetition=rep, neutral=neutral_ids(self.tokenizer, vocab),
+            neutral_caps=self.neutral_caps() if rep.on else None,
         )  # fmt: skip
         return [tokens + self.tokenizer.decode(s) for s in ids]
 
@@ -93,6 +94,15 @@ class Run:
         if not rep.on or rep.max_neutral_run or not longest:
             return rep
         return dataclasses.replace(rep, max_neutral_run=longest)
+
+    def neutral_caps(self) -> dict[int, int]:
+        """Ids -> the longest run of a hold, rest or time shift that followed that id in the
+        training data: with a guard on, argmax holds a note no longer than the corpus ever held
+        that pitch (the one `longest_neutral_run` would let it hold as long as the longest
+        rest). Empty for runs trained before mgen recorded it."""
+        after = self.config.get("data", {}).get("longest_neutral_run_after") or {}
+        vocab = self.tokenizer.require_vocab()
+        return {vocab.index[t]: int(n) for t, n in after.items() if t in vocab}
 
     def write(
         self, pieces: list[list[str]], folder: Path | None = None, force: bool = False

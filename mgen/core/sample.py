@@ -62,12 +62,15 @@ def penalize(
     history: torch.Tensor,
     rep: RepetitionConfig,
     neutral: torch.Tensor | None = None,
+    caps: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """logits [K, V], history [K, t] of generated ids -> adjusted logits [K, V].
 
     `neutral` ([V] bool) marks tokens the guards leave alone (a hold, a rest, a time shift:
     repeating them is how a long note is written): they are never penalized or banned, and
-    n-grams are counted over the other tokens only, the note events."""
+    n-grams are counted over the other tokens only, the note events. A run of one neutral token
+    ends once it is `caps[v]` long ([V] ints) where v is the token before the run (a hold after a
+    pitch: how long that note may last), else `rep.max_neutral_run` long (0: no limit)."""
     if rep.repetition_penalty > 1.0 and history.shape[1]:
         recent = history[:, -rep.repetition_window :]  # [K, w]
         seen = torch.zeros_like(logits, dtype=torch.bool).scatter_(1, recent, True)
@@ -84,13 +87,28 @@ def penalize(
             events = history[row] if neutral is None else history[row][~neutral[history[row]]]
             logits[row, _banned(events, n)] = float("-inf")
     m = rep.max_neutral_run
-    if m > 0 and neutral is not None and history.shape[1] >= m:
-        tail = history[:, -m:]  # [K, m]
-        held = (tail == tail[:, -1:]).all(1) & neutral[tail[:, -1]]  # [K]: m in a row already
+    if neutral is not None and (m > 0 or caps is not None) and history.shape[1]:
+        held = _run_capped(history, neutral, m, caps)  # [K]
         if bool(held.any()):
             logits = logits.clone()
-            logits[held, tail[held, -1]] = float("-inf")
+            logits[held, history[held, -1]] = float("-inf")
     return logits
+
+
+def _run_capped(
+    history: torch.Tensor, neutral: torch.Tensor, cap: int, caps: torch.Tensor | None
+) -> torch.Tensor:
+    """[K] bool: the row ends in a run of a neutral token as long as its cap allows."""
+    last = history[:, -1]  # [K]
+    # Length of the trailing run of `last`: ones until the first other token, from the end.
+    run = (history == last[:, None]).flip(1).long().cumprod(1).sum(1)  # [K]
+    before_at = history.shape[1] - 1 - run  # [K]: -1 when the run fills the history
+    limit = torch.full_like(run, cap)
+    if caps is not None:
+        before = history.gather(1, before_at.clamp(min=0)[:, None]).squeeze(1)  # [K]
+        own = torch.where(before_at >= 0, caps[before], 0)
+        limit = torch.where(own > 0, own, limit)
+    return neutral[last] & (limit > 0) & (run >= limit)
 
 
 def _banned(events: torch.Tensor, n: int) -> torch.Tensor:
@@ -116,11 +134,13 @@ def generate(
     device: torch.device | str = "cpu",
     repetition: RepetitionConfig | None = None,
     neutral: list[int] | None = None,
+    neutral_caps: dict[int, int] | None = None,
     stop_at_end: bool = True,
 ) -> list[list[int]]:
     """`num_samples` continuations of `prime` (ids), each ending before <end> or at `steps`;
     without `stop_at_end`, <end> is banned and every sample runs all its steps (for speed
-    measurements). `neutral`: ids the loop guards leave alone. Each sample draws from its own
+    measurements). `neutral`: ids the loop guards leave alone; `neutral_caps`: how long a run of
+    them may be after a given id, when a guard is on (see `penalize`). Each sample draws from its own
     generator, seeded by (seed, its index): sample i is the same whether 1 or 64 are made."""
     rep = repetition or RepetitionConfig()
     model.eval()
@@ -131,10 +151,11 @@ def generate(
     never = [vocab.pad_id, vocab.start_id, vocab.unk_id] + ([] if stop_at_end else [vocab.end_id])
     banned = torch.tensor(never, device=device)
     mask = _mask(neutral, logits.shape[-1], device)
+    caps = _caps(neutral_caps, logits.shape[-1], device) if rep.on else None
     out = torch.empty(num_samples, 0, dtype=torch.long, device=device)  # [K, t]
     finished = torch.zeros(num_samples, dtype=torch.bool, device=device)
     for _ in range(steps):
-        logits = penalize(logits.float().index_fill(1, banned, float("-inf")), out, rep, mask)
+        logits = penalize(logits.float().index_fill(1, banned, float("-inf")), out, rep, mask, caps)
         nxt = torch.cat([decoder(logits[i : i + 1], g) for i, g in enumerate(gens)])  # [K]
         nxt = torch.where(finished, vocab.end_id, nxt)  # finished samples just repeat <end>
         out = torch.cat([out, nxt[:, None]], dim=1)
@@ -150,6 +171,18 @@ def _generator(seed: int, index: int, device: torch.device | str) -> torch.Gener
     """Sample `index`'s own random stream, from (seed, index) alone."""
     state = np.random.SeedSequence([seed, index]).generate_state(1, np.uint64)
     return torch.Generator(device=device).manual_seed(int(state[0]) & (2**63 - 1))
+
+
+def _caps(
+    caps: dict[int, int] | None, size: int, device: torch.device | str
+) -> torch.Tensor | None:
+    if not caps:
+        return None
+    out = torch.zeros(size, dtype=torch.long, device=device)
+    for i, n in caps.items():
+        if 0 <= i < size:
+            out[i] = n
+    return out
 
 
 def _mask(ids: list[int] | None, size: int, device: torch.device | str) -> torch.Tensor | None:

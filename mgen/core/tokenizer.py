@@ -53,6 +53,8 @@ class Tokenizer(ABC):
     #: `--batching auto`: lanes (the state carried across pieces) or piece-lanes (each piece
     #: read from the empty state), whichever trained better for the format (docs/training.md).
     default_batching: ClassVar[str] = "lanes"
+    #: `--seq-len 0` (the default): tokens per training window for this format.
+    default_seq_len: ClassVar[int] = 64
     #: How the random validation split groups pieces: "file" keeps the pieces of one file on one
     #: side (the voices of a score), "piece" splits a file's pieces (independent tunes).
     split_by: ClassVar[str] = "file"

@@ -23,9 +23,10 @@ class TrainConfig(Config):
     # (all its threads), which a busy machine does not steal: for fair comparisons.
     clock: str = "wall"
     batch_size: int = 64
-    # Tokens per window (backpropagation length). 64 with lanes: the carried state brings the
-    # context, and twice the updates per token trained better than 128 at equal CPU time.
-    seq_len: int = 64
+    # Tokens per window (backpropagation length); 0: the tokenizer's `default_seq_len` (64; the
+    # carried state brings the context, and twice the updates per token trained better than
+    # 128 at equal CPU time).
+    seq_len: int = 0
     # lanes: the corpus as contiguous lanes, the state carried from window to window across
     # pieces (if the model can); piece-lanes: lanes in which each piece opens a window from the
     # empty state; pieces: whole pieces grouped by length, the state reset at each <start>;
@@ -59,9 +60,11 @@ class TrainConfig(Config):
         return any(v is not None for v in (self.epochs, self.max_steps, self.time_budget))
 
     def validate(self) -> None:
-        for name in ("batch_size", "seq_len", "checkpoint_every"):
+        for name in ("batch_size", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
+        if self.seq_len < 0:
+            raise ConfigError("--seq-len must be >= 1 (0: the tokenizer's default)")
         if self.clock not in ("wall", "cpu"):
             raise ConfigError(f"--clock must be wall or cpu, got {self.clock!r}")
         if self.batching not in BATCHINGS:
