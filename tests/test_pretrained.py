@@ -186,15 +186,8 @@ def test_each_shipped_model_is_whole_small_and_packaged(name):
         assert any(fnmatch.fnmatch(f"{info.path.name}/{file}", p) for p in patterns), file
 
 
-#: Greedy decoding of palestrina-kern from an empty primer follows a voice's likeliest opening,
-#: a rest, to the end: a .krn of rests and no MIDI (its card says so; sampling decoders are fine).
-RESTS_ONLY = pytest.mark.xfail(reason="argmax opens with rests until <end>", strict=True)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=RESTS_ONLY) if n == "palestrina-kern" else n for n in BUILTIN]
-)
+@pytest.mark.parametrize("name", BUILTIN)
 def test_each_shipped_model_samples_with_argmax(cli, name, tmp_path, monkeypatch):
     """`mgen sample --run NAME --decoder argmax -n 200`: a valid file, no training."""
     import pretty_midi
