@@ -2,6 +2,8 @@
 
     python tools/finetune_compare.py                      # 200 Essen tunes, 120 CPU-s each
     python tools/finetune_compare.py --init palestrina-kern --tunes 200 --budget 120
+    python tools/finetune_compare.py --init bach-midi --data ../shared/data/piano-midi \
+        --tunes 100 --val-tunes 30                        # MIDI: a slice of piano-midi
 
 Both runs train on the same `--tunes` files drawn (by `--seed`) from `--data` and validate on
 the same `--val-tunes` other files (`--val-data`, so the split is identical); the budget counts
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import random
 import shutil
 import sys
@@ -29,11 +32,24 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def pick(data: Path, tunes: int, val_tunes: int, seed: int, out: Path) -> tuple[Path, Path]:
+def patterns(init: str) -> tuple[str, ...]:
+    """The file patterns of the init run's tokenizer (*.krn, *.mid, ...)."""
+    from mgen.core import registry
+    from mgen.core.pretrained import resolve_run
+
+    plugin = json.loads((resolve_run(init) / "tokenizer.json").read_text())["plugin"]
+    return tuple(registry.load("tokenizer", plugin).file_patterns)
+
+
+def pick(
+    data: Path, globs: tuple[str, ...], tunes: int, val_tunes: int, seed: int, out: Path
+) -> tuple[Path, Path]:
     """Copy `tunes` training and `val_tunes` validation files (disjoint) into out/."""
-    files = sorted(data.rglob("*.krn"))
+    files = sorted({f for g in globs for f in data.rglob(g)})
     if len(files) < tunes + val_tunes:
-        raise SystemExit(f"{data} holds {len(files)} .krn files; need {tunes + val_tunes}")
+        raise SystemExit(
+            f"{data} holds {len(files)} {'/'.join(globs)} files; need {tunes + val_tunes}"
+        )
     chosen = random.Random(seed).sample(files, tunes + val_tunes)
     folders = out / "train", out / "val"
     for folder, part in zip(folders, (chosen[:tunes], chosen[tunes:]), strict=True):
@@ -76,7 +92,7 @@ def report(runs: dict[str, Path], budget: float) -> None:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--init", default="palestrina-kern", help="shipped model or run directory")
-    p.add_argument("--data", type=Path, default=DATA, help="folder of .krn files")
+    p.add_argument("--data", type=Path, default=DATA, help="folder of files the init reads")
     p.add_argument("--tunes", type=int, default=200)
     p.add_argument("--val-tunes", type=int, default=50)
     p.add_argument("--budget", type=float, default=120.0, help="CPU seconds per run")
@@ -84,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, default=Path("runs/finetune-compare"))
     a = p.parse_args(argv)
     shutil.rmtree(a.out, ignore_errors=True)
-    train, val = pick(a.data, a.tunes, a.val_tunes, a.seed, a.out / "data")
+    train, val = pick(a.data, patterns(a.init), a.tunes, a.val_tunes, a.seed, a.out / "data")
     common = dict(data=[str(train)], val_data=[str(val)], time_budget=a.budget, clock="cpu",
                   seed=a.seed, device="cpu", log=_log)  # fmt: skip
     tuned = mgen.train(out=a.out / "finetuned", init=a.init, **common)

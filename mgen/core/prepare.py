@@ -106,18 +106,25 @@ def prepare_data(
     val = piece_arrays(held, val_ids, vocab)
     notes = _notes(tok, held, val_ids)
     summary = _summary(corpus, len(train_ids), len(val_ids), len(stream), sum(map(len, val)))
-    summary.update(vocab_size=len(vocab), val_duplicates_dropped=dropped, batching=batching)
-    summary["unk_tokens"] = unknown
-    neutral = neutral_ids(tok, vocab)
-    summary["longest_neutral_run"] = longest_run(stream, neutral)
-    after = longest_runs_after(stream, neutral)
-    summary["longest_neutral_run_after"] = {vocab.tokens[i]: n for i, n in sorted(after.items())}
+    summary.update(vocab_size=len(vocab), val_duplicates_dropped=dropped, batching=batching,
+                   unk_tokens=unknown, **_neutral_runs(tok, vocab, stream))  # fmt: skip
     log(
         f"data: {len(train_ids)} training pieces ({len(stream):,} tokens), {len(val_ids)} "
         f"validation pieces{f' ({dropped} duplicates of training pieces dropped)' if dropped else ''}"
         f", vocabulary {len(vocab)}" + (" [cached]" if corpus.from_cache else "")
     )
     return TrainData(tok, transposing(train, tok, vocab), val, notes, used, summary)
+
+
+def _neutral_runs(tok: Tokenizer, vocab: Vocab, stream: np.ndarray) -> dict[str, Any]:
+    """How long the training data runs a hold, rest or time shift: overall, and after each
+    token (the loop guards of argmax cap a run there; `Run.neutral_caps`)."""
+    neutral = neutral_ids(tok, vocab)
+    after = longest_runs_after(stream, neutral)
+    return {
+        "longest_neutral_run": longest_run(stream, neutral),
+        "longest_neutral_run_after": {vocab.tokens[i]: n for i, n in sorted(after.items())},
+    }
 
 
 def _vocab(tok: Tokenizer, counts: Counter[str], fit: bool, log: Log) -> int:

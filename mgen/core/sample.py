@@ -6,6 +6,7 @@ The K samples run as one batch [K, 1] per step; nothing is ever recomputed over 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import torch
@@ -139,19 +140,17 @@ def generate(
 ) -> list[list[int]]:
     """`num_samples` continuations of `prime` (ids), each ending before <end> or at `steps`;
     without `stop_at_end`, <end> is banned and every sample runs all its steps (for speed
-    measurements). `neutral`: ids the loop guards leave alone; `neutral_caps`: how long a run of
-    them may be after a given id, when a guard is on (see `penalize`). Each sample draws from its own
-    generator, seeded by (seed, its index): sample i is the same whether 1 or 64 are made."""
+    measurements). `neutral`: ids the loop guards leave alone; `neutral_caps`: how long a run
+    of them may last after a given id (see `penalize`). Sample i draws from its own generator,
+    seeded by (seed, i): it is the same whether 1 or 64 samples are made."""
     rep = repetition or RepetitionConfig()
     model.eval()
     gens = [_generator(seed, i, device) for i in range(num_samples)]
     x = torch.tensor([prime] * num_samples, dtype=torch.long, device=device)  # [K, P]
-    logits, state = model(x)  # prime in one fused call; keep only the last step
-    logits = logits[:, -1]  # [K, V]
-    never = [vocab.pad_id, vocab.start_id, vocab.unk_id] + ([] if stop_at_end else [vocab.end_id])
-    banned = torch.tensor(never, device=device)
-    mask = _mask(neutral, logits.shape[-1], device)
-    caps = _caps(neutral_caps, logits.shape[-1], device) if rep.on else None
+    logits, state = _last(model, x, None)  # the prime in one fused call: [K, V]
+    banned = _never(vocab, stop_at_end, device)
+    size = logits.shape[-1]
+    mask, caps = _mask(neutral, size, device), _caps(neutral_caps, size, device) if rep.on else None
     out = torch.empty(num_samples, 0, dtype=torch.long, device=device)  # [K, t]
     finished = torch.zeros(num_samples, dtype=torch.bool, device=device)
     for _ in range(steps):
@@ -162,9 +161,20 @@ def generate(
         finished |= nxt == vocab.end_id
         if bool(finished.all()):
             break
-        logits, state = model(nxt[:, None], state)  # [K, 1] in, state carried
-        logits = logits[:, -1]
+        logits, state = _last(model, nxt[:, None], state)  # [K, 1] in, state carried
     return [row[: row.index(vocab.end_id)] if vocab.end_id in row else row for row in out.tolist()]
+
+
+def _last(model: SequenceModel, x: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+    """The model on x [K, t] from `state`: the last step's logits [K, V] and the new state."""
+    logits, state = model(x, state)
+    return logits[:, -1], state
+
+
+def _never(vocab: Vocab, stop_at_end: bool, device: torch.device | str) -> torch.Tensor:
+    """Ids never sampled: <pad>, <start>, <unk>, and <end> when samples run all their steps."""
+    never = [vocab.pad_id, vocab.start_id, vocab.unk_id] + ([] if stop_at_end else [vocab.end_id])
+    return torch.tensor(never, device=device)
 
 
 def _generator(seed: int, index: int, device: torch.device | str) -> torch.Generator:
