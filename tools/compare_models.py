@@ -111,7 +111,8 @@ def _forward_flops(run: Path) -> float:
     if not hasattr(model, "flops_per_token"):
         return flops_per_token(model)
     context = model.config.context
-    keys = (min(train["seq_len"], context) + 1) / 2 if train["batching"] == "windows" else context
+    seq_len = loaded.config.get("seq_len") or train["seq_len"]  # the window used (0: auto)
+    keys = (min(seq_len, context) + 1) / 2 if train["batching"] == "windows" else context
     return model.flops_per_token(keys)
 
 

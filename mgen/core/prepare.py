@@ -92,9 +92,10 @@ def prepare_data(
     dist: Dist | None = None,
 ) -> TrainData:
     """Read (or load from the cache) the corpus and split it: `val_data` files validate when
-    given, else a seeded `val_fraction` of the pieces (grouped as `tok.split_by` says);
-    validation pieces identical to a training piece are dropped. Fit `tok`'s vocabulary on the
-    training side unless `fit` is off (a resumed run keeps its own), and cut batches."""
+    given, else a seeded `val_fraction` of the pieces (grouped as `tok.split_by` says), less
+    copies of training pieces. Fit `tok`'s vocabulary on the training side unless `fit` is off
+    (a resumed run keeps its own); cut `seq_len`-token batches (0: `tok.default_seq_len`)."""
+    seq_len = seq_len or tok.default_seq_len
     split = split_corpus(tok, data, val_data, val_fraction, seed, workers=workers, log=log,
                          progress=progress, dist=dist)  # fmt: skip
     corpus, held, train_ids, val_ids = split.corpus, split.held, split.train, split.val
