@@ -211,3 +211,12 @@ def test_cli_trains_and_samples(cli, shared_data: Path, tmp_path: Path):
     krn, mid = out / "sample-001.krn", out / "sample-001.mid"
     assert krn.is_file() and mid.is_file()
     assert _parsed_notes(krn)[:3] == [(60, 0.0), (62, 1.0), (64, 1.5)]
+
+
+def test_rests_before_the_first_note_and_after_the_last_are_trimmed(tmp_path: Path):
+    # Two bars of rest (a voice waiting for its entry), a note, a rest, a note, a closing rest.
+    f = tmp_path / "entry.krn"
+    f.write_text("**kern\n*M4/4\n*k[]\n1r\n=\n1r\n=\n2c\n4r\n4d\n=\n1r\n*-\n")
+    assert KernTokenizer().read(f) == [_toks("60 _ _ _ _ _ _ _ r _ _ _ 62 _ _ _")]
+    kept = KernTokenizer(KernConfig(trim_rests=False)).read(f)[0]
+    assert kept[:2] == ["r", "_"] and kept.count("r") == 3 and len(kept) == 64

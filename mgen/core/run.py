@@ -97,9 +97,9 @@ class Run:
 
     def neutral_caps(self) -> dict[int, int]:
         """Ids -> the longest run of a hold, rest or time shift that followed that id in the
-        training data: with a guard on, argmax holds a note no longer than the corpus ever held
-        that pitch (the one `longest_neutral_run` would let it hold as long as the longest
-        rest). Empty for runs trained before mgen recorded it."""
+        training data. With a guard on, argmax then holds a note no longer than the corpus ever
+        held that pitch; the single `longest_neutral_run` would let every note last as long as
+        the longest rest. Empty for runs trained before mgen recorded it."""
         after = self.config.get("data", {}).get("longest_neutral_run_after") or {}
         vocab = self.tokenizer.require_vocab()
         return {vocab.index[t]: int(n) for t, n in after.items() if t in vocab}
