@@ -18,13 +18,12 @@ import argparse
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from mgen.bench.quality import melodic_shape
+from mgen.bench.quality import shape_against_corpus
 from mgen.core.prepare import build_tokenizer, corpus_files
 from mgen.core.run import load_run
-from mgen.evaluate.notes import evenly, read_pieces
+from mgen.evaluate.notes import evenly
 
 
 def leap_calibration(run, pieces: list[list[str]]) -> tuple[int, float, int]:
@@ -63,14 +62,11 @@ def main() -> None:
 
     run = load_run(args.run)
     data = args.data or run.train_data or ["palestrina-kern"]
-    files = corpus_files(build_tokenizer("kern", {}), data, progress=False)
-    reference = [p for f in evenly(files, 200) for p in read_pieces(f)[0]]
     pieces = run.sample(args.n, args.k, "temperature", seed=args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         written = run.write(pieces, Path(tmp) / "samples")
-        generated = [p for f in written.paths if f.suffix == ".krn" for p in read_pieces(f)[0]]
-    first = int(np.median([len(p) for p in generated]))
-    ours, theirs = melodic_shape(generated), melodic_shape(reference, first)
+        krn = [f for f in written.paths if f.suffix == ".krn"]
+        ours, theirs, first = shape_against_corpus(krn, data)
     print(f"{args.k} samples of {args.n} tokens (seed {args.seed}) against 200 files of {data}")
     print(f"{'figure':<44} {'samples':>9} {'corpus':>9} {'ratio':>7}")
     for key, label in (("leaps", "octave-or-wider leaps (share of intervals)"),
@@ -79,6 +75,7 @@ def main() -> None:
         ratio = ours[key] / theirs[key] if theirs[key] else float("nan")
         print(f"{label:<44} {ours[key]:>9.4f} {theirs[key]:>9.4f} {ratio:>7.2f}")
     if args.calibration:
+        files = corpus_files(build_tokenizer("kern", {}), data, progress=False)
         voices = [t for f in evenly(files, args.calibration) for t in run.tokenizer.read(f)]
         for name, group in ((f"{args.calibration} corpus files", voices), ("samples", pieces)):
             n, expected, actual = leap_calibration(run, group)

@@ -130,21 +130,29 @@ def _judge(b, corpus: Corpus, run) -> None:
 
 def _shape(b, corpus: Corpus, samples: list[Path]) -> None:
     """Octave leaps, a voice's range and notes over 4 quarters: samples against the corpus."""
-    from mgen.core.prepare import build_tokenizer, corpus_files
-    from mgen.evaluate.notes import evenly, read_pieces
-
-    files = corpus_files(build_tokenizer("kern", {}), corpus.data, progress=False)
-    reference = [p for f in evenly(files, 200) for p in read_pieces(f)[0]]
-    generated = [p for f in samples for p in read_pieces(f)[0]]
-    # A voice's range grows with its length: the corpus's is taken over as many notes.
-    first = int(np.median([len(p) for p in generated])) if generated else None
-    ours, theirs = melodic_shape(generated), melodic_shape(reference, first)
+    ours, theirs, first = shape_against_corpus(samples, corpus.data)
     for key, label in (("leaps", "octave-or-wider leaps (share of intervals)"),
                        ("range", f"range of a voice over {first} notes (semitones, mean)"),
                        ("long", "notes longer than 4 quarters (share)")):  # fmt: skip
         ratio = ours[key] / theirs[key] if theirs[key] else float("nan")
         b.add("quality", f"{corpus.label}: {label}", f"samples {fig(ours[key])}",
               f"corpus {fig(theirs[key])}; ratio {fig(ratio)}")  # fmt: skip
+
+
+def shape_against_corpus(
+    samples: list[Path], data: list[str], files: int = 200
+) -> tuple[dict[str, float], dict[str, float], int | None]:
+    """`melodic_shape` of the .krn `samples` and of `files` files of the kern corpus `data`,
+    and the number of notes the corpus's range was taken over (the samples' median length)."""
+    from mgen.core.prepare import build_tokenizer, corpus_files
+    from mgen.evaluate.notes import evenly, read_pieces
+
+    found = corpus_files(build_tokenizer("kern", {}), data, progress=False)
+    reference = [p for f in evenly(found, files) for p in read_pieces(f)[0]]
+    generated = [p for f in samples for p in read_pieces(f)[0]]
+    # A voice's range grows with its length: the corpus's is taken over as many notes.
+    first = int(np.median([len(p) for p in generated])) if generated else None
+    return melodic_shape(generated), melodic_shape(reference, first), first
 
 
 def melodic_shape(pieces, first: int | None = None) -> dict[str, float]:

@@ -68,13 +68,18 @@ def token_stream(corpus: Corpus, pieces: Sequence[int], vocab: Vocab, align: int
     return out
 
 
+def _runs(stream: np.ndarray, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where each maximal run of `i` in `stream` starts, and where it ends (exclusive)."""
+    edges = np.diff(np.concatenate([[0], (stream == i).astype(np.int8), [0]]))  # +1 / -1
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
 def longest_run(stream: np.ndarray, ids: Sequence[int]) -> int:
     """The most times any of `ids` repeats in a row in `stream` ([N] ids): how long a hold,
     rest or time-shift run the data has (0 if none occurs)."""
     best = 0
     for i in ids:
-        edges = np.diff(np.concatenate([[0], (stream == i).astype(np.int8), [0]]))  # +1 / -1
-        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        starts, ends = _runs(stream, i)
         if len(starts):
             best = max(best, int((ends - starts).max()))
     return best
@@ -85,8 +90,7 @@ def longest_runs_after(stream: np.ndarray, ids: Sequence[int]) -> dict[int, int]
     such run: how long the data ever holds a note after that pitch, or a rest after a rest."""
     best: dict[int, int] = {}
     for i in ids:
-        edges = np.diff(np.concatenate([[0], (stream == i).astype(np.int8), [0]]))  # +1 / -1
-        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        starts, ends = _runs(stream, i)
         keep = starts > 0  # a run at the very start follows nothing
         before, lengths = stream[starts[keep] - 1], (ends - starts)[keep]
         for b in np.unique(before):

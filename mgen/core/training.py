@@ -64,7 +64,7 @@ def train_run(
         run, log, progress = _join_ranks(dist, cfg, run, log, progress)
         tok = _tokenizer(cfg, run, resume)
         data = prepare_data(
-            tok, cfg.data, seq_len=cfg.seq_len or tok.default_seq_len, batch_size=cfg.batch_size,
+            tok, cfg.data, seq_len=cfg.seq_len, batch_size=cfg.batch_size,
             val_fraction=cfg.val_fraction, val_data=cfg.val_data, seed=cfg.seed,
             batching=_batching(cfg, tok, model_cls.carries_state),
             fit=not (resume or cfg.init),
