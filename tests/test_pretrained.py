@@ -225,6 +225,21 @@ def test_each_shipped_models_argmax_sample_passes_the_judge(cli, name, tmp_path,
 
 
 @pytest.mark.skipif("folk-abc" not in BUILTIN, reason="the shipped folk-abc model is absent")
+def test_only_a_sample_that_ran_out_of_steps_is_cut_off():
+    """A tune stopped by -n ends at its last bar line; one that reached <end> is kept whole."""
+    from mgen.core.run import load_run
+
+    run = load_run("folk-abc")
+    [whole] = run.sample(n=3000, decoder="argmax")  # greedy: the same prefix at every -n
+    assert len(whole) < 3000 and whole[-1] != "\n"
+    n = len(whole) - 2  # its last two characters never generated
+    [cut] = run.sample(n=n, decoder="argmax")
+    assert whole[: len(cut)] == cut and cut[-1] == "|" and "|" not in whole[len(cut) : n]
+    [again] = run.sample(n=len(whole) + 1, decoder="argmax")  # room for <end>: kept whole
+    assert again == whole
+
+
+@pytest.mark.skipif("folk-abc" not in BUILTIN, reason="the shipped folk-abc model is absent")
 def test_demo_samples_the_shipped_model_without_training(tmp_path, monkeypatch):
     """`make demo`'s first step: MIDI from the shipped model in seconds, no training."""
     import time

@@ -10,7 +10,7 @@ from mgen.core.batches import Windows, longest_run, longest_runs_after, split_pi
 from mgen.core.corpus import Corpus
 from mgen.core.sample import RepetitionConfig, penalize
 from mgen.core.vocab import Vocab
-from mgen.plugins.tokenizers.abc_char import split_tunes
+from mgen.plugins.tokenizers.abc_char import AbcCharTokenizer, split_tunes
 
 INF = float("-inf")
 
@@ -285,6 +285,23 @@ def test_split_tunes_blank_line_ends_a_tune_but_a_comment_line_does_not():
     assert split_tunes("X:1\nK:C\nabc\n\ndef\n") == ["K:C\nabc"]
     assert split_tunes("X:1\nK:C\nabc\n%comment\ndef\n") == ["K:C\nabc\ndef"]
     assert split_tunes("X:1\nK:C\nabc\n   % indented comment\ndef\n") == ["K:C\nabc\ndef"]
+
+
+@pytest.mark.parametrize(
+    ("generated", "kept"),
+    [
+        # Cut in the middle of a bar: back to the last bar line.
+        (
+            "T:x\nM:4/4\nL:1/8\nK:G\nD2 | G3AB2c2 |\nd2d2 | d2d",
+            "T:x\nM:4/4\nL:1/8\nK:G\nD2 | G3AB2c2 |\nd2d2 |",
+        ),
+        # Still in the header (a `|` there is not a bar line), or no bar line yet: kept whole.
+        ("T:a|b\nM:4/4\nL:1", "T:a|b\nM:4/4\nL:1"),
+        ("T:x\nK:G\nabc", "T:x\nK:G\nabc"),
+    ],
+)
+def test_an_abc_tune_stopped_by_the_length_limit_ends_at_its_last_bar_line(generated, kept):
+    assert AbcCharTokenizer().cut_off(list(generated)) == list(kept)
 
 
 def test_split_tunes_without_x_header_finds_nothing():

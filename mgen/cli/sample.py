@@ -26,7 +26,12 @@ def sample(
         ),
     ] = "temperature",
     n: Annotated[
-        int, typer.Option("-n", "--length", help="Maximum tokens to generate per sample.")
+        int,
+        typer.Option(
+            "-n",
+            "--length",
+            help="Maximum tokens to generate per sample. A sample stopped by it before its end is cut where its format allows (ABC: at its last bar line).",
+        ),
     ] = 500,
     num_samples: Annotated[
         int, typer.Option("--num-samples", "-k", help="Samples to generate (as one batch).")

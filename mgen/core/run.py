@@ -84,7 +84,11 @@ class Run:
             repetition=rep, neutral=neutral_ids(self.tokenizer, vocab),
             neutral_caps=self.neutral_caps() if rep.on else None,
         )  # fmt: skip
-        return [tokens + self.tokenizer.decode(s) for s in ids]
+        # A sample as long as n ran out of steps before its <end>: the tokenizer says what of
+        # its unfinished end to keep (ABC: up to its last bar line).
+        tok = self.tokenizer
+        return [tok.cut_off(tokens + tok.decode(s)) if len(s) == n else tokens + tok.decode(s)
+                for s in ids]  # fmt: skip
 
     def guards(self, rep: RepetitionConfig) -> RepetitionConfig:
         """`rep`, with holds, rests and time shifts limited to the longest run of them in the

@@ -99,6 +99,11 @@ class Tokenizer(ABC):
         """Turn a user's primer text into tokens; default: whitespace-separated tokens."""
         return text.split()
 
+    def cut_off(self, tokens: list[str]) -> list[str]:
+        """A generated piece that reached the length limit (`-n`) before its `<end>`: the part
+        worth writing. Default: all of it (a writer that completes what it is given)."""
+        return tokens
+
     def count_notes(self, tokens: list[str]) -> int | None:
         """Notes in one piece, so losses can be compared per note across representations;
         None (the default): this tokenizer does not say, and per-note figures are left out."""

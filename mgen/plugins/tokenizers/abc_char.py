@@ -81,6 +81,16 @@ def default_unit(header: list[str]) -> str:
     return "L:1/16" if short else "L:1/8"
 
 
+def _body_start(text: str) -> int:
+    """Index of the first character after the header lines (len(text) if all are header)."""
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        if not _FIELD.match(line) or line.startswith("|"):
+            return pos
+        pos += len(line)
+    return pos
+
+
 def _strip_comment(line: str) -> str:
     # `%` starts a comment unless escaped as `\%`.
     m = re.search(r"(?<!\\)%", line)
@@ -127,6 +137,18 @@ class AbcCharTokenizer(Tokenizer):
     def parse_primer(self, text: str) -> list[str]:
         """Characters; a typed `\\n` (a shell does not expand it) is a line break."""
         return list(text.replace("\\n", "\n"))
+
+    def cut_off(self, tokens: list[str]) -> list[str]:
+        """A tune stopped by the length limit ends at its last bar line: the characters after it
+        are a bar cut in the middle, which no meter fits. A tune still in its header, or with
+        no bar line yet, is kept whole."""
+        body, seen = _body_start("".join(tokens)), 0  # body: a character index
+        last = -1
+        for i, t in enumerate(tokens):  # one character a token, but count to be sure
+            if t == "|" and seen >= body:
+                last = i
+            seen += len(t)
+        return tokens if last < 0 else tokens[: last + 1]
 
     def text(self, tokens: list[str]) -> str:
         """A playable tune: `X:1`, the header fields (adding K:C if the model left it out,
