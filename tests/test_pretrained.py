@@ -201,15 +201,8 @@ def test_each_shipped_model_samples_with_argmax(cli, name, tmp_path, monkeypatch
     assert sum(len(i.notes) for i in midi.instruments) >= 1
 
 
-#: Greedy decoding of folk-abc writes `M: 3/4` and then bars of 4/4: abc2midi warns on every bar
-#: and the strict check fails it (its MIDI is fine). Issue 16 stays open on this.
-METER_SLIP = pytest.mark.xfail(reason="argmax's tune states 3/4 and writes 4/4 bars", strict=True)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=METER_SLIP) if n == "folk-abc" else n for n in BUILTIN]
-)
+@pytest.mark.parametrize("name", BUILTIN)
 def test_each_shipped_models_argmax_sample_passes_the_judge(cli, name, tmp_path, monkeypatch):
     """The native file of `mgen sample --run NAME --decoder argmax -n 200`, judged by the
     checks of `mgen eval` (docs/evaluation.md): no problem found."""
