@@ -183,3 +183,23 @@ def test_sample_wavs_come_from_each_samples_midi(tmp_path, monkeypatch, tune):
     written = render.render_wavs(paths)
     assert written == [tmp_path / "sample-001.wav", tmp_path / "sample-002.wav"]
     assert sources == {"sample-001.wav": "sample-001.mid", "sample-002.wav": "sample-002.abc"}
+
+
+def test_grace_notes_do_not_hang_in_the_midi(music21_corpus: Path, tmp_path: Path):
+    """O'Neill's tunes have grace notes (`{d}c3-B`). music21's MIDI writer put a grace note's
+    note-off before its note-on, so it sounded until the next note-off of its pitch: in "The
+    Friar's Hill" for 19 beats. Written by the abc-char tokenizer, no note is longer than the
+    longest note the tune writes (ties joined)."""
+    from mgen.plugins.tokenizers._music21 import parse
+    from mgen.plugins.tokenizers.abc_char import AbcCharTokenizer
+
+    tok = AbcCharTokenizer()
+    tunes = tok.read(music21_corpus / "oneills1850" / "0001-0050.abc")
+    graced = [t for t in tunes[:12] if "{" in "".join(t)]
+    assert len(graced) >= 5
+    for i, tune in enumerate(graced):
+        midi = pretty_midi.PrettyMIDI(str(tok.to_midi(tune, tmp_path / f"{i}.mid")))
+        quarter = 60 / midi.get_tempo_changes()[1][0]
+        longest = max(n.end - n.start for n in midi.instruments[0].notes) / quarter
+        written = parse(tok.text(tune), "abc").stripTies().flatten().notes
+        assert longest <= max(float(n.quarterLength) for n in written) + 1e-6, "".join(tune[:40])

@@ -46,7 +46,7 @@ def write_midi(data: str, fmt: str, path: Path) -> Path:
     """Parse text in `fmt` with music21 and write it as MIDI at `path`."""
     from mgen.core.io import atomic_path
 
-    score = parse(data, fmt)
+    score = _without_grace_notes(parse(data, fmt))
     # Atomic: a failed or interrupted write leaves no half-written .mid behind.
     with atomic_path(path) as tmp:
         try:
@@ -61,6 +61,17 @@ def write_midi(data: str, fmt: str, path: Path) -> Path:
             if not _write_notes(score, tmp):
                 raise DataError(f"cannot write MIDI: {type(e).__name__}: {_short(e)}") from None
     return path
+
+
+def _without_grace_notes(score):
+    """`score` with its grace notes removed. music21's MIDI writer gives a grace note (no
+    duration) its note-on and note-off on one tick, off first, so the note sounded until the
+    next note-off of its pitch: `{c}BAG` held a C# for 12 beats. mgen's readers leave grace
+    notes out too."""
+    for n in list(score.recurse().notes):
+        if n.duration.isGrace and n.activeSite is not None:
+            n.activeSite.remove(n)
+    return score
 
 
 def _write_notes(score, path: Path, bpm: float = 100.0) -> bool:
