@@ -21,16 +21,15 @@ def _log(msg: str) -> None:
 
 
 def _best_midi(written) -> tuple[Path, int]:
-    """The MIDI file of the longest sample whose ABC passes the strict check of `mgen eval`
-    (bars that fit the meter, ...), else of the longest sample; and its note count."""
+    """The MIDI file of the longest sample whose ABC passes `mgen eval`'s checks (bars that
+    fit the meter, music21, abc2midi, ...), else of the longest sample; and its note count."""
     import pretty_midi
 
-    from mgen.evaluate.abc_check import strict_problems
-    from mgen.plugins.tokenizers.abc_read import read_tune
+    from mgen.evaluate.validity import judge
 
     def rank(midi: Path) -> tuple[bool, int]:
         abc = midi.with_suffix(".abc")
-        valid = abc.is_file() and not strict_problems(read_tune(abc.read_text()))
+        valid = abc.is_file() and not any(u.errors for u in judge(abc, "abc").units)
         return valid, sum(len(i.notes) for i in pretty_midi.PrettyMIDI(str(midi)).instruments)
 
     ranked = sorted(((rank(p), p) for p in written.paths if p.suffix == ".mid"), reverse=True)

@@ -86,9 +86,9 @@ class Run:
         )  # fmt: skip
         # A sample as long as n ran out of steps before its <end>: the tokenizer says what of
         # its unfinished end to keep (ABC: up to its last bar line).
-        tok = self.tokenizer
-        return [tok.cut_off(tokens + tok.decode(s)) if len(s) == n else tokens + tok.decode(s)
-                for s in ids]  # fmt: skip
+        pieces = [tokens + self.tokenizer.decode(s) for s in ids]
+        return [self.tokenizer.cut_off(p) if len(s) == n else p
+                for p, s in zip(pieces, ids, strict=True)]  # fmt: skip
 
     def guards(self, rep: RepetitionConfig) -> RepetitionConfig:
         """`rep`, with holds, rests and time shifts limited to the longest run of them in the

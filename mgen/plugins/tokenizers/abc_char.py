@@ -81,14 +81,12 @@ def default_unit(header: list[str]) -> str:
     return "L:1/16" if short else "L:1/8"
 
 
-def _body_start(text: str) -> int:
-    """Index of the first character after the header lines (len(text) if all are header)."""
-    pos = 0
-    for line in text.splitlines(keepends=True):
-        if not _FIELD.match(line) or line.startswith("|"):
-            return pos
-        pos += len(line)
-    return pos
+def _header_length(lines: list[str]) -> int:
+    """How many of `lines` open the tune as header fields (`T:...`, `M:...`)."""
+    n = 0
+    while n < len(lines) and _FIELD.match(lines[n]):
+        n += 1
+    return n
 
 
 def _strip_comment(line: str) -> str:
@@ -142,12 +140,10 @@ class AbcCharTokenizer(Tokenizer):
         """A tune stopped by the length limit ends at its last bar line: the characters after it
         are a bar cut in the middle, which no meter fits. A tune still in its header, or with
         no bar line yet, is kept whole."""
-        body, seen = _body_start("".join(tokens)), 0  # body: a character index
-        last = -1
-        for i, t in enumerate(tokens):  # one character a token, but count to be sure
-            if t == "|" and seen >= body:
-                last = i
-            seen += len(t)
+        text = "".join(tokens)
+        assert len(text) == len(tokens), "abc-char pieces hold one character a token"
+        lines = text.splitlines(keepends=True)
+        last = text.rfind("|", sum(map(len, lines[: _header_length(lines)])))
         return tokens if last < 0 else tokens[: last + 1]
 
     def text(self, tokens: list[str]) -> str:
@@ -155,9 +151,7 @@ class AbcCharTokenizer(Tokenizer):
         with K: last as ABC requires), then the body. A missing L: keeps ABC's own default
         (1/16 below 3/4 meters, else 1/8), written out so every reader agrees."""
         lines = "".join(tokens).strip("\n").splitlines()
-        n = 0
-        while n < len(lines) and _FIELD.match(lines[n]) and not lines[n].startswith("|"):
-            n += 1
+        n = _header_length(lines)
         header, body = lines[:n], lines[n:]
         keys = [h for h in header if h.startswith("K:")] or ["K:C"]
         header = [h for h in header if not h.startswith("K:")]
