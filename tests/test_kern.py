@@ -19,9 +19,20 @@ def _toks(text: str) -> list[str]:
     return text.split()
 
 
+GRID = KernConfig(encoding="grid")
+
+
 def _onsets(tokens: list[str], step: float = 0.25) -> list[tuple[int, float]]:
-    """(MIDI pitch, onset in quarters) of every note in a well-formed token list."""
-    return [(int(t), i * step) for i, t in enumerate(tokens) if t.isdigit()]
+    """(MIDI pitch, onset in quarters) of every note in a well-formed token list, in either
+    encoding: a `q<quarters>` token lengthens the note before it; in the grid every token is a
+    step."""
+    durations = any(t.startswith("q") for t in tokens)
+    out, pos = [], 0.0
+    for t in tokens:
+        if t.isdigit():
+            out.append((int(t), round(pos, 6)))
+        pos += float(t[1:]) if t.startswith("q") else 0.0 if durations else step
+    return out
 
 
 def _parsed_notes(path: Path) -> list[tuple[int, float]]:
@@ -47,10 +58,13 @@ def _essen_with_key(root: Path, minor: bool) -> tuple[Path, str]:
     pytest.skip(f"no {'minor' if minor else 'major'} song found in {ESSEN}/kinder")
 
 
-def test_palestrina_round_trip(music21_corpus: Path, tmp_path: Path):
-    tok = KernTokenizer()
+@pytest.mark.parametrize("encoding", ["durations", "grid"])
+def test_palestrina_round_trip(music21_corpus: Path, tmp_path: Path, encoding: str):
+    tok = KernTokenizer(KernConfig(encoding=encoding))
     pieces = tok.read(music21_corpus / "palestrina" / "Agnus_01.krn")
     assert len(pieces) == 5  # one melody per voice
+    assert all(t.isdigit() or t == "r" or t.startswith("q" if encoding == "durations" else "_")
+               for t in pieces[0])  # fmt: skip
     for i, tokens in enumerate(pieces[:2]):
         path = tok.write(tokens, tmp_path / f"voice{i}")
         assert path.suffix == ".krn"
@@ -104,26 +118,61 @@ def test_duration_filter_chords_ties_and_rests(tmp_path: Path):
     ]
     text = "**kern\t**kern\n*k[]\t*k[]\n" + "\n".join(f"{a}\t{b}" for a, b in rows) + "\n*-\t*-\n"
     (tmp_path / "two.krn").write_text(text)
-    assert KernTokenizer().read(tmp_path / "two.krn") == [
+    assert KernTokenizer(GRID).read(tmp_path / "two.krn") == [
         _toks("67 _ _ _ 62 _ _ _ _ _ _ _ r _ _ _ 64 _ _ _")
     ]
+    assert KernTokenizer().read(tmp_path / "two.krn") == [_toks("67 q1 62 q2 r q1 64 q1")]
     bad = tmp_path / "bad.krn"
     bad.write_text("**kern\n*k[]\n4c\n12d\n12e\n12f\n*-\n")
     with pytest.raises(DataError, match="0.333333 not in acceptable_durations"):
         KernTokenizer().read(bad)
-    widened = KernTokenizer(KernConfig(time_step=1 / 12, acceptable_durations=(1 / 3, 1.0)))
+    triplets = {"time_step": 1 / 12, "acceptable_durations": (1 / 3, 1.0)}
+    widened = KernTokenizer(KernConfig(**triplets, encoding="grid"))
     # Onsets in twelfths of a quarter: 0, 1, 4/3, 5/3 quarters.
     assert _onsets(widened.read(bad)[0], 1) == [(60, 0), (62, 12), (64, 16), (65, 20)]
+    widened = KernTokenizer(KernConfig(**triplets))
+    tokens = widened.read(bad)[0]
+    assert tokens == _toks("60 q1 62 q0.333333 64 q0.333333 65 q0.333333")
+    assert _parsed_notes(widened.write(tokens, tmp_path / "triplets")) == [
+        (60, 0.0), (62, 1.0), (64, pytest.approx(4 / 3)), (65, pytest.approx(5 / 3))
+    ]  # fmt: skip
 
 
 def test_write_skips_malformed_tokens_and_splits_long_notes(tmp_path: Path):
-    tok = KernTokenizer()
+    tok = KernTokenizer(GRID)
     tokens = [*_toks("_ <start> 60 _ bogus r _ 62"), *["_"] * 18, "300", "<end>"]
     path = tok.write(tokens, tmp_path / "gen")
     # 62 lasts 19 steps from onset 1.0 (4.75 quarters): it crosses the barline, so it is tied.
     assert "[" in path.read_text() and "]" in path.read_text()
     assert _parsed_notes(path) == [(60, 0.0), (62, 1.0)]
     assert tok.read(path) == [_toks("60 _ r _") + ["62"] + ["_"] * 18]
+
+
+def test_durations_decoding_of_generated_tokens(tmp_path: Path):
+    # The same melody in the durations encoding, with what a model may also write: a duration
+    # with no note before it, a note with no duration (65: left out), a grid hold, junk and an
+    # off-grid duration (skipped).
+    tok = KernTokenizer()
+    tokens = _toks("q1 <start> 60 q0.25 bogus r q0.25 65 62 q4 q0.5 _ 300 q0.3 <end>")
+    path = tok.write(tokens, tmp_path / "gen")
+    assert _parsed_notes(path) == [(60, 0.0), (62, 0.5)]
+    # 62 lasts 4.75 quarters, written longest first; rests and held notes come back exactly.
+    assert tok.read(path) == [_toks("60 q0.25 r q0.25 62 q4 q0.75")]
+    assert tok.count_notes(tok.read(path)[0]) == 2
+    assert [tok.loop_neutral(t) for t in _toks("q4 q0.75 _ 62 r q0.3")] == [
+        True, True, True, False, False, False
+    ]  # fmt: skip
+
+
+def test_runs_written_before_the_encoding_setting_read_the_grid():
+    config = KernConfig().to_dict()
+    del config["encoding"]  # as version 2 (mgen before 0.2) wrote it
+    state = {"version": "2", "config": config, "vocab": ["60", "_"], "extra": {}}
+    assert KernTokenizer.from_state_dict(state).config.encoding == "grid"
+    # The shipped model was trained on the grid and keeps it.
+    from mgen.core.run import load_run
+
+    assert load_run("palestrina-kern").tokenizer.config.encoding == "grid"
 
 
 def test_to_midi(music21_corpus: Path, tmp_path: Path):
@@ -142,13 +191,20 @@ def test_to_midi(music21_corpus: Path, tmp_path: Path):
 
 def test_parse_primer():
     tok = KernTokenizer()
-    assert tok.parse_primer(" 60 _ _ _\n62 _ r _ ") == _toks("60 _ _ _ 62 _ r _")
-    with pytest.raises(ConfigError, match="'C4'"):
-        tok.parse_primer("60 C4")
+    assert tok.parse_primer(" 60 q1\n62 q0.5 r q0.5 ") == _toks("60 q1 62 q0.5 r q0.5")
+    for bad in ("60 C4", "60 _", "60 q0.3"):  # a grid hold or an off-grid duration
+        with pytest.raises(ConfigError, match="duration such as q1"):
+            tok.parse_primer(bad)
+    grid = KernTokenizer(GRID)
+    assert grid.parse_primer(" 60 _ _ _\n62 _ r _ ") == _toks("60 _ _ _ 62 _ r _")
+    with pytest.raises(ConfigError, match="'q1'"):
+        grid.parse_primer("60 q1")
 
 
 def test_config_round_trip_and_validation():
-    cfg = KernConfig(acceptable_durations=(0.5, 1.0), time_step=0.5, transpose=False)
+    cfg = KernConfig(
+        acceptable_durations=(0.5, 1.0), time_step=0.5, transpose=False, encoding="grid"
+    )
     assert KernConfig.from_dict(cfg.to_dict()) == cfg
     assert KernConfig.from_dict(KernConfig().to_dict()) == KernConfig()
     with pytest.raises(ConfigError, match="time_step"):
@@ -157,6 +213,8 @@ def test_config_round_trip_and_validation():
         KernConfig.from_dict({"acceptable_durations": [0.25, 0.75], "time_step": 0.5})
     with pytest.raises(ConfigError, match="acceptable_durations must be"):
         KernConfig.from_dict({"acceptable_durations": 1})
+    with pytest.raises(ConfigError, match="encoding must be one of durations, grid"):
+        KernConfig.from_dict({"encoding": "notes"})
 
 
 def test_default_dataset(music21_corpus: Path):
@@ -203,7 +261,7 @@ def test_cli_trains_and_samples(cli, shared_data: Path, tmp_path: Path):
         "-n",
         "64",
         "--primer",
-        "60 _ _ _ 62 _ 64 _",
+        "60 q1 62 q0.5 64 q0.5",
         "--out",
         out,
     )
@@ -217,6 +275,9 @@ def test_rests_before_the_first_note_and_after_the_last_are_trimmed(tmp_path: Pa
     # Two bars of rest (a voice waiting for its entry), a note, a rest, a note, a closing rest.
     f = tmp_path / "entry.krn"
     f.write_text("**kern\n*M4/4\n*k[]\n1r\n=\n1r\n=\n2c\n4r\n4d\n=\n1r\n*-\n")
-    assert KernTokenizer().read(f) == [_toks("60 _ _ _ _ _ _ _ r _ _ _ 62 _ _ _")]
-    kept = KernTokenizer(KernConfig(trim_rests=False)).read(f)[0]
+    assert KernTokenizer(GRID).read(f) == [_toks("60 _ _ _ _ _ _ _ r _ _ _ 62 _ _ _")]
+    assert KernTokenizer().read(f) == [_toks("60 q2 r q1 62 q1")]
+    kept = KernTokenizer(KernConfig(trim_rests=False, encoding="grid")).read(f)[0]
     assert kept[:2] == ["r", "_"] and kept.count("r") == 3 and len(kept) == 64
+    kept = KernTokenizer(KernConfig(trim_rests=False)).read(f)[0]
+    assert kept == _toks("r q8 60 q2 r q1 62 q1 r q4")

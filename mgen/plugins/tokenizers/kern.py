@@ -1,10 +1,11 @@
-"""Humdrum **kern melodies on a time grid, one token per grid step (seed 003).
+"""Humdrum **kern melodies as pitch and duration tokens (or seed 003's time grid).
 
 Every spine (music21 part) of a file is one melody. A melody is kept only when all its notated
 note and rest durations are in `acceptable_durations`; it is then transposed so that its key
-signature is empty (major keys to C major, minor keys to A minor) and encoded on a grid of
-`time_step` quarter notes: the MIDI pitch number at a note's onset, `r` at a rest's onset and
-`_` for every further step the note or rest lasts. Tied notes are one held note; consecutive
+signature is empty (major keys to C major, minor keys to A minor) and encoded as events on a grid
+of `time_step` quarter notes. Each event is the MIDI pitch number of a note, or `r` for a rest,
+then (`encoding="durations"`) duration tokens such as `q1` (a quarter) that add up to its length,
+or (`encoding="grid"`) a `_` for every further step it lasts. Tied notes are one held note; consecutive
 rests merge into one; a chord contributes its top note; grace notes are left out. A spine that
 holds several overlapping voices is dropped. A melody starts at its first note and ends with its
 last (`trim_rests`): the rests before it (a voice of a score waiting for its entry, a median 3
@@ -19,26 +20,22 @@ analysis runs only for a part with neither a key record nor a key signature.
 from __future__ import annotations
 
 import dataclasses
-from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from mgen.core.errors import ConfigError, DataError
 from mgen.core.io import atomic_path
 from mgen.core.notes import Piece
 from mgen.core.tokenizer import Tokenizer, TokenizerConfig
+from mgen.plugins.tokenizers.kern_text import REST, Events, kern_text
 
-HOLD, REST = "_", "r"
+HOLD = "_"
+ENCODINGS = ("durations", "grid")
 SEED_DURATIONS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 #: The seed's set plus the dotted whole and the breve: with the seed's set alone, 6,147 of the
 #: 6,321 Palestrina/Bach voices of the default dataset are dropped (breves, dotted wholes).
 DEFAULT_DURATIONS = (*SEED_DURATIONS, 6.0, 8.0)
-BAR_QUARTERS = 4  # `write` notates in 4/4
 MAX_SPINES, MAX_RECORD_CHARS = 256, 20_000  # per record; real scores stay far below both
-#: Pitch spellings for C major / A minor, the keys every melody is transposed to.
-_NAMES = ("c", "c#", "d", "e-", "e", "f", "f#", "g", "g#", "a", "b-", "b")
-
-#: A melody: (MIDI pitch, or None for a rest; length in grid steps) per event.
-Events = list[tuple[int | None, int]]
 
 
 @dataclasses.dataclass
@@ -51,9 +48,18 @@ class KernConfig(TokenizerConfig):
     #: Drop the rests before the first note and after the last. Left in, 66% of Palestrina's
     #: voices open with rests (a median 3 bars) and greedy decoding writes only rests.
     trim_rests: bool = True
+    #: How a melody becomes tokens. `durations`: each note or rest is its pitch (or `r`) and
+    #: then duration tokens (`q2` = 2 quarters) that add up to its length, longest first, so a
+    #: Palestrina note is about 2 tokens. `grid` (seed 003, mgen before 0.2): the pitch, then a
+    #: `_` for every further time_step it lasts (about 13 tokens a note on Palestrina).
+    encoding: str = "durations"
 
     def validate(self) -> None:
         super().validate()
+        if self.encoding not in ENCODINGS:
+            raise ConfigError(
+                f"encoding must be one of {', '.join(ENCODINGS)}, got {self.encoding!r}"
+            )
         numbers = (self.time_step, self.tempo_bpm, *self._durations())
         if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in numbers):
             raise ConfigError("time_step, tempo_bpm and acceptable_durations must be numbers")
@@ -139,13 +145,48 @@ def _key_shift(flat) -> int:
     return (-major_tonic + 6) % 12 - 6  # the nearer way, in -6..5
 
 
-def _tokens(events: Events, shift: int) -> list[str]:
+def _tokens(events: Events, shift: int, cfg: KernConfig) -> list[str]:
+    table = duration_steps(cfg)
     out: list[str] = []
     for pitch, steps in events:
         if pitch is not None and not 0 <= pitch + shift <= 127:
             raise _Rejected(f"pitch {pitch + shift} outside MIDI range after transposing")
         out.append(REST if pitch is None else str(pitch + shift))
-        out.extend([HOLD] * (steps - 1))
+        if cfg.encoding == "grid":
+            out.extend([HOLD] * (steps - 1))
+        else:
+            out.extend(duration_token(n, cfg.time_step) for n in _greedy(steps, table))
+    return out
+
+
+def duration_steps(cfg: KernConfig) -> list[int]:
+    """Grid steps of the `durations` encoding's tokens, longest first: every acceptable
+    duration, and one step so that any length can be written."""
+    return sorted({round(d / cfg.time_step) for d in cfg.acceptable_durations} | {1}, reverse=True)
+
+
+def duration_token(steps: int, time_step: float) -> str:
+    return f"q{steps * time_step:g}"
+
+
+def duration_of(token: str, time_step: float) -> int | None:
+    """Grid steps of a duration token (`q1.5`), or None for any other token."""
+    if not token.startswith("q"):
+        return None
+    try:
+        steps = float(token[1:]) / time_step
+    except ValueError:
+        return None
+    whole = round(steps)
+    return whole if whole > 0 and abs(steps - whole) < 1e-3 else None  # q0.333333: 6 digits
+
+
+def _greedy(steps: int, table: list[int]) -> list[int]:
+    """A length in grid steps as duration-token steps, longest first (the table ends in 1)."""
+    out = []
+    for n in table:
+        count, steps = divmod(steps, n)
+        out.extend([n] * count)
     return out
 
 
@@ -175,95 +216,32 @@ def _parts(score) -> list:
 # -- writing: tokens -> events -> **kern text -----------------------------------------------
 
 
-def events_from_tokens(tokens: list[str]) -> Events:
-    """Robust decoding of generated tokens: `<...>`, unknown tokens and a `_` with nothing
-    to hold are skipped."""
+def events_from_tokens(tokens: list[str], cfg: KernConfig) -> Events:
+    """Robust decoding of generated tokens in either encoding: `<...>`, unknown tokens and a
+    `_` or duration with nothing to lengthen are skipped, and so is a note or rest left with no
+    length (a pitch followed by another in `durations`)."""
+    opened = 1 if cfg.encoding == "grid" else 0  # a grid pitch token is its note's first step
     events: Events = []
     for t in tokens:
-        if t == HOLD:
+        more = 1 if t == HOLD else duration_of(t, cfg.time_step)
+        if more is not None:
             if events:
-                events[-1] = (events[-1][0], events[-1][1] + 1)
+                events[-1] = (events[-1][0], events[-1][1] + more)
         elif t == REST:
-            _append(events, None, 1, tied=False)
+            _append(events, None, opened, tied=False)
         elif t.isdigit() and int(t) <= 127:
-            events.append((int(t), 1))
-    return events
-
-
-def kern_pitch(midi: int) -> str:
-    """MIDI number -> kern pitch: c = middle C (60), cc an octave up, C an octave down."""
-    octave, name = divmod(midi, 12)
-    octave -= 1
-    letter, accidental = _NAMES[name][0], _NAMES[name][1:]
-    if octave >= 4:
-        return letter * (octave - 3) + accidental
-    return letter.upper() * (4 - octave) + accidental
-
-
-def _duration_table(unit: Fraction) -> list[tuple[Fraction, str]]:
-    """Kern durations usable on the grid, longest first: (quarters, reciprocal string)."""
-    table = {unit: str(int(4 / unit))}
-    for r in (1, 2, 4, 8, 16, 32, 64, 128):
-        plain = Fraction(4, r)
-        for value, text in ((plain, str(r)), (plain * Fraction(3, 2), f"{r}.")):
-            if value <= BAR_QUARTERS and (value / unit).denominator == 1:
-                table.setdefault(value, text)
-    return sorted(table.items(), reverse=True)
-
-
-def _split(length: Fraction, table: list[tuple[Fraction, str]]) -> list[str]:
-    """Greedy split of a length (a multiple of the grid unit) into kern durations."""
-    out = []
-    while length > 0:
-        value, text = next((v, t) for v, t in table if v <= length)
-        out.append(text)
-        length -= value
-    return out
-
-
-def kern_text(events: Events, time_step: float, tempo_bpm: float) -> str:
-    """One **kern spine in 4/4 with barlines; notes crossing a barline are tied."""
-    unit = Fraction(time_step).limit_denominator(128)
-    table = _duration_table(unit)
-    bar_steps = int(BAR_QUARTERS / unit)
-    lines = ["**kern", "*M4/4", "*k[]", f"*MM{tempo_bpm:g}"]
-    pos, bar = 0, 1
-    for pitch, steps in events or [(None, bar_steps)]:
-        name = REST if pitch is None else kern_pitch(pitch)
-        parts: list[str] = []
-        end = pos + steps
-        while pos < end:
-            if pos and pos % bar_steps == 0:
-                bar += 1
-                parts.append(f"={bar}")
-            chunk = min(end, (pos // bar_steps + 1) * bar_steps) - pos
-            parts.extend(d + name for d in _split(chunk * unit, table))
-            pos += chunk
-        lines.extend(_tie(parts) if pitch is not None else parts)
-    return "\n".join([*lines, "==", "*-"]) + "\n"
-
-
-def _tie(parts: list[str]) -> list[str]:
-    """Mark the pieces of one split note with kern ties: `[` start, `_` middle, `]` end."""
-    idx = [i for i, p in enumerate(parts) if not p.startswith("=")]
-    if len(idx) < 2:
-        return parts
-    out = list(parts)
-    out[idx[0]] = "[" + out[idx[0]]
-    for i in idx[1:-1]:
-        out[i] += "_"
-    out[idx[-1]] += "]"
-    return out
+            events.append((int(t), opened))
+    return [(pitch, steps) for pitch, steps in events if steps > 0]
 
 
 class KernTokenizer(Tokenizer):
-    """**kern melodies on a sixteenth-note grid: MIDI pitch at onsets, `r` rests, `_` holds."""
+    """**kern melodies: MIDI pitch or `r` per note, then its duration tokens (or `_` holds)."""
 
     description = (
-        "**kern melodies on a 1/16 grid, transposed to C major / A minor "
+        "**kern melodies as pitch and duration tokens, transposed to C major / A minor "
         "(music21's Palestrina and Bach **kern by default)"
     )
-    version = "2"  # 2: trim_rests
+    version = "3"  # 2: trim_rests; 3: encoding (durations by default)
     Config = KernConfig
     file_patterns = ("*.krn",)
     suffix = ".krn"
@@ -276,6 +254,14 @@ class KernTokenizer(Tokenizer):
     default_batching = "piece-lanes"
     default_seq_len = 63
 
+    @classmethod
+    def from_state_dict(cls, state: dict[str, Any]) -> Tokenizer:
+        """Runs written before `encoding` existed (tokenizer version 2) used the grid."""
+        config = state.get("config")
+        if isinstance(config, dict) and "encoding" not in config:
+            state = {**state, "config": {**config, "encoding": "grid"}}
+        return super().from_state_dict(state)
+
     def read(self, path: Path) -> list[list[str]]:
         from mgen.plugins.tokenizers._music21 import parse
 
@@ -285,7 +271,8 @@ class KernTokenizer(Tokenizer):
             flat = part.flatten()
             try:
                 events = _melody(flat, self.config)
-                pieces.append(_tokens(events, _key_shift(flat) if self.config.transpose else 0))
+                shift = _key_shift(flat) if self.config.transpose else 0
+                pieces.append(_tokens(events, shift, self.config))
             except _Rejected as e:
                 reasons.append(str(e))
         if not pieces:
@@ -298,19 +285,22 @@ class KernTokenizer(Tokenizer):
         return sum(t.isdigit() for t in tokens)
 
     def loop_neutral(self, token: str) -> bool:
-        """A hold: repeating it is how a long note or rest is written."""
-        return token == HOLD
+        """A hold or a duration: repeating it is how a long note or rest is written."""
+        return token == HOLD or duration_of(token, self.config.time_step) is not None
 
     def parse_primer(self, text: str) -> list[str]:
         tokens = text.replace("\\n", " ").split()  # a typed `\n` separates like a newline
+        grid = self.config.encoding == "grid"
+        allowed = "'r' or '_'" if grid else "'r' or a duration such as q1 (a quarter)"
         for t in tokens:
-            if t not in (HOLD, REST) and not (t.isdigit() and int(t) <= 127):
-                raise ConfigError(f"primer token {t!r} is not a MIDI pitch 0-127, 'r' or '_'")
+            length = t == HOLD if grid else duration_of(t, self.config.time_step) is not None
+            if t != REST and not length and not (t.isdigit() and int(t) <= 127):
+                raise ConfigError(f"primer token {t!r} is not a MIDI pitch 0-127, {allowed}")
         return tokens
 
     def text(self, tokens: list[str]) -> str:
         cfg = self.config
-        return kern_text(events_from_tokens(tokens), cfg.time_step, cfg.tempo_bpm)
+        return kern_text(events_from_tokens(tokens, cfg), cfg.time_step, cfg.tempo_bpm)
 
     def write(self, tokens: list[str], path: Path) -> Path:
         from mgen.core.io import write_text
@@ -320,7 +310,7 @@ class KernTokenizer(Tokenizer):
     def to_midi(self, tokens: list[str], path: Path) -> Path:
         import pretty_midi
 
-        events = events_from_tokens(tokens)
+        events = events_from_tokens(tokens, self.config)
         if not any(p is not None for p, _ in events):
             raise DataError("no notes to write")
         seconds = self.config.time_step * 60.0 / self.config.tempo_bpm  # per grid step

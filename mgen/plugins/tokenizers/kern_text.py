@@ -1,0 +1,78 @@
+"""Writing **kern: grid events -> one `**kern` spine in 4/4, with barlines and ties."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+REST = "r"
+BAR_QUARTERS = 4  # `write` notates in 4/4
+#: Pitch spellings for C major / A minor, the keys every melody is transposed to.
+_NAMES = ("c", "c#", "d", "e-", "e", "f", "f#", "g", "g#", "a", "b-", "b")
+#: A melody: (MIDI pitch, or None for a rest; length in grid steps) per event.
+Events = list[tuple[int | None, int]]
+
+
+def kern_pitch(midi: int) -> str:
+    """MIDI number -> kern pitch: c = middle C (60), cc an octave up, C an octave down."""
+    octave, name = divmod(midi, 12)
+    octave -= 1
+    letter, accidental = _NAMES[name][0], _NAMES[name][1:]
+    if octave >= 4:
+        return letter * (octave - 3) + accidental
+    return letter.upper() * (4 - octave) + accidental
+
+
+def _duration_table(unit: Fraction) -> list[tuple[Fraction, str]]:
+    """Kern durations usable on the grid, longest first: (quarters, reciprocal string)."""
+    table = {unit: str(int(4 / unit))}
+    for r in (1, 2, 4, 8, 16, 32, 64, 128):
+        plain = Fraction(4, r)
+        for value, text in ((plain, str(r)), (plain * Fraction(3, 2), f"{r}.")):
+            if value <= BAR_QUARTERS and (value / unit).denominator == 1:
+                table.setdefault(value, text)
+    return sorted(table.items(), reverse=True)
+
+
+def _split(length: Fraction, table: list[tuple[Fraction, str]]) -> list[str]:
+    """Greedy split of a length (a multiple of the grid unit) into kern durations."""
+    out = []
+    while length > 0:
+        value, text = next((v, t) for v, t in table if v <= length)
+        out.append(text)
+        length -= value
+    return out
+
+
+def kern_text(events: Events, time_step: float, tempo_bpm: float) -> str:
+    """One **kern spine in 4/4 with barlines; notes crossing a barline are tied."""
+    unit = Fraction(time_step).limit_denominator(128)
+    table = _duration_table(unit)
+    bar_steps = int(BAR_QUARTERS / unit)
+    lines = ["**kern", "*M4/4", "*k[]", f"*MM{tempo_bpm:g}"]
+    pos, bar = 0, 1
+    for pitch, steps in events or [(None, bar_steps)]:
+        name = REST if pitch is None else kern_pitch(pitch)
+        parts: list[str] = []
+        end = pos + steps
+        while pos < end:
+            if pos and pos % bar_steps == 0:
+                bar += 1
+                parts.append(f"={bar}")
+            chunk = min(end, (pos // bar_steps + 1) * bar_steps) - pos
+            parts.extend(d + name for d in _split(chunk * unit, table))
+            pos += chunk
+        lines.extend(_tie(parts) if pitch is not None else parts)
+    return "\n".join([*lines, "==", "*-"]) + "\n"
+
+
+def _tie(parts: list[str]) -> list[str]:
+    """Mark the pieces of one split note with kern ties: `[` start, `_` middle, `]` end."""
+    idx = [i for i, p in enumerate(parts) if not p.startswith("=")]
+    if len(idx) < 2:
+        return parts
+    out = list(parts)
+    out[idx[0]] = "[" + out[idx[0]]
+    for i in idx[1:-1]:
+        out[i] += "_"
+    out[idx[-1]] += "]"
+    return out
