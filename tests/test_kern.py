@@ -19,16 +19,19 @@ def _toks(text: str) -> list[str]:
     return text.split()
 
 
-GRID = KernConfig(encoding="grid")
+GRID = KernConfig(encoding="grid", intervals=False)
+PLAIN = KernConfig(intervals=False)  # durations, no interval tokens: the tokens read plainly
 
 
 def _onsets(tokens: list[str], step: float = 0.25) -> list[tuple[int, float]]:
     """(MIDI pitch, onset in quarters) of every note in a well-formed token list, in either
-    encoding: a `q<quarters>` token lengthens the note before it; in the grid every token is a
-    step."""
+    encoding: a `q<quarters>` token lengthens the note before it; in the grid every token but an
+    interval is a step."""
     durations = any(t.startswith("q") for t in tokens)
     out, pos = [], 0.0
     for t in tokens:
+        if t[:1] in "+-":  # an interval: announces the next pitch, takes no time
+            continue
         if t.isdigit():
             out.append((int(t), round(pos, 6)))
         pos += float(t[1:]) if t.startswith("q") else 0.0 if durations else step
@@ -58,13 +61,15 @@ def _essen_with_key(root: Path, minor: bool) -> tuple[Path, str]:
     pytest.skip(f"no {'minor' if minor else 'major'} song found in {ESSEN}/kinder")
 
 
+@pytest.mark.parametrize("intervals", [True, False])
 @pytest.mark.parametrize("encoding", ["durations", "grid"])
-def test_palestrina_round_trip(music21_corpus: Path, tmp_path: Path, encoding: str):
-    tok = KernTokenizer(KernConfig(encoding=encoding))
+def test_palestrina_round_trip(music21_corpus: Path, tmp_path: Path, encoding: str, intervals):
+    tok = KernTokenizer(KernConfig(encoding=encoding, intervals=intervals))
     pieces = tok.read(music21_corpus / "palestrina" / "Agnus_01.krn")
     assert len(pieces) == 5  # one melody per voice
-    assert all(t.isdigit() or t == "r" or t.startswith("q" if encoding == "durations" else "_")
-               for t in pieces[0])  # fmt: skip
+    length = "q" if encoding == "durations" else "_"
+    kinds = {"pitch" if t.isdigit() else t[0] if t[0] in "r+-" else t[:1] for t in pieces[0]}
+    assert kinds == {"pitch", "r", length, *(("+", "-") if intervals else ())}
     for i, tokens in enumerate(pieces[:2]):
         path = tok.write(tokens, tmp_path / f"voice{i}")
         assert path.suffix == ".krn"
@@ -121,7 +126,10 @@ def test_duration_filter_chords_ties_and_rests(tmp_path: Path):
     assert KernTokenizer(GRID).read(tmp_path / "two.krn") == [
         _toks("67 _ _ _ 62 _ _ _ _ _ _ _ r _ _ _ 64 _ _ _")
     ]
-    assert KernTokenizer().read(tmp_path / "two.krn") == [_toks("67 q1 62 q2 r q1 64 q1")]
+    assert KernTokenizer(PLAIN).read(tmp_path / "two.krn") == [_toks("67 q1 62 q2 r q1 64 q1")]
+    # With intervals (the default), each note after the first is announced by its interval,
+    # across a rest too.
+    assert KernTokenizer().read(tmp_path / "two.krn") == [_toks("67 q1 -5 62 q2 r q1 +2 64 q1")]
     bad = tmp_path / "bad.krn"
     bad.write_text("**kern\n*k[]\n4c\n12d\n12e\n12f\n*-\n")
     with pytest.raises(DataError, match="0.333333 not in acceptable_durations"):
@@ -130,7 +138,7 @@ def test_duration_filter_chords_ties_and_rests(tmp_path: Path):
     widened = KernTokenizer(KernConfig(**triplets, encoding="grid"))
     # Onsets in twelfths of a quarter: 0, 1, 4/3, 5/3 quarters.
     assert _onsets(widened.read(bad)[0], 1) == [(60, 0), (62, 12), (64, 16), (65, 20)]
-    widened = KernTokenizer(KernConfig(**triplets))
+    widened = KernTokenizer(KernConfig(**triplets, intervals=False))
     tokens = widened.read(bad)[0]
     assert tokens == _toks("60 q1 62 q0.333333 64 q0.333333 65 q0.333333")
     assert _parsed_notes(widened.write(tokens, tmp_path / "triplets")) == [
@@ -152,27 +160,39 @@ def test_durations_decoding_of_generated_tokens(tmp_path: Path):
     # The same melody in the durations encoding, with what a model may also write: a duration
     # with no note before it, a note with no duration (65: left out), a grid hold, junk and an
     # off-grid duration (skipped).
-    tok = KernTokenizer()
+    tok = KernTokenizer(PLAIN)
     tokens = _toks("q1 <start> 60 q0.25 bogus r q0.25 65 62 q4 q0.5 _ 300 q0.3 <end>")
     path = tok.write(tokens, tmp_path / "gen")
     assert _parsed_notes(path) == [(60, 0.0), (62, 0.5)]
     # 62 lasts 4.75 quarters, written longest first; rests and held notes come back exactly.
     assert tok.read(path) == [_toks("60 q0.25 r q0.25 62 q4 q0.75")]
     assert tok.count_notes(tok.read(path)[0]) == 2
-    assert [tok.loop_neutral(t) for t in _toks("q4 q0.75 _ 62 r q0.3")] == [
-        True, True, True, False, False, False
+    assert [tok.loop_neutral(t) for t in _toks("q4 q0.75 _ 62 r q0.3 +2")] == [
+        True, True, True, False, False, False, False
     ]  # fmt: skip
+
+
+def test_interval_tokens_are_written_from_the_pitches(tmp_path: Path):
+    # The pitch tokens decide what is written: a wrong interval from a model changes nothing.
+    tok = KernTokenizer()
+    path = tok.write(_toks("<start> 60 q1 +7 67 q1 -3 62 q2 +12 74 q1 <end>"), tmp_path / "gen")
+    assert _parsed_notes(path) == [(60, 0.0), (67, 1.0), (62, 2.0), (74, 4.0)]
+    assert tok.read(path) == [_toks("60 q1 +7 67 q1 -5 62 q2 +12 74 q1")]
+    assert tok.melody(tok.read(path)[0]) == [60, 67, 62, 74]
+    assert tok.count_notes(tok.read(path)[0]) == 4
 
 
 def test_runs_written_before_the_encoding_setting_read_the_grid():
     config = KernConfig().to_dict()
-    del config["encoding"]  # as version 2 (mgen before 0.2) wrote it
+    del config["encoding"], config["intervals"]  # as version 2 (mgen before 0.2) wrote it
     state = {"version": "2", "config": config, "vocab": ["60", "_"], "extra": {}}
-    assert KernTokenizer.from_state_dict(state).config.encoding == "grid"
+    old = KernTokenizer.from_state_dict(state).config
+    assert (old.encoding, old.intervals) == ("grid", False)
     # The shipped model was trained on the grid and keeps it.
     from mgen.core.run import load_run
 
-    assert load_run("palestrina-kern").tokenizer.config.encoding == "grid"
+    old = load_run("palestrina-kern").tokenizer.config
+    assert (old.encoding, old.intervals) == ("grid", False)
 
 
 def test_to_midi(music21_corpus: Path, tmp_path: Path):
@@ -190,8 +210,12 @@ def test_to_midi(music21_corpus: Path, tmp_path: Path):
 
 
 def test_parse_primer():
-    tok = KernTokenizer()
+    tok = KernTokenizer(PLAIN)
     assert tok.parse_primer(" 60 q1\n62 q0.5 r q0.5 ") == _toks("60 q1 62 q0.5 r q0.5")
+    # With intervals the user types pitches only; given intervals are recomputed.
+    assert KernTokenizer().parse_primer("60 q1 62 q0.5 r q0.5 +9 59") == _toks(
+        "60 q1 +2 62 q0.5 r q0.5 -3 59"
+    )
     for bad in ("60 C4", "60 _", "60 q0.3"):  # a grid hold or an off-grid duration
         with pytest.raises(ConfigError, match="duration such as q1"):
             tok.parse_primer(bad)
@@ -203,8 +227,9 @@ def test_parse_primer():
 
 def test_config_round_trip_and_validation():
     cfg = KernConfig(
-        acceptable_durations=(0.5, 1.0), time_step=0.5, transpose=False, encoding="grid"
-    )
+        acceptable_durations=(0.5, 1.0), time_step=0.5, transpose=False, encoding="grid",
+        intervals=False,
+    )  # fmt: skip
     assert KernConfig.from_dict(cfg.to_dict()) == cfg
     assert KernConfig.from_dict(KernConfig().to_dict()) == KernConfig()
     with pytest.raises(ConfigError, match="time_step"):
@@ -276,8 +301,8 @@ def test_rests_before_the_first_note_and_after_the_last_are_trimmed(tmp_path: Pa
     f = tmp_path / "entry.krn"
     f.write_text("**kern\n*M4/4\n*k[]\n1r\n=\n1r\n=\n2c\n4r\n4d\n=\n1r\n*-\n")
     assert KernTokenizer(GRID).read(f) == [_toks("60 _ _ _ _ _ _ _ r _ _ _ 62 _ _ _")]
-    assert KernTokenizer().read(f) == [_toks("60 q2 r q1 62 q1")]
-    kept = KernTokenizer(KernConfig(trim_rests=False, encoding="grid")).read(f)[0]
+    assert KernTokenizer(PLAIN).read(f) == [_toks("60 q2 r q1 62 q1")]
+    kept = KernTokenizer(KernConfig(trim_rests=False, encoding="grid", intervals=False)).read(f)[0]
     assert kept[:2] == ["r", "_"] and kept.count("r") == 3 and len(kept) == 64
-    kept = KernTokenizer(KernConfig(trim_rests=False)).read(f)[0]
+    kept = KernTokenizer(KernConfig(trim_rests=False, intervals=False)).read(f)[0]
     assert kept == _toks("r q8 60 q2 r q1 62 q1 r q4")

@@ -33,8 +33,8 @@ def train(
         int | None,
         typer.Option(
             help="Passes over the training data. With none of --epochs, --max-steps and "
-            "--time-budget, training runs for the tokenizer's default time (5 minutes for the "
-            "built-ins)."
+            "--time-budget, training runs for the tokenizer's default time (10 minutes for kern, "
+            "5 for the other built-ins)."
         ),
     ] = None,
     max_steps: Annotated[
