@@ -5,7 +5,8 @@ note and rest durations are in `acceptable_durations`; it is then transposed so 
 signature is empty (major keys to C major, minor keys to A minor) and encoded as events on a grid
 of `time_step` quarter notes. Each event is the MIDI pitch number of a note, or `r` for a rest,
 then (`encoding="durations"`) duration tokens such as `q1` (a quarter) that add up to its length,
-or (`encoding="grid"`) a `_` for every further step it lasts. Tied notes are one held note; consecutive
+or (`encoding="grid"`) a `_` for every further step it lasts; with `intervals` each pitch after
+the first is preceded by its interval from the one before (`+12`). Tied notes are one held note; consecutive
 rests merge into one; a chord contributes its top note; grace notes are left out. A spine that
 holds several overlapping voices is dropped. A melody starts at its first note and ends with its
 last (`trim_rests`): the rests before it (a voice of a score waiting for its entry, a median 3
@@ -27,7 +28,14 @@ from mgen.core.errors import ConfigError, DataError
 from mgen.core.io import atomic_path
 from mgen.core.notes import Piece
 from mgen.core.tokenizer import Tokenizer, TokenizerConfig
-from mgen.plugins.tokenizers.kern_text import REST, Events, kern_text
+from mgen.plugins.tokenizers.kern_text import (
+    REST,
+    Events,
+    interval_token,
+    is_interval,
+    kern_text,
+    with_intervals,
+)
 
 HOLD = "_"
 ENCODINGS = ("durations", "grid")
@@ -164,28 +172,6 @@ def _tokens(events: Events, shift: int, cfg: KernConfig) -> list[str]:
             out.extend([HOLD] * (steps - 1))
         else:
             out.extend(duration_token(n, cfg.time_step) for n in _greedy(steps, table))
-    return out
-
-
-def interval_token(semitones: int) -> str:
-    return f"{semitones:+d}"
-
-
-def is_interval(token: str) -> bool:
-    return token[:1] in "+-" and token[1:].isdigit()
-
-
-def with_intervals(tokens: list[str]) -> list[str]:
-    """`tokens` with an interval token before every pitch after the first (any given dropped)."""
-    out, last = [], None
-    for t in tokens:
-        if is_interval(t):
-            continue
-        if t.isdigit():
-            if last is not None:
-                out.append(interval_token(int(t) - last))
-            last = int(t)
-        out.append(t)
     return out
 
 

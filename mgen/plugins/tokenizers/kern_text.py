@@ -1,4 +1,5 @@
-"""Writing **kern: grid events -> one `**kern` spine in 4/4, with barlines and ties."""
+"""Writing **kern (grid events -> one `**kern` spine in 4/4, with barlines and ties), and the
+interval tokens that announce each pitch."""
 
 from __future__ import annotations
 
@@ -10,6 +11,28 @@ BAR_QUARTERS = 4  # `write` notates in 4/4
 _NAMES = ("c", "c#", "d", "e-", "e", "f", "f#", "g", "g#", "a", "b-", "b")
 #: A melody: (MIDI pitch, or None for a rest; length in grid steps) per event.
 Events = list[tuple[int | None, int]]
+
+
+def interval_token(semitones: int) -> str:
+    return f"{semitones:+d}"
+
+
+def is_interval(token: str) -> bool:
+    return token[:1] in "+-" and token[1:].isdigit()
+
+
+def with_intervals(tokens: list[str]) -> list[str]:
+    """`tokens` with an interval token before every pitch after the first (any given dropped)."""
+    out, last = [], None
+    for t in tokens:
+        if is_interval(t):
+            continue
+        if t.isdigit():
+            if last is not None:
+                out.append(interval_token(int(t) - last))
+            last = int(t)
+        out.append(t)
+    return out
 
 
 def kern_pitch(midi: int) -> str:
