@@ -26,6 +26,9 @@ from mgen.bench.common import fig
 #: The 0.1 recipe, as TrainConfig overrides of today's defaults.
 OLD = {"batching": "windows", "seq_len": 128, "lr_schedule": "constant", "warmup_steps": 0}
 SAMPLES = 32
+#: Samples behind the kern shape figures: octave leaps are about 1 interval in 90, so 32
+#: samples give a figure with some 12% of sampling noise; 128 give about 6%.
+SHAPE_SAMPLES = 128
 
 
 @dataclass
@@ -70,7 +73,7 @@ def quality(b) -> None:
             b.add("quality", f"{corpus.label}: lstm2, {_describe(name)}",
                   f"{best['val_loss']:.4f} nats/token",
                   f"{note}{best['step']:,} steps, {best['tokens']:,} tokens in "
-                  f"{fig(_budget(b, corpus))} CPU-s")  # fmt: skip
+                  f"{_length(b, corpus)}")  # fmt: skip
         _judge(b, corpus, runs["new"])
 
 
@@ -90,23 +93,30 @@ def _tiny(b, corpus: Corpus) -> Corpus:
     )
 
 
-def _budget(b, corpus: Corpus) -> float:
-    """CPU seconds of training: the bench's, or what `mgen train` gives the tokenizer."""
+def _as_default(b, corpus: Corpus) -> bool:
+    return corpus.default_length and not b.cfg.quick
+
+
+def _length(b, corpus: Corpus) -> str:
+    if not _as_default(b, corpus):
+        return f"{fig(b.quality_budget)} CPU-s"
     from mgen.core import registry
 
-    if corpus.default_length and not b.cfg.quick:
-        return float(registry.load("tokenizer", corpus.tokenizer).default_time_budget)
-    return b.quality_budget
+    seconds = registry.load("tokenizer", corpus.tokenizer).default_time_budget
+    return f"{fig(seconds)} s on the clock (`mgen train`'s default length)"
 
 
 def _train(b, corpus: Corpus, name: str, overrides: dict[str, Any]):
+    """lstm2 for the bench's CPU budget; or, for `default_length`, exactly as `mgen train
+    --tokenizer T --model lstm2` trains with no length given (its default time on the clock)."""
     import mgen
 
     out = _folder(b) / f"{corpus.label}-{name}"
     options = {"hidden_size": 32, "embed_dim": 16} if b.cfg.quick else {}
+    length = {} if _as_default(b, corpus) else {"time_budget": b.quality_budget, "clock": "cpu"}
     return mgen.train(tokenizer=corpus.tokenizer, model="lstm2", data=corpus.data, out=out,
-                      time_budget=_budget(b, corpus), clock="cpu", device=str(b.device), seed=0,
-                      model_options=options, **overrides)  # fmt: skip
+                      device=str(b.device), seed=0, model_options=options,
+                      **length, **overrides)  # fmt: skip
 
 
 def _folder(b) -> Path:
@@ -136,17 +146,21 @@ def _judge(b, corpus: Corpus, run) -> None:
               f"max {nov.get('longest_copy_max', '?')} notes (mean "
               f"{fig(nov.get('longest_copy_mean', 0.0))})")  # fmt: skip
     if corpus.tokenizer == "kern":
-        _shape(b, corpus, [p for p in written.paths if p.suffix == ".krn"])
+        count = SAMPLES if b.cfg.quick else SHAPE_SAMPLES
+        pieces = run.sample(corpus.length, count, "temperature", seed=2)
+        written = run.write(pieces, _folder(b) / f"{corpus.label}-shape-samples")
+        _shape(b, corpus, [p for p in written.paths if p.suffix == ".krn"], count)
 
 
-def _shape(b, corpus: Corpus, samples: list[Path]) -> None:
-    """Octave leaps, a voice's range and notes over 4 quarters: samples against the corpus."""
+def _shape(b, corpus: Corpus, samples: list[Path], count: int) -> None:
+    """Octave leaps, a voice's range and notes over 4 quarters of `count` samples (temperature
+    1, seed 2, as `tools/kern_shape.py`) against the corpus."""
     ours, theirs, first = shape_against_corpus(samples, corpus.data)
     for key, label in (("leaps", "octave-or-wider leaps (share of intervals)"),
                        ("range", f"range of a voice over {first} notes (semitones, mean)"),
                        ("long", "notes longer than 4 quarters (share)")):  # fmt: skip
         ratio = ours[key] / theirs[key] if theirs[key] else float("nan")
-        b.add("quality", f"{corpus.label}: {label}", f"samples {fig(ours[key])}",
+        b.add("quality", f"{corpus.label}: {label}", f"{count} samples {fig(ours[key])}",
               f"corpus {fig(theirs[key])}; ratio {fig(ratio)}")  # fmt: skip
 
 
