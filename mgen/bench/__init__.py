@@ -16,7 +16,7 @@ One run prints one table of medians over repeats:
   memory      peak RSS of a training run on the largest dataset
   threads     a training step alone and beside a busy competing process, per OMP_WAIT_POLICY
               (PASSIVE, ACTIVE, unset)
-  quality     (only with -s quality: ~30 minutes) lstm2 trained for the same time the 0.1 way
+  quality     (only with -s quality: ~40 minutes) lstm2 trained for the same time the 0.1 way
               and the new default way, whole-piece validation loss of each, and 32 samples
               judged against the corpus
   scale       (only with -s scale: a few minutes) a synthetic corpus of 20,000 small MIDI files:

@@ -19,7 +19,7 @@ Log = Callable[[str], None]
 SECTIONS = (
     "machine", "peak", "preprocess", "train", "sample", "memory", "threads", "quality", "scale",
 )  # fmt: skip
-#: What `mgen bench` runs without --section: all but `quality` (it trains for ~30 minutes) and
+#: What `mgen bench` runs without --section: all but `quality` (it trains for ~40 minutes) and
 #: `scale` (it writes and parses 20,000 MIDI files and checks every file of two corpora).
 DEFAULT_SECTIONS = SECTIONS[:-2]
 

@@ -6,11 +6,11 @@ signature is empty (major keys to C major, minor keys to A minor) and encoded as
 of `time_step` quarter notes. Each event is the MIDI pitch number of a note, or `r` for a rest,
 then (`encoding="durations"`) duration tokens such as `q1` (a quarter) that add up to its length,
 or (`encoding="grid"`) a `_` for every further step it lasts; with `intervals` each pitch after
-the first is preceded by its interval from the one before (`+12`). Tied notes are one held note; consecutive
-rests merge into one; a chord contributes its top note; grace notes are left out. A spine that
-holds several overlapping voices is dropped. A melody starts at its first note and ends with its
-last (`trim_rests`): the rests before it (a voice of a score waiting for its entry, a median 3
-bars on Palestrina) and after it are left out.
+the first is preceded by its interval from the one before (`+12`). Tied notes are one held note;
+consecutive rests merge into one; a chord contributes its top note; grace notes are left out. A
+spine that holds several overlapping voices is dropped. A melody starts at its first note and
+ends with its last (`trim_rests`): the rests before it (a voice of a score waiting for its entry,
+a median 3 bars on Palestrina) and after it are left out.
 
 The default duration filter is seed 003's set plus 6 and 8 quarters (see DEFAULT_DURATIONS).
 Speed: each file is parsed once by music21 and flattened once per part; ties are merged while
