@@ -31,7 +31,6 @@ from mgen.core.tokenizer import Tokenizer, TokenizerConfig
 from mgen.plugins.tokenizers.kern_text import (
     REST,
     Events,
-    interval_token,
     is_interval,
     kern_text,
     with_intervals,
@@ -160,19 +159,15 @@ def _key_shift(flat) -> int:
 def _tokens(events: Events, shift: int, cfg: KernConfig) -> list[str]:
     table = duration_steps(cfg)
     out: list[str] = []
-    last = None
     for pitch, steps in events:
         if pitch is not None and not 0 <= pitch + shift <= 127:
             raise _Rejected(f"pitch {pitch + shift} outside MIDI range after transposing")
-        if cfg.intervals and pitch is not None and last is not None:
-            out.append(interval_token(pitch - last))
-        last = pitch if pitch is not None else last
         out.append(REST if pitch is None else str(pitch + shift))
         if cfg.encoding == "grid":
             out.extend([HOLD] * (steps - 1))
         else:
             out.extend(duration_token(n, cfg.time_step) for n in _greedy(steps, table))
-    return out
+    return with_intervals(out) if cfg.intervals else out
 
 
 def duration_steps(cfg: KernConfig) -> list[int]:
