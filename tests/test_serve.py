@@ -22,6 +22,7 @@ from mgen.web.limits import Limits  # noqa: E402
 from mgen.web.queue import Busy, JobQueue  # noqa: E402
 
 TINY = {"batch_size": 8, "seq_len": 32, "device": "cpu"}
+LOCAL = "http://127.0.0.1"  # the server answers only to this machine's names (DNS rebinding)
 
 
 def _first_tunes(source: Path, dest: Path, count: int) -> Path:
@@ -51,7 +52,7 @@ def runs(
 @pytest.fixture(scope="session")
 def client(runs: Path):
     limits = Limits(max_upload_bytes=64 * 1024, max_body_bytes=96 * 1024)
-    with TestClient(create_app([runs], limits, pretrained=False)) as c:
+    with TestClient(create_app([runs], limits, pretrained=False), base_url=LOCAL) as c:
         yield c
 
 
@@ -106,7 +107,7 @@ def test_symlinks_out_of_runs_are_not_listed(runs: Path, tmp_path: Path):
     for f in ("config.json", "tokenizer.json"):
         shutil.copy(runs / "folk" / f, leaky / f)
     (leaky / "model.safetensors").symlink_to(outside / "run" / "model.safetensors")
-    with TestClient(create_app([root], pretrained=False)) as c:
+    with TestClient(create_app([root], pretrained=False), base_url=LOCAL) as c:
         assert [m["name"] for m in c.get("/api/models").json()["models"]] == ["inside"]
         for name in ("escape", "leaky"):
             refused(c.post("/api/generate", json={"model": name, "length": 5}), 404, "no model")
@@ -223,7 +224,7 @@ def test_an_oversized_body_is_refused_before_it_is_read(client: TestClient):
 
 def test_a_server_may_set_tighter_limits(runs: Path):
     with TestClient(
-        create_app([runs], Limits(max_length=50, max_samples=2), pretrained=False)
+        create_app([runs], Limits(max_length=50, max_samples=2), pretrained=False), base_url=LOCAL
     ) as c:
         refused(c.post("/api/generate", json={"model": "folk", "length": 51}), 422, "<= 50")
         body = {"model": "folk", "length": 10, "num_samples": 3}
@@ -535,7 +536,7 @@ def test_shipped_models_are_listed_beside_the_runs(runs: Path):
     from mgen.core.pretrained import list_pretrained
 
     shipped = {f"pretrained:{p.name}" for p in list_pretrained() if not p.error}
-    with TestClient(create_app([runs])) as c:
+    with TestClient(create_app([runs]), base_url=LOCAL) as c:
         listed = {m["name"]: m for m in c.get("/api/models").json()["models"]}
     assert shipped <= set(listed) and {"folk", "chorales"} <= set(listed)
     assert all(listed[name]["source"] == "pretrained" for name in shipped)

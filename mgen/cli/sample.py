@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 
-from mgen.core.errors import ConfigError
-
 #: Shown in --help; the values are mgen.core.sample's (a test checks they agree). Written out
 #: here so that `mgen --help` need not import torch.
 GREEDY_PENALTY, GREEDY_NGRAM, REPETITION_WINDOW = 1.3, 16, 32
@@ -90,10 +88,9 @@ def sample(
     """Generate pieces from a trained run; write each in its native format and as MIDI."""
     from mgen.core.decoder import build_decoder
     from mgen.core.run import load_run
-    from mgen.core.sample import RepetitionConfig, default_repetition
+    from mgen.core.sample import RepetitionConfig, check_request, default_repetition
 
-    if n < 1 or num_samples < 1:
-        raise ConfigError("-n and --num-samples must be >= 1")
+    check_request(n, num_samples, seed)
     options = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
     build_decoder(decoder, options)  # a wrong name or option fails before any loading
     loaded = load_run(run, device)

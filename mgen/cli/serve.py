@@ -35,6 +35,15 @@ def serve(
     root_path: Annotated[
         str, typer.Option(help="URL prefix when served under a reverse proxy's sub-path.")
     ] = "",
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="Also answer requests for this host name (repeatable), e.g. the name a "
+            "reverse proxy passes on; others are refused (DNS rebinding). '*': any.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve a page to choose a model, generate, see the notation, hear it and download it."""
     from mgen.core.errors import ConfigError
@@ -44,4 +53,4 @@ def serve(
     if workers < 1 or queue < 0:
         raise ConfigError("--workers must be >= 1 and --queue >= 0")
     limits = Limits(workers=workers, max_waiting=queue)
-    run_server(host, port, runs or [Path("runs")], limits, typer.echo, root_path)
+    run_server(host, port, runs or [Path("runs")], limits, typer.echo, root_path, allow_host or [])

@@ -189,7 +189,7 @@ def train(
     }  # fmt: skip
     from mgen.core.train_config import TrainConfig
 
-    cfg = None if resume else TrainConfig.from_dict(settings)
+    cfg = TrainConfig.from_dict(settings)  # every value is checked, with --resume too
     if nproc is not None:
         raise typer.Exit(_relaunch(ctx, nproc, batch_size))
     from mgen.core import rundir
@@ -197,15 +197,32 @@ def train(
 
     if resume:
         run = rundir.resolve_run(out or Path("runs/latest"))
-        cfg = resume_config(run, {**length, "init": init})
+        cfg = resume_config(run, _typed(ctx, settings))
     else:
-        assert cfg is not None
         run = new_run_path(cfg, out)
     log = lambda msg: typer.echo(msg, err=True)  # noqa: E731 - a one-line sink
     progress = not quiet and sys.stderr.isatty()
     path = train_run(cfg, run, resume=resume, log=log, progress=progress, dist_timeout=timeout)
     if not launch.launched() or launch.env_rank() == 0:
         typer.echo(str(path))
+
+
+#: CLI options that set another key of the settings than their own name.
+_SETTING_OF = {"data": "data", "val_data": "val_data", "model_option": "model_options",
+               "embed_dim": "model_options", "hidden_size": "model_options",
+               "layers": "model_options", "dropout": "model_options",
+               "tokenizer_option": "tokenizer_options"}  # fmt: skip
+
+
+def _typed(ctx: typer.Context, settings: dict) -> dict:
+    """The settings the user gave on the command line (for --resume to check against the
+    run's own): defaults left out."""
+    keys = set()
+    for name in ctx.params:
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT"):
+            keys.add(_SETTING_OF.get(name, name))
+    return {k: settings[k] for k in sorted(keys) if k in settings}
 
 
 def _model_options(

@@ -45,6 +45,15 @@ class Config:
         return [f.name for f in dataclasses.fields(cls)]
 
 
+MAX_SEED = 2**63 - 1  # what torch's generators take; numpy's take any non-negative integer
+
+
+def check_seed(seed: int, flag: str = "--seed") -> None:
+    """Seeds are integers from 0 to MAX_SEED (training and sampling alike)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"{flag} must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)

@@ -44,6 +44,8 @@ def find_files(paths: Sequence[Path], patterns: Sequence[str]) -> list[Path]:
             found.add(p.resolve())
         elif p.is_dir():
             found.update(_walk(p.resolve(), patterns))
+        elif p.exists():  # a device (/dev/zero), a pipe or a socket: never read
+            raise DataError(f"not a regular file or folder: {p}")
         else:
             raise DataError(f"no such file or folder: {p}")
     return sorted(found, key=lambda f: f.parts)  # Path's own order, without its slow __lt__

@@ -13,11 +13,11 @@ import torch
 from mgen.core import pretrained, rundir
 from mgen.core.decoder import build_decoder
 from mgen.core.device import resolve_device
-from mgen.core.errors import CheckpointError, ConfigError
+from mgen.core.errors import CheckpointError
 from mgen.core.model import SequenceModel
 from mgen.core.output import Written, write_samples
 from mgen.core.primer import primer_tokens
-from mgen.core.sample import RepetitionConfig, default_repetition, generate
+from mgen.core.sample import RepetitionConfig, check_request, default_repetition, generate
 from mgen.core.tokenizer import Tokenizer, neutral_ids
 
 
@@ -73,8 +73,7 @@ class Run:
     ) -> list[list[str]]:
         """`sample` from primer tokens already parsed (a web client's primer text is never
         taken for a file name, as `sample`'s may be)."""
-        if n < 1 or num_samples < 1:
-            raise ConfigError("-n and --num-samples must be >= 1")
+        check_request(n, num_samples, seed)
         dec = build_decoder(decoder, options)
         vocab = self.tokenizer.require_vocab()
         rep = self.guards(repetition or default_repetition(decoder))

@@ -22,7 +22,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from mgen.core import registry
-from mgen.core.errors import CheckpointError, MgenError, one_line
+from mgen.core.errors import CheckpointError, ConfigError, MgenError, one_line
 from mgen.core.history import CURVE, METRICS
 from mgen.core.io import atomic_path, read_json, write_json, write_text
 from mgen.core.model import SequenceModel
@@ -148,6 +148,20 @@ def load_checkpoint(run: Path) -> dict[str, Any]:
     if not isinstance(ck, dict):
         raise CheckpointError(f"{path} is not an mgen checkpoint (no state dictionary)")
     return ck
+
+
+def check_resumable(run: Path) -> None:
+    """Refuse to resume a run that has trained weights but no checkpoint (a shared or shipped
+    run leaves `checkpoint.pt` out): starting it again from step 0 would overwrite them. Runs
+    that mgen trains write a checkpoint before their first weights, so a run killed before its
+    first checkpoint has no weights and may start again."""
+    run = Path(run)
+    if (run / WEIGHTS).exists() and not (run / CHECKPOINT).exists():
+        raise ConfigError(
+            f"{run} holds trained weights ({WEIGHTS}) but no {CHECKPOINT} to continue from; "
+            f"--resume would start it again and overwrite them: fine-tune it into a new run "
+            f"instead (mgen train --init {run} --out NEW)"
+        )
 
 
 def make_run_dir(run: Path) -> None:

@@ -6,12 +6,13 @@ The K samples run as one batch [K, 1] per step; nothing is ever recomputed over 
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import numpy as np
 import torch
 
-from mgen.core.config import Config
+from mgen.core.config import Config, check_seed
 from mgen.core.decoder import Decoder
 from mgen.core.errors import ConfigError
 from mgen.core.model import SequenceModel
@@ -34,8 +35,10 @@ class RepetitionConfig(Config):
     max_neutral_run: int = 0
 
     def validate(self) -> None:
-        if self.repetition_penalty < 1.0:
-            raise ConfigError(f"--repetition-penalty must be >= 1, got {self.repetition_penalty}")
+        if not (self.repetition_penalty >= 1.0 and math.isfinite(self.repetition_penalty)):
+            raise ConfigError(
+                f"--repetition-penalty must be >= 1 and finite, got {self.repetition_penalty}"
+            )
         if self.repetition_window < 1:
             raise ConfigError("--repetition-window must be >= 1")
         if self.no_repeat_ngram < 0 or self.no_repeat_ngram == 1:
@@ -47,6 +50,25 @@ class RepetitionConfig(Config):
     def on(self) -> bool:
         """Whether any loop guard is active."""
         return self.repetition_penalty > 1.0 or self.no_repeat_ngram > 0
+
+
+#: The most samples in one batch and new tokens per sample (the web server's are smaller): a
+#: batch holds K x length ids and K recurrent states, and a user who wants more runs again.
+MAX_SAMPLES, MAX_LENGTH = 1000, 100_000
+
+
+def check_request(n: int, num_samples: int, seed: int) -> None:
+    """The one check of a sampling request's sizes and seed (the CLI, the API, the server)."""
+    if n < 1 or num_samples < 1:
+        raise ConfigError("-n and --num-samples must be >= 1")
+    if n > MAX_LENGTH:
+        raise ConfigError(f"-n must be <= {MAX_LENGTH:,}, got {n}")
+    if num_samples > MAX_SAMPLES:
+        raise ConfigError(
+            f"--num-samples must be <= {MAX_SAMPLES:,} (one batch; run again with "
+            f"another --seed for more), got {num_samples}"
+        )
+    check_seed(seed)
 
 
 #: argmax's guards: a penalty on recently used tokens and no repeated 16-event sequence.

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
-from mgen.core.config import Config
+from mgen.core.config import Config, check_seed
 from mgen.core.errors import ConfigError
 
 BATCHINGS = ("auto", "lanes", "piece-lanes", "pieces", "windows")
@@ -73,15 +74,24 @@ class TrainConfig(Config):
             )
         if self.lr_schedule not in ("cosine", "constant"):
             raise ConfigError(f"--lr-schedule must be cosine or constant, got {self.lr_schedule!r}")
-        if self.warmup_steps < 0 or not 0 <= self.min_lr_ratio <= 1 or self.weight_decay < 0:
+        decay_ok = _finite(self.weight_decay, 0)
+        if self.warmup_steps < 0 or not 0 <= self.min_lr_ratio <= 1 or not decay_ok:
             raise ConfigError("--warmup-steps, --weight-decay must be >= 0; min_lr_ratio in [0, 1]")
         for name in ("epochs", "max_steps", "eval_every"):
             v = getattr(self, name)
             if v is not None and v < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {v}")
-        if self.time_budget is not None and self.time_budget <= 0:
-            raise ConfigError("--time-budget must be positive")
-        if not self.lr > 0:
-            raise ConfigError(f"--lr must be > 0, got {self.lr}")
+        if self.time_budget is not None and not _finite(self.time_budget, 0, strict=True):
+            raise ConfigError("--time-budget must be positive and finite")
+        if not _finite(self.lr, 0, strict=True):
+            raise ConfigError(f"--lr must be > 0 and finite, got {self.lr}")
         if not 0 <= self.val_fraction < 1:
             raise ConfigError(f"--val-fraction must be in [0, 1), got {self.val_fraction}")
+        if not _finite(self.grad_clip, 0, strict=True):
+            raise ConfigError(f"grad_clip must be a finite number > 0, got {self.grad_clip}")
+        check_seed(self.seed)
+
+
+def _finite(x: float, low: float, strict: bool = False) -> bool:
+    """`x` is a finite number above `low` (or at it, unless strict): NaN and inf never are."""
+    return math.isfinite(x) and (x > low if strict else x >= low)

@@ -109,6 +109,7 @@ class Trainer:
         """Continue from the run directory's checkpoint (if it has one yet)."""
         if self.dist.is_main:  # every rank reads the run; rank 0 alone writes (and tidies) it
             rundir.remove_stale_temps(self.run)
+        rundir.check_resumable(self.run)  # trained weights and no checkpoint: never restart
         if not (self.run / rundir.CHECKPOINT).exists():
             # Stopped before its first checkpoint: start over, exactly as the run first began.
             self.log(f"no checkpoint in {self.run} yet; starting it again from step 0")
@@ -283,6 +284,10 @@ class Trainer:
         self.write_static()
         self._t0, self._base_elapsed = self._clock(), self.state.elapsed
         self._since = (self.state.elapsed, self.state.tokens)
+        if self.state.step == 0:  # the same on every rank: save_checkpoint is collective
+            # A checkpoint before the first weights: a run with weights always has one, so
+            # `--resume` can tell a run killed at its start from trained weights it must keep.
+            self.save_checkpoint()
         self.net = self.dist.wrap(self.model)
         try:
             with sigterm_as_interrupt():

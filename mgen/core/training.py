@@ -18,21 +18,62 @@ from mgen.core.trainer import TrainConfig, Trainer
 Log = Callable[[str], None]
 
 
+#: What `--resume` may change: how long to train on, and where and how fast (not what).
+RESUME_OVERRIDES = ("epochs", "max_steps", "time_budget", "device", "workers", "checkpoint_every")
+
+
 def resume_config(run: Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
-    """The settings a run was started with, with the length (`epochs`, `max_steps`,
-    `time_budget`) replaced where `overrides` gives one: a resumed run may be extended (not
-    re-initialised: an `init` there is an error)."""
+    """The settings a run was started with. `overrides` (the settings the user gave) may
+    extend its length (`epochs`, `max_steps`, `time_budget`) or move it (`device`, `workers`,
+    `checkpoint_every`); any other setting that differs from the run's is refused, never
+    silently ignored, and every value given is validated."""
     if pretrained.shipped_name(run):
         raise ConfigError(f"{run} is a shipped model (read-only); fine-tune it with --init")
+    rundir.check_resumable(run)  # before any data is read: trained weights are never restarted
     saved = rundir.read_config(run).get("train")
     if not isinstance(saved, dict):
         raise CheckpointError(f"{run / rundir.CONFIG} holds no training settings")
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     if given.pop("init", None):
         raise ConfigError("--init starts a new run; --resume continues one: pass one of them")
-    if given:
-        saved.update({"epochs": None, "max_steps": None, "time_budget": None, **given})
+    TrainConfig.from_dict({**saved, **given})  # each value given is checked (--lr -1 ...)
+    _refuse_changes(run, saved, given)
+    length = {k: given[k] for k in ("epochs", "max_steps", "time_budget") if k in given}
+    if length:
+        saved.update({"epochs": None, "max_steps": None, "time_budget": None, **length})
+    saved.update({k: given[k] for k in RESUME_OVERRIDES if k in given and k not in length})
     return TrainConfig.from_dict(saved)
+
+
+def _refuse_changes(run: Path, saved: dict[str, Any], given: dict[str, Any]) -> None:
+    """A ConfigError naming each given setting that differs from the run's own."""
+    changed = []
+    for key, value in given.items():
+        if key in RESUME_OVERRIDES:
+            continue
+        have = saved.get(key)
+        if isinstance(value, dict) and isinstance(have, dict):
+            differs = any(have.get(k) != v for k, v in value.items())
+        else:
+            differs = _plain(value) != _plain(have)
+        if differs:
+            changed.append(f"--{key.replace('_', '-')} {_shown(value)} (the run: {_shown(have)})")
+    if changed:
+        raise ConfigError(
+            f"--resume continues {run} as it was set up, but these options differ from it: "
+            f"{'; '.join(changed)}. Leave them out (only the length, --device, --workers and "
+            "--checkpoint-every may change), or start a new run with another --out"
+        )
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return " ".join(map(str, value)) or "none"
+    return "default" if value is None or value == {} else str(value)
 
 
 def new_run_path(cfg: TrainConfig, out: Path | None, root: Path = Path("runs")) -> Path:

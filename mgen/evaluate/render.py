@@ -37,11 +37,13 @@ class RendererMissing(MgenError):
 
 def find_soundfont(given: Path | None = None) -> Path | None:
     """`given`, else $MGEN_SOUNDFONT, else the first GM soundfont found in the usual places."""
-    for cand in (given, os.environ.get("MGEN_SOUNDFONT"), *SOUNDFONTS):
+    if given is not None:  # asked for: that one or an error, never another in its place
+        if not Path(given).is_file():
+            raise DataError(f"no soundfont at {given}")
+        return Path(given)
+    for cand in (os.environ.get("MGEN_SOUNDFONT"), *SOUNDFONTS):
         if cand and Path(cand).is_file():
             return Path(cand)
-    if given:
-        raise DataError(f"no soundfont at {given}")
     return None
 
 

@@ -20,7 +20,8 @@ from starlette.exceptions import HTTPException
 
 from mgen.core.errors import CheckpointError, MgenError, PluginError, one_line
 from mgen.web.limits import GenerateRequest, Limits, field_message
-from mgen.web.middleware import BodyLimit, page_headers
+from mgen.web.middleware import LOOPBACK_HOSTS, BodyLimit, TrustedHosts, page_headers
+from mgen.web.paths import scrub
 from mgen.web.queue import Busy
 from mgen.web.service import Service, TooLarge, Unsupported
 from mgen.web.store import NotFound
@@ -36,7 +37,8 @@ MEDIA = {".abc": "text/vnd.abc", ".krn": "text/x-kern", ".mid": "audio/midi",
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+    """Every error the app answers: one line, no path of this machine in it."""
+    return JSONResponse({"error": scrub(message)}, status_code=status, headers=headers)
 
 
 def _fastapi(**kwargs: Any) -> FastAPI:
@@ -57,7 +59,8 @@ def _handlers(app: FastAPI, service: Service) -> None:
     @app.exception_handler(MgenError)
     async def refused(_: Request, exc: MgenError) -> JSONResponse:
         status = next(code for cls, code in STATUS if isinstance(exc, cls))
-        return _error(status, service.public(one_line(exc, 500)))
+        names = {str(e.path): f"model {n!r}" for n, e in service.catalog.entries().items()}
+        return _error(status, scrub(service.public(one_line(exc, 500)), names))
 
     @app.exception_handler(Busy)
     async def busy(_: Request, exc: Busy) -> JSONResponse:
@@ -74,9 +77,13 @@ def _handlers(app: FastAPI, service: Service) -> None:
 
 
 def create_app(
-    runs: Sequence[Path] = (Path("runs"),), limits: Limits | None = None, pretrained: bool = True
+    runs: Sequence[Path] = (Path("runs"),),
+    limits: Limits | None = None,
+    pretrained: bool = True,
+    hosts: Sequence[str] = LOOPBACK_HOSTS,
 ) -> FastAPI:
-    """The whole server for models under `runs`, with `limits` on every request."""
+    """The whole server for models under `runs`, with `limits` on every request, answering
+    requests for `hosts` only ("*": any)."""
     service = Service([Path(r) for r in runs], limits, pretrained)
 
     @asynccontextmanager
@@ -93,7 +100,10 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = service
-    app.add_middleware(BodyLimit, limit=service.limits.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, limit=service.limits.max_body_bytes, seconds=service.limits.body_seconds
+    )
+    app.add_middleware(TrustedHosts, hosts=hosts)  # added last: the outermost, first to run
     _handlers(app, service)
     _routes(app, service)
     _work_routes(app, service)

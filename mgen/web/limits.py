@@ -29,6 +29,9 @@ class Limits:
     max_body_bytes: int = MAX_UPLOAD_BYTES + 64 * 1024  # an upload and its form fields
     workers: int = 1  # generations at once (each uses every core torch is given)
     max_waiting: int = 64  # requests queued behind them; more are refused with 503
+    # Seconds a client has to send its whole body (1 MiB at 64 KiB/s); a request that declares
+    # more than it sends is answered 408 then, not held open for as long as the client likes.
+    body_seconds: float = 16.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

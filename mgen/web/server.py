@@ -42,6 +42,19 @@ def check_port(host: str, port: int) -> None:
             raise ConfigError(f"cannot listen on {url(host, port)}: {e.strerror or e}") from None
 
 
+def served_hosts(host: str, allowed: Sequence[str], echo: Callable[[str], None]) -> list[str]:
+    """The Host names the server answers to: this machine's, the address it listens on and
+    --allow-host's. Listening on every address (0.0.0.0, ::) without --allow-host answers to
+    any name, as a server behind a proxy must; loopback never does (DNS rebinding)."""
+    from mgen.web.middleware import LOOPBACK_HOSTS
+
+    hosts = [*LOOPBACK_HOSTS, host, *allowed]
+    if host.strip("[]") in ("0.0.0.0", "::") and not allowed:
+        echo("warning: answering requests for any host name; --allow-host NAME limits them")
+        hosts.append("*")
+    return hosts
+
+
 def require_extra() -> None:
     try:
         import fastapi  # noqa: F401
@@ -59,6 +72,7 @@ def serve(
     limits: Limits,
     echo: Callable[[str], None],
     root_path: str = "",
+    allow_hosts: Sequence[str] = (),
 ) -> None:
     """Run the server in the foreground."""
     if not 0 < port < 65536:
@@ -69,10 +83,13 @@ def serve(
 
     from mgen.web.app import create_app
 
-    app = create_app(runs, limits)
+    app = create_app(runs, limits, hosts=served_hosts(host, allow_hosts, echo))
     found = app.state.service.models()
     where = ", ".join(str(r) for r in runs)
     echo(f"mgen serve: {url(host, port)}  ({len(found)} model(s) from {where}; Ctrl-C stops)")
+    missing = [str(r) for r in runs if not Path(r).is_dir()]
+    if missing:
+        echo(f"warning: --runs {', '.join(missing)}: no such folder (listed once it exists)")
     if not found:
         echo(f"no runs under {where} yet: train one with `mgen train`; the page lists it then")
     if not is_loopback(host):

@@ -32,6 +32,9 @@ def parse(data: str | Path, fmt: str | None = None):
     """music21 parse with its chatter silenced; any failure becomes a DataError."""
     from music21 import converter
 
+    if _blank(data):
+        # music21 takes empty text for a file name and reports the current folder.
+        raise DataError("it is empty")
     try:
         with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
             warnings.simplefilter("ignore")
@@ -40,6 +43,18 @@ def parse(data: str | Path, fmt: str | None = None):
             return converter.parse(data, format=fmt)
     except Exception as e:  # noqa: BLE001 - music21 raises many unrelated types on bad input
         raise DataError(f"music21 cannot parse it: {type(e).__name__}: {_short(e)}") from None
+
+
+def _blank(data: str | Path) -> bool:
+    """Whether the text or file holds nothing but whitespace (an unreadable file is music21's
+    to report)."""
+    if isinstance(data, str):
+        return not data.strip()
+    try:
+        with open(data, "rb") as f:
+            return not f.read(1 << 16).strip() and not f.read(1)
+    except OSError:
+        return False
 
 
 def write_midi(data: str, fmt: str, path: Path) -> Path:
