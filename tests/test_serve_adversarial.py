@@ -27,7 +27,6 @@ from hypothesis import strategies as st  # noqa: E402
 import mgen  # noqa: E402
 from mgen.web.app import create_app  # noqa: E402
 from mgen.web.limits import Limits  # noqa: E402
-from mgen.web.paths import scrub  # noqa: E402
 
 LOCAL = "http://127.0.0.1"
 
@@ -142,6 +141,8 @@ def test_no_response_carries_a_path(client, runs: Path):
 
 
 def test_scrub_keeps_the_pages_own_urls_and_names_models():
+    from mgen.web.paths import scrub
+
     names = {"/srv/runs/corrupt": "model 'corrupt'"}
     assert scrub("cannot read weights /srv/runs/corrupt/model.safetensors", names) == (
         "cannot read weights model 'corrupt'/model.safetensors"
