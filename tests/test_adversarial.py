@@ -256,7 +256,14 @@ def test_training_numbers_beyond_their_limits_are_one_line(args: list[str], mess
 # -- 8 and 9: files that are not what they say ------------------------------------------------
 
 
-def test_a_missing_soundfont_is_an_error_not_the_system_one(tmp_path: Path):
+def test_a_missing_soundfont_is_an_error_not_the_system_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Where another soundfont is at hand ($MGEN_SOUNDFONT, the system's), it was used in
+    place of the missing one asked for, and the render exited 0."""
+    other = tmp_path / "system.sf2"
+    other.write_bytes(b"RIFF")
+    monkeypatch.setenv("MGEN_SOUNDFONT", str(other))
     song = _a_midi(tmp_path)
     code, out = _mgen("render", "--wav", "--soundfont", tmp_path / "nonexistent.sf2", song)
     _one_error(code, out, "no soundfont at", status=1)
