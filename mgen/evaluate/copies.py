@@ -40,6 +40,7 @@ class TrainingIndex:
     seconds: float  # to read the melodies and build the index
     reader: str  # how the melodies were read
     held_against: metrics.CopyIndex | None = None  # the baseline's index, if not `index`
+    held_copies: list[int] | None = None  # the held pieces' longest copies, if known already
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -155,7 +156,9 @@ def novelty(melodies: dict[str, np.ndarray], idx: TrainingIndex) -> dict[str, An
         notes, src = idx.index.find(melody)
         rows.append({"piece": name, "notes": int(notes), "source": _name(idx, src)})
     against = idx.held_against or idx.index
-    held = [against.find(m)[0] for m in idx.held if len(m)]
+    held = idx.held_copies
+    if held is None:
+        held = [against.find(m)[0] for m in idx.held if len(m)]
     copied = [r for r in rows if r["notes"] >= metrics.COPY_NOTES]
     return {
         "index": idx.summary(),

@@ -25,11 +25,12 @@ from mgen.web.paths import scrub
 from mgen.web.queue import Busy
 from mgen.web.service import Service, TooLarge, Unsupported
 from mgen.web.store import NotFound
+from mgen.web.worker import JobLimits, TimedOut
 
 STATIC = Path(__file__).parent / "static"
 LOG = logging.getLogger("mgen.web")
 STATUS: list[tuple[type[MgenError], int]] = [
-    (NotFound, 404), (TooLarge, 413), (Unsupported, 415), (CheckpointError, 409),
+    (TimedOut, 504), (NotFound, 404), (TooLarge, 413), (Unsupported, 415), (CheckpointError, 409),
     (PluginError, 422), (MgenError, 422),
 ]  # fmt: skip
 MEDIA = {".abc": "text/vnd.abc", ".krn": "text/x-kern", ".mid": "audio/midi",
@@ -81,18 +82,19 @@ def create_app(
     limits: Limits | None = None,
     pretrained: bool = True,
     hosts: Sequence[str] = LOOPBACK_HOSTS,
+    jobs: JobLimits | None = None,
 ) -> FastAPI:
     """The whole server for models under `runs`, with `limits` on every request, answering
-    requests for `hosts` only ("*": any)."""
-    service = Service([Path(r) for r in runs], limits, pretrained)
+    requests for `hosts` only ("*": any), each job within the time limits of `jobs`."""
+    service = Service([Path(r) for r in runs], limits, pretrained, jobs)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         import mgen.core.sample  # noqa: F401 - torch, imported once before the first request
 
-        service.queue.reset()
+        service.start()
         yield
-        service.close()
+        service.close()  # every worker process and its group, on SIGTERM as on Ctrl-C
 
     app = _fastapi(
         title="mgen serve",
@@ -113,7 +115,6 @@ def create_app(
 
 def _routes(app: FastAPI, service: Service) -> None:
     """The page, the catalog, the queue's status and the downloads."""
-    queue = service.queue
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
@@ -127,30 +128,27 @@ def _routes(app: FastAPI, service: Service) -> None:
     async def options() -> dict[str, Any]:
         from mgen.web.service import decoders
 
-        return {"decoders": decoders(), "limits": service.limits.to_dict()}
+        limits = {**service.limits.to_dict(), "jobs": service.jobs.to_dict()}
+        return {"decoders": decoders(), "limits": limits}
 
     @app.get("/api/status", summary="The generation queue: running, waiting, done")
     async def status() -> dict[str, Any]:
-        return {"queue": queue.status()}
+        return {"queue": service.status()}
 
     @app.get("/api/batches/{batch_id}/samples/{index}/{kind}", summary="native, midi or musicxml")
     async def download(batch_id: str, index: int, kind: str) -> FileResponse:
-        if kind == "musicxml":  # made on first ask, through music21: queued work
-            path = await queue.run(service.download, batch_id, index, kind)
-        else:
-            path = service.download(batch_id, index, kind)
+        path = await service.download(batch_id, index, kind)  # MusicXML: queued work
         name = f"mgen-{batch_id[:8]}-{index}{path.suffix}"
         return FileResponse(path, media_type=MEDIA.get(path.suffix), filename=name)
 
 
 def _work_routes(app: FastAPI, service: Service) -> None:
-    """What runs in the queue: generating, reading a primer file, judging a batch."""
-    queue = service.queue
+    """What runs in a worker process: generating, reading a primer file, judging a batch."""
 
     @app.post("/api/generate", summary="Sample a batch; each sample with notation and notes")
     async def generate(req: GenerateRequest) -> dict[str, Any]:
         service.check(req)  # refusals come at once, even when the queue is full
-        return await queue.run(service.generate, req)
+        return await service.generate(req)
 
     @app.post("/api/primer", summary="An uploaded MIDI/kern/ABC file as primer text")
     async def primer(
@@ -158,9 +156,8 @@ def _work_routes(app: FastAPI, service: Service) -> None:
     ) -> dict[str, Any]:
         service.entry(model)
         data = await file.read(service.limits.max_upload_bytes + 1)
-        return await queue.run(service.read_primer, model, file.filename or "", data)
+        return await service.read_primer(model, file.filename or "", data)
 
     @app.get("/api/batches/{batch_id}/eval", summary="`mgen eval` of a batch, corpus beside it")
     async def judge(batch_id: str) -> dict[str, Any]:
-        service.store.get(batch_id)
-        return await queue.run(service.judge, batch_id)
+        return await service.judge(batch_id)

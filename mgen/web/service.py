@@ -1,41 +1,45 @@
-"""What the API does, without HTTP: load a listed model, sample it, write and draw the
-samples, read an uploaded primer, judge a batch. Every method here runs in a worker thread
-(see `queue`); the app turns the errors below into HTTP statuses."""
+"""What the API does, without HTTP: check a request, choose its lane, hand the work to a worker
+process (`worker`, `engine`) and keep the batches it wrote (`store`).
+
+Two lanes, each a queue (`queue.JobQueue`) in front of its worker processes: the quick lane
+(`--workers` processes) takes ordinary requests; the long lane (one process, at a lower CPU
+priority) takes requests whose size promises a long job, and judging. A long job therefore
+never holds up the quick lane, and every job in either lane is stopped at its time limit.
+A model's judge data is built by a third process in the background (`judgecache`); a judge
+request waits for it at most `JobLimits.judge_wait` seconds. The app turns the errors raised
+here into HTTP statuses."""
 
 from __future__ import annotations
 
-import fnmatch
+import asyncio
+import concurrent.futures
+import functools
 import re
-import tempfile
 import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from mgen.core.errors import ConfigError, DataError, MgenError, one_line
-from mgen.core.run import Run, load_run
-from mgen.core.tokenizer import Tokenizer
+from mgen.core.errors import ConfigError, MgenError
 from mgen.web.catalog import Catalog, ModelEntry
+from mgen.web.engine import MODELS_KEPT, TooLarge, Unsupported
+from mgen.web.judgecache import NotPrepared
 from mgen.web.limits import GenerateRequest, Limits
-from mgen.web.queue import JobQueue
-from mgen.web.store import DOWNLOADS, Batch, BatchStore, NotFound
-from mgen.web.views import musicxml, primer_text, sample_view
+from mgen.web.queue import Busy, JobQueue
+from mgen.web.store import DOWNLOADS, BatchStore, NotFound
+from mgen.web.worker import JobLimits, Pool, TimedOut, Worker
 
-MODELS_KEPT = 3  # loaded models kept in memory
-REFERENCE_LIMIT = 40  # corpus pieces a batch is judged against (music21 reads ~6 a second)
+__all__ = ["JobLimits", "Preparing", "Service", "TooLarge", "Unsupported", "decoders"]
 
-
-class TooLarge(MgenError):
-    """A request or upload over its limit (HTTP 413)."""
-
-
-class Unsupported(MgenError):
-    """An upload of a type the chosen model does not read (HTTP 415)."""
+QUICK_WORK = 4_000  # samples x (primer characters + length): more goes to the long lane
+QUICK_UPLOAD = 64 * 1024  # a primer file's bytes: more goes to the long lane
+QUICK_FILE = 16 * 1024  # a sample's native file, for MusicXML: more goes to the long lane
+LONG_NICE, BUILD_NICE = 5, 15  # the long lane and the builder yield the CPU to the quick lane
 
 
-def _quiet(_: str) -> None:
-    pass
+class Preparing(Busy):
+    """A model's judge data is still being built in the background (HTTP 503, try again)."""
 
 
 def decoders() -> list[dict[str, Any]]:
@@ -52,29 +56,27 @@ def decoders() -> list[dict[str, Any]]:
     return out
 
 
-def parse_primer(tok: Tokenizer, text: str) -> list[str]:
-    """A primer's tokens as the tokenizer parses primer text: never read as a file name.
-    Symbols outside the model's vocabulary are refused by name."""
-    if not text:
-        return []
-    tokens = tok.parse_primer(text)
-    vocab = tok.require_vocab()
-    unknown = sorted({t for t in tokens if t not in vocab})
-    if unknown:
-        shown = " ".join(repr(t) for t in unknown)
-        raise ConfigError(f"primer has symbols this model does not know: {shown[:200]}")
-    return tokens
-
-
 class Service:
-    def __init__(self, roots: list[Path], limits: Limits | None = None, pretrained: bool = True):
+    def __init__(self, roots: list[Path], limits: Limits | None = None, pretrained: bool = True,
+                 jobs: JobLimits | None = None):  # fmt: skip
         self.limits = limits or Limits()
+        self.jobs = jobs or JobLimits()
         self.catalog = Catalog(roots, pretrained=pretrained)
-        self.queue = JobQueue(self.limits.workers, self.limits.max_waiting)
+        self.queue = JobQueue(self.limits.workers, self.limits.max_waiting)  # the quick lane
+        self.long_queue = JobQueue(1, self.limits.max_waiting)
+        self.quick = Pool("quick", self.limits.workers, warm=True)
+        self.long = Pool("long", 1, nice=LONG_NICE, warm=True)
+        self.builder = Worker("builder", nice=BUILD_NICE)
         self.store = BatchStore()
-        self._models: OrderedDict[str, Run] = OrderedDict()
-        self._judges: dict[str, Any] = {}
+        self._builds: dict[str, tuple[concurrent.futures.Future[Any], float]] = {}
+        self._models: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """In the server's event loop: fresh queues, and the quick lane's processes warming."""
+        self.queue.reset()
+        self.long_queue.reset()
+        self.quick.start()
 
     # -- models -----------------------------------------------------------------------------
     def models(self) -> list[dict[str, Any]]:
@@ -86,18 +88,37 @@ class Service:
             raise NotFound(f"no model named {name[:80]!r}; choose one from /api/models")
         return entry
 
-    def load(self, name: str) -> Run:
-        """The listed model `name`, loaded once and kept (the newest few)."""
+    def load(self, name: str) -> Any:
+        """The listed model `name` loaded in this process (the workers load their own)."""
+        from mgen.core.run import load_run
+
         entry = self.entry(name)
         with self._lock:
             run = self._models.get(name)
             if run is None or run.path != entry.path:
-                run = load_run(entry.path, "cpu")
-                self._models[name] = run
+                run = self._models[name] = load_run(entry.path, "cpu")
                 while len(self._models) > MODELS_KEPT:
                     self._models.popitem(last=False)
             self._models.move_to_end(name)
             return run
+
+    # -- lanes --------------------------------------------------------------------------------
+    def _lane(self, long: bool) -> tuple[JobQueue, Pool]:
+        return (self.long_queue, self.long) if long else (self.queue, self.quick)
+
+    async def _run(self, long: bool, fn: Any, *args: Any) -> Any:
+        """`fn(pool, *args)` in a thread of the chosen lane's queue."""
+        queue, pool = self._lane(long)
+        return await queue.run(functools.partial(fn, pool), *args)
+
+    def _call(self, pool: Pool, method: str, args: tuple[Any, ...], what: str) -> Any:
+        return pool.call(method, args, self.jobs.seconds, what)
+
+    def status(self) -> dict[str, Any]:
+        """Both lanes together (what the page shows), and each lane."""
+        quick, long = self.queue.status(), self.long_queue.status()
+        total = {k: quick[k] + long[k] for k in quick}
+        return {**total, "lanes": {"quick": quick, "long": long}}
 
     # -- generating ---------------------------------------------------------------------------
     def check(self, req: GenerateRequest) -> None:
@@ -122,100 +143,51 @@ class Service:
     def decoder_options(req: GenerateRequest) -> dict[str, Any]:
         return {"temperature": req.temperature, "top_k": req.top_k, "top_p": req.top_p}
 
-    def generate(self, req: GenerateRequest) -> dict[str, Any]:
+    @staticmethod
+    def is_long(req: GenerateRequest) -> bool:
+        """Whether a request's size promises a long job: the tokens each sample is written
+        and drawn with, over all samples (music21's conversions grow faster than that)."""
+        return req.num_samples * (len(req.primer) + req.length) > QUICK_WORK
+
+    async def generate(self, req: GenerateRequest) -> dict[str, Any]:
         """Sample the request's model, write each sample (native and MIDI), draw each."""
+        return await self._run(self.is_long(req), self._generate, req)
+
+    def _generate(self, pool: Pool, req: GenerateRequest) -> dict[str, Any]:
         started = time.perf_counter()
-        self.check(req)
-        run = self.load(req.model)
-        tokens = parse_primer(run.tokenizer, req.primer)
-        pieces = self._sample(run, req, tokens)
+        entry = self.entry(req.model)
         batch = self.store.new(req.model)
+        args = (str(entry.path), req.model_dump(), str(batch.folder))
         try:
-            problems = self._write(run, batch, pieces)
-            views = [
-                sample_view(i, run.tokenizer, batch.tokens[i - 1], files)
-                for i, files in enumerate(batch.files, 1)
-            ]
+            out = self._call(pool, "generate", args, "generating the batch")
+        except TimedOut as e:
+            self.store.drop(batch.id)
+            advice = "ask for fewer samples, a shorter length or a shorter primer"
+            raise TimedOut(f"{e}: {advice}") from None
         except BaseException:
             self.store.drop(batch.id)
             raise
+        batch.files, batch.tokens = out["files"], out["tokens"]
         return {
             "id": batch.id,
             "model": req.model,
             "settings": req.model_dump(),
-            "samples": views,
-            "problems": problems,
+            "samples": out["views"],
+            "problems": out["problems"],
             "seconds": round(time.perf_counter() - started, 3),
         }
 
-    def _sample(self, run: Run, req: GenerateRequest, tokens: list[str]) -> list[list[str]]:
-        """`Run.sample` with primer tokens already parsed (a client's primer text must never
-        be taken for a file name). A test checks that both give the same samples."""
-        return run.continue_tokens(tokens, req.length, req.num_samples, req.decoder,
-                                   seed=req.seed, **self.decoder_options(req))  # fmt: skip
-
-    @staticmethod
-    def _write(run: Run, batch: Batch, pieces: list[list[str]]) -> list[str]:
-        """Each piece written natively and as MIDI into the batch; the failures, one a line."""
-        from mgen.core.output import write_samples
-
-        written = write_samples(run.tokenizer, pieces, batch.folder)
-        for i, tokens in enumerate(pieces, 1):
-            files = sorted(
-                (p for p in written.paths if p.stem == f"sample-{i:03d}"),
-                key=lambda p: p.suffix == ".mid",
-            )
-            if files:
-                batch.files.append(files)
-                batch.tokens.append(tokens)
-        return written.problems
-
     # -- primer files ---------------------------------------------------------------------------
-    def read_primer(self, model: str, filename: str, data: bytes) -> dict[str, Any]:
+    async def read_primer(self, model: str, filename: str, data: bytes) -> dict[str, Any]:
         """An uploaded file (MIDI, kern, ABC: what the model's tokenizer reads) as primer text."""
         if len(data) > self.limits.max_upload_bytes:
             raise TooLarge(f"upload: {len(data):,} bytes; at most {self.limits.max_upload_bytes:,}")
-        tok = self.load(model).tokenizer
-        suffix = Path(filename or "").suffix.lower()
-        patterns = type(tok).file_patterns
-        if not suffix or not any(fnmatch.fnmatch("x" + suffix, p.lower()) for p in patterns):
-            wanted = ", ".join(p.lstrip("*") for p in patterns) or "no files"
-            raise Unsupported(f"upload: this model reads {wanted}; got {suffix or 'no suffix'!r}")
-        tokens = self._read_upload(tok, suffix, data)
-        return self._fit_primer(tok, tokens)
-
-    @staticmethod
-    def _read_upload(tok: Tokenizer, suffix: str, data: bytes) -> list[str]:
-        with tempfile.TemporaryDirectory(prefix="mgen-upload-") as tmp:
-            path = Path(tmp) / f"primer{suffix}"
-            path.write_bytes(data)
-            try:
-                pieces = tok.read(path)
-            except Exception as e:  # noqa: BLE001 - a malformed file may fail in any way
-                raise DataError(f"upload: cannot read this file: {one_line(e, 200)}") from None
-        if not pieces or not pieces[0]:
-            raise DataError("upload: the file holds no music this model reads")
-        return pieces[0]
-
-    def _fit_primer(self, tok: Tokenizer, tokens: list[str]) -> dict[str, Any]:
-        """The longest start of `tokens` whose primer text fits the primer limit."""
-        vocab = tok.require_vocab()
-        unknown = sorted({t for t in tokens if t not in vocab})
-        if unknown:
-            shown = " ".join(repr(t) for t in unknown)
-            raise DataError(f"upload: symbols this model does not know: {shown[:200]}")
-        total, keep = len(tokens), len(tokens)
-        text = primer_text(tok, tokens)
-        while text is not None and len(text) > self.limits.max_primer_chars and keep > 1:
-            keep = max(1, keep * self.limits.max_primer_chars // (len(text) + 1))
-            text = primer_text(tok, tokens[:keep])
-        if text is None:
-            raise DataError("upload: this model's tokens cannot be written as primer text")
-        note = "" if keep == total else f"the first {keep} of its {total} tokens (primer limit)"
-        return {"primer": text, "tokens": keep, "of": total, "note": note}
+        args = (str(self.entry(model).path), filename, data, self.limits.max_primer_chars)
+        long = len(data) > QUICK_UPLOAD
+        return await self._run(long, self._call, "read_primer", args, "reading the upload")
 
     # -- downloads and judging ------------------------------------------------------------------
-    def download(self, batch_id: str, index: int, kind: str) -> Path:
+    async def download(self, batch_id: str, index: int, kind: str) -> Path:
         """A sample's file: its native format, its MIDI, or MusicXML (made on first ask)."""
         if kind not in DOWNLOADS:
             raise NotFound(f"no download {kind[:20]!r}; choose from {', '.join(DOWNLOADS)}")
@@ -227,48 +199,75 @@ class Service:
             if midi is None:
                 raise NotFound(f"sample {index} has no MIDI file (it could not be converted)")
             return midi
-        return musicxml(files[0], midi, files[0].with_suffix(".musicxml"))
+        out = files[0].with_suffix(".musicxml")
+        if out.is_file():
+            return out
+        args = (str(files[0]), str(midi) if midi else None, str(out))
+        try:
+            long = files[0].stat().st_size > QUICK_FILE
+        except OSError:  # its batch was deleted meanwhile (the oldest go past `keep`)
+            raise NotFound(f"batch {batch_id[:40]!r} is no longer kept") from None
+        return Path(await self._run(long, self._call, "musicxml", args, "making MusicXML"))
 
-    def judge(self, batch_id: str) -> dict[str, Any]:
+    async def judge(self, batch_id: str) -> dict[str, Any]:
         """`mgen eval` of a batch against what its model trained on, corpus beside it."""
-        from mgen.evaluate.report import Judge, evaluate
-        from mgen.evaluate.text import rows
-
         batch = self.store.get(batch_id)
-        run = self.load(batch.model)
-        ref, index = self._reference(batch.model, run)
-        report = evaluate(batch.all_files(), ref, _quiet, Judge(ref, index, run.tokenizer))
-        tables = {
-            fmt: {"rows": rows(figures, report["corpus"]), "validity": figures["validity"]}
-            for fmt, figures in report["formats"].items()
-        }
-        return {
-            "reference": report["reference"],
-            "copy_index": report["copy_index"],
-            "formats": tables,
-        }
+        entry = self.entry(batch.model)
+        args = (str(entry.path), [str(f) for f in batch.all_files()])
+        try:
+            return await self._run(True, self._call, "judge", args, "judging the batch")
+        except NotPrepared:
+            await self._built(entry)
+            return await self._run(True, self._call, "judge", args, "judging the batch")
 
-    def _reference(self, name: str, run: Run) -> tuple[Any, Any]:
-        """The model's corpus reference and copy index, built once per model."""
-        from mgen.core.prepare import corpus_files
-        from mgen.evaluate import copies
-        from mgen.evaluate.notes import reader_for
-        from mgen.evaluate.report import load_reference
+    async def _built(self, entry: ModelEntry) -> None:
+        """Wait (at most `judge_wait` s) for the background build of `entry`'s judge data,
+        starting one unless one is under way; Preparing when it is not done by then."""
+        key = str(entry.path)
+        found = self._builds.get(key)
+        if found is None or found[0].done():  # none yet, or a finished one that did not help
+            found = self._builds[key] = (self._build(entry), time.monotonic())
+        future, since = found
+        try:
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)),
+                                   self.jobs.judge_wait)  # fmt: skip
+        except asyncio.TimeoutError:
+            raise Preparing(
+                f"preparing to judge model {entry.name!r}: reading its training corpus in the "
+                f"background ({time.monotonic() - since:.0f} s so far; a big corpus takes "
+                "minutes the first time on a machine, then seconds); try again shortly"
+            ) from None
 
-        key = f"{name}\0{run.path}"
-        if key not in self._judges:
-            tok, data = run.tokenizer, run.train_data
-            index = copies.training_index(run.config, tok, _quiet)
-            files = [f for f in corpus_files(tok, data, progress=False) if reader_for(f)]
-            source = ", ".join(data) or f"the {run.tokenizer_name} default dataset"
-            if not files:
-                raise DataError(f"no readable music files in {source}")
-            self._judges[key] = (load_reference(files, REFERENCE_LIMIT, source, _quiet), index)
-        return self._judges[key]
+    def _build(self, entry: ModelEntry) -> concurrent.futures.Future[Any]:
+        """Build `entry`'s judge data in the builder process, from a thread of its own; the
+        builder process ends after each build, so it holds no memory between builds."""
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        what = f"preparing to judge model {entry.name!r}"
+
+        def work() -> None:
+            try:
+                args, limit = (str(entry.path),), self.jobs.build_seconds
+                future.set_result(self.builder.call("prepare", args, limit, what, True))
+            except BaseException as e:  # noqa: BLE001 - handed to whoever waits for the build
+                future.set_exception(e)
+
+        threading.Thread(target=work, name="mgen-build", daemon=True).start()
+        return future
+
+    def caches(self) -> dict[str, Any]:
+        """What the long lane's worker keeps in memory (tests and measurements read it)."""
+        return self.long.call("caches", (), self.jobs.seconds, "reading the caches")
 
     def public(self, message: str) -> str:
         """`message` without the server's own folders (batch files are named by file name)."""
         return re.sub(rf"{re.escape(str(self.store.root))}/[0-9a-f]+/", "", message)
 
     def close(self) -> None:
+        """Stop every worker process (with its group) and delete the batches."""
+        from mgen.evaluate import verovio_box
+
+        for pool in (self.quick, self.long):
+            pool.stop()
+        self.builder.stop()
+        verovio_box.shutdown()
         self.store.close()

@@ -1,0 +1,227 @@
+"""The work behind the API, done in a worker process (`mgen.web.worker`): load a model, sample
+it, write and draw the samples, read an uploaded primer, make MusicXML, judge a batch.
+
+A worker can be stopped at any moment (a job past its time limit is killed with its process),
+so nothing here holds state the server needs: the batch folders belong to the server, which
+passes paths in, and what is kept here is a cache of loaded models and of judge data, each
+bounded (MODELS_KEPT, JUDGES_KEPT, least recently used first out).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import tempfile
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from mgen.core.errors import ConfigError, DataError, MgenError, one_line
+
+MODELS_KEPT = 3  # loaded models kept in one worker's memory
+JUDGES_KEPT = 2  # models whose judge data one worker keeps (the shipped ones: ~20-60 MB each)
+
+
+class TooLarge(MgenError):
+    """A request or upload over its limit (HTTP 413)."""
+
+
+class Unsupported(MgenError):
+    """An upload of a type the chosen model does not read (HTTP 415)."""
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def parse_primer(tok: Any, text: str) -> list[str]:
+    """A primer's tokens as the tokenizer parses primer text: never read as a file name.
+    Symbols outside the model's vocabulary are refused by name."""
+    if not text:
+        return []
+    tokens = tok.parse_primer(text)
+    vocab = tok.require_vocab()
+    unknown = sorted({t for t in tokens if t not in vocab})
+    if unknown:
+        shown = " ".join(repr(t) for t in unknown)
+        raise ConfigError(f"primer has symbols this model does not know: {shown[:200]}")
+    return tokens
+
+
+class Engine:
+    """One worker's models and judge data, and the jobs the server sends it by name."""
+
+    JOBS = ("generate", "read_primer", "musicxml", "judge", "prepare", "caches")
+
+    def __init__(self) -> None:
+        self._models: OrderedDict[str, Any] = OrderedDict()  # run path -> mgen Run
+        self._judges: OrderedDict[str, Any] = OrderedDict()  # cache key -> JudgeData
+
+    def handle(self, request: tuple[str, tuple[Any, ...]]) -> tuple[Any, ...]:
+        """("ok", value), ("error", MgenError subclass, message) or ("bug", message)."""
+        method, args = request
+        if method not in self.JOBS:
+            return ("bug", f"no job {method!r}")
+        try:
+            return ("ok", getattr(self, method)(*args))
+        except MgenError as e:
+            return ("error", type(e), one_line(e, 500))
+        except Exception as e:  # noqa: BLE001 - a bug: logged here, a 500 for the client
+            import traceback
+
+            traceback.print_exc()
+            return ("bug", f"{type(e).__name__}: {one_line(e, 200)}")
+
+    def load(self, path: str) -> Any:
+        """The run at `path`, loaded once and kept (the newest MODELS_KEPT)."""
+        from mgen.core.run import load_run
+
+        run = self._models.get(path)
+        if run is None:
+            run = self._models[path] = load_run(Path(path), "cpu")
+            while len(self._models) > MODELS_KEPT:
+                self._models.popitem(last=False)
+        self._models.move_to_end(path)
+        return run
+
+    # -- generating ---------------------------------------------------------------------------
+    def generate(self, path: str, settings: dict[str, Any], folder: str) -> dict[str, Any]:
+        """Sample the model at `path`, write each sample into `folder` (native and MIDI) and
+        draw each: {"views", "problems", "files": [[native, midi]...], "tokens"}."""
+        from mgen.core.output import write_samples
+        from mgen.web.views import sample_view
+
+        run = self.load(path)
+        tokens = parse_primer(run.tokenizer, settings["primer"])
+        options = {k: settings[k] for k in ("temperature", "top_k", "top_p")}
+        pieces = run.continue_tokens(tokens, settings["length"], settings["num_samples"],
+                                     settings["decoder"], seed=settings["seed"], **options)  # fmt: skip
+        written = write_samples(run.tokenizer, pieces, Path(folder))
+        files, kept = [], []
+        for i, piece in enumerate(pieces, 1):
+            mine = sorted((p for p in written.paths if p.stem == f"sample-{i:03d}"),
+                          key=lambda p: p.suffix == ".mid")  # fmt: skip
+            if mine:
+                files.append(mine)
+                kept.append(piece)
+        views = [sample_view(i, run.tokenizer, kept[i - 1], f) for i, f in enumerate(files, 1)]
+        return {"views": views, "problems": written.problems, "files": files, "tokens": kept}
+
+    # -- primer files ---------------------------------------------------------------------------
+    def read_primer(self, path: str, filename: str, data: bytes, max_chars: int) -> dict[str, Any]:
+        """An uploaded file (MIDI, kern, ABC: what the model's tokenizer reads) as primer text."""
+        tok = self.load(path).tokenizer
+        suffix = Path(filename or "").suffix.lower()
+        patterns = type(tok).file_patterns
+        if not suffix or not any(fnmatch.fnmatch("x" + suffix, p.lower()) for p in patterns):
+            wanted = ", ".join(p.lstrip("*") for p in patterns) or "no files"
+            raise Unsupported(f"upload: this model reads {wanted}; got {suffix or 'no suffix'!r}")
+        return fit_primer(tok, read_upload(tok, suffix, data), max_chars)
+
+    # -- MusicXML and judging -------------------------------------------------------------------
+    def musicxml(self, native: str, midi: str | None, out: str) -> str:
+        from mgen.web.views import musicxml
+
+        return str(musicxml(Path(native), Path(midi) if midi else None, Path(out)))
+
+    def judge(self, path: str, files: list[str]) -> dict[str, Any]:
+        """`mgen eval` of `files` against what the run at `path` trained on, corpus beside it.
+        NotPrepared when its judge data is not built yet (the server builds it elsewhere)."""
+        from mgen.evaluate.report import Judge, evaluate
+        from mgen.evaluate.text import rows
+
+        src, data = self._judge_data(Path(path))
+        ref, index = data.reference, data.index()  # the index goes when this judgement ends
+        report = evaluate([Path(f) for f in files], ref, _quiet, Judge(ref, index, src.tokenizer))
+        tables = {
+            fmt: {"rows": rows(figures, report["corpus"]), "validity": figures["validity"]}
+            for fmt, figures in report["formats"].items()
+        }
+        return {"reference": report["reference"], "copy_index": report["copy_index"],
+                "formats": tables}  # fmt: skip
+
+    def _judge_data(self, path: Path) -> tuple[Any, Any]:
+        """The run's judge inputs and its JudgeData: kept in memory (the newest JUDGES_KEPT),
+        else read from the disk cache the background builder wrote."""
+        from mgen.web import judgecache
+
+        src = judgecache.source(path)
+        data = self._judges.get(src.key)
+        if data is None:
+            data = self._judges[src.key] = judgecache.load(src)
+            while len(self._judges) > JUDGES_KEPT:
+                self._judges.popitem(last=False)
+        self._judges.move_to_end(src.key)
+        return src, data
+
+    def prepare(self, path: str) -> dict[str, Any]:
+        """Build the judge data of the run at `path` onto disk (the background builder's job)."""
+        from mgen.web import judgecache
+
+        return judgecache.prepare(Path(path))
+
+    def caches(self) -> dict[str, Any]:
+        """What this worker keeps, and its resident memory (for tests and measurements)."""
+        return {"models": list(self._models), "judges": list(self._judges), "rss_mb": rss_mb()}
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident memory of a process in MB (Linux /proc; 0 elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            kb = next(int(ln.split()[1]) for ln in f if ln.startswith("VmRSS:"))
+    except (OSError, StopIteration, ValueError):
+        return 0.0
+    return round(kb / 1024, 1)
+
+
+def read_upload(tok: Any, suffix: str, data: bytes) -> list[str]:
+    """The first piece of an uploaded file, read by the model's tokenizer."""
+    with tempfile.TemporaryDirectory(prefix="mgen-upload-") as tmp:
+        path = Path(tmp) / f"primer{suffix}"
+        path.write_bytes(data)
+        try:
+            pieces = tok.read(path)
+        except Exception as e:  # noqa: BLE001 - a malformed file may fail in any way
+            raise DataError(f"upload: cannot read this file: {one_line(e, 200)}") from None
+    if not pieces or not pieces[0]:
+        raise DataError("upload: the file holds no music this model reads")
+    return pieces[0]
+
+
+def fit_primer(tok: Any, tokens: list[str], max_chars: int) -> dict[str, Any]:
+    """The longest start of `tokens` whose primer text fits `max_chars`."""
+    from mgen.web.views import primer_text
+
+    vocab = tok.require_vocab()
+    unknown = sorted({t for t in tokens if t not in vocab})
+    if unknown:
+        shown = " ".join(repr(t) for t in unknown)
+        raise DataError(f"upload: symbols this model does not know: {shown[:200]}")
+    total, keep = len(tokens), len(tokens)
+    text = primer_text(tok, tokens)
+    while text is not None and len(text) > max_chars and keep > 1:
+        keep = max(1, keep * max_chars // (len(text) + 1))
+        text = primer_text(tok, tokens[:keep])
+    if text is None:
+        raise DataError("upload: this model's tokens cannot be written as primer text")
+    note = "" if keep == total else f"the first {keep} of its {total} tokens (primer limit)"
+    return {"primer": text, "tokens": keep, "of": total, "note": note}
+
+
+def serve(conn: Any, parent: int, nice: str = "0", warm: str = "0") -> None:
+    """A worker process's main (started by `mgen.web.worker`): answer jobs until the server
+    hangs up. Ctrl-C in a terminal is for the server, which stops its workers itself. With
+    `warm`, torch is imported first, before the first job asks for it."""
+    import signal
+
+    from mgen.evaluate.verovio_box import answer, watch_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_parent(parent, group=True)
+    if int(nice):
+        os.nice(int(nice))  # long jobs and background builds yield the CPU to quick ones
+    if int(warm):
+        import mgen.core.sample  # noqa: F401 - torch
+    engine = Engine()
+    answer(conn, engine.handle)
