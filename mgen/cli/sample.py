@@ -61,6 +61,15 @@ def sample(
     primer: Annotated[
         str | None, typer.Option(help="Text (or a file) to continue after <start>.")
     ] = None,
+    grammar: Annotated[
+        bool,
+        typer.Option(
+            "--grammar/--no-grammar",
+            help="Sample only what the format's grammar allows, where the tokenizer has one "
+            "(midi-notes, midi-chords, kern): every sample valid. --no-grammar samples the raw "
+            "model.",
+        ),
+    ] = True,
     seed: Annotated[
         int, typer.Option(help="Random seed: the same seed gives the same output.")
     ] = 0,
@@ -88,7 +97,7 @@ def sample(
     """Generate pieces from a trained run; write each in its native format and as MIDI."""
     from mgen.core.decoder import build_decoder
     from mgen.core.run import load_run
-    from mgen.core.sample import RepetitionConfig, check_request, default_repetition
+    from mgen.core.sample import GrammarReport, RepetitionConfig, check_request, default_repetition
 
     check_request(n, num_samples, seed)
     options = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
@@ -105,9 +114,10 @@ def sample(
         from mgen.core.output import refuse_overwrite
 
         refuse_overwrite(out, num_samples)  # before the work, so nothing is half-done
-    pieces = loaded.sample(
-        n, num_samples, decoder, primer=primer, seed=seed, repetition=rep, **options
-    )
+    report = GrammarReport()
+    pieces = loaded.sample(n, num_samples, decoder, primer=primer, seed=seed, repetition=rep,
+                           grammar=grammar, report=report, **options)  # fmt: skip
+    _say_grammar(loaded, grammar, report)
     written = loaded.write(pieces, out, force=force)
     _report(written, len(pieces))
     if wav:
@@ -120,6 +130,21 @@ def sample(
 
         log = lambda msg: typer.echo(msg, err=True)  # noqa: E731 - a one-line sink
         typer.echo(render_text(evaluate_run_samples(written.paths, loaded, log)))
+
+
+def _say_grammar(run, on: bool, report) -> None:
+    """Which way the samples were made, and how often the grammar overruled the model."""
+    if not run.has_grammar():
+        return
+    if not on:
+        typer.echo(f"grammar: off (--no-grammar): the raw {run.tokenizer_name} model", err=True)
+        return
+    per = ", ".join(f"{r}/{s}" for r, s in zip(report.refused, report.steps, strict=True))
+    typer.echo(
+        f"grammar: on ({run.tokenizer_name}); it refused the model's first choice at "
+        f"{report.share():.1%} of steps (per sample: {per[:200]})",
+        err=True,
+    )
 
 
 def _report(written, total: int) -> None:

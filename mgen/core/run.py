@@ -14,10 +14,17 @@ from mgen.core import pretrained, rundir
 from mgen.core.decoder import build_decoder
 from mgen.core.device import resolve_device
 from mgen.core.errors import CheckpointError
+from mgen.core.grammar import HasGrammar, grammar_of
 from mgen.core.model import SequenceModel
 from mgen.core.output import Written, write_samples
 from mgen.core.primer import primer_tokens
-from mgen.core.sample import RepetitionConfig, check_request, default_repetition, generate
+from mgen.core.sample import (
+    GrammarReport,
+    RepetitionConfig,
+    check_request,
+    default_repetition,
+    generate,
+)
 from mgen.core.tokenizer import Tokenizer, neutral_ids
 
 
@@ -51,14 +58,18 @@ class Run:
         primer: str | None = None,
         seed: int = 0,
         repetition: RepetitionConfig | None = None,
+        grammar: bool = True,
+        report: GrammarReport | None = None,
         **options: Any,
     ) -> list[list[str]]:
         """`num_samples` pieces of up to `n` new tokens each (the primer's tokens first).
         `options` go to the decoder (temperature=..., top_k=..., top_p=...); `repetition`
-        defaults to the decoder's loop guards (see `default_repetition`)."""
+        defaults to the decoder's loop guards (see `default_repetition`); `grammar=False`
+        samples the raw model where the tokenizer has a grammar (see `continue_tokens`)."""
         tokens = primer_tokens(self.tokenizer, primer)
         return self.continue_tokens(tokens, n, num_samples, decoder, seed=seed,
-                                    repetition=repetition, **options)  # fmt: skip
+                                    repetition=repetition, grammar=grammar, report=report,
+                                    **options)  # fmt: skip
 
     def continue_tokens(
         self,
@@ -69,25 +80,43 @@ class Run:
         *,
         seed: int = 0,
         repetition: RepetitionConfig | None = None,
+        grammar: bool = True,
+        report: GrammarReport | None = None,
         **options: Any,
     ) -> list[list[str]]:
         """`sample` from primer tokens already parsed (a web client's primer text is never
-        taken for a file name, as `sample`'s may be)."""
+        taken for a file name, as `sample`'s may be). With `grammar` (the default) a tokenizer
+        that has a grammar (mgen.core.grammar) writes only valid pieces; `report` receives
+        how often it refused the model's first choice."""
         check_request(n, num_samples, seed)
         dec = build_decoder(decoder, options)
         vocab = self.tokenizer.require_vocab()
         rep = self.guards(repetition or default_repetition(decoder))
+        rules = grammar_of(self.tokenizer, vocab, num_samples) if grammar else None
+        if rules is not None:
+            rules.feed(tokens)
+        report = report if report is not None else GrammarReport()
         ids = generate(
             self.model, [vocab.start_id, *vocab.encode(tokens)], steps=n,
             num_samples=num_samples, decoder=dec, vocab=vocab, seed=seed, device=self.device,
             repetition=rep, neutral=neutral_ids(self.tokenizer, vocab),
-            neutral_caps=self.neutral_caps() if rep.on else None,
+            neutral_caps=self.neutral_caps() if rep.on else None, grammar=rules, report=report,
         )  # fmt: skip
-        # A sample as long as n ran out of steps before its <end>: the tokenizer says what of
-        # its unfinished end to keep (ABC: up to its last bar line).
-        pieces = [tokens + self.tokenizer.decode(s) for s in ids]
-        return [self.tokenizer.cut_off(p) if len(s) == n else p
-                for p, s in zip(pieces, ids, strict=True)]  # fmt: skip
+        return [self._ending(tokens, s, n, report.ends[i] if rules else None)
+                for i, s in enumerate(ids)]  # fmt: skip
+
+    def _ending(self, tokens: list[str], ids: list[int], n: int, end: int | None) -> list[str]:
+        """A sample as long as n ran out of steps before its <end>: cut where the grammar last
+        let it end, or without one where the tokenizer says (ABC: at its last bar line)."""
+        if len(ids) < n:
+            return tokens + self.tokenizer.decode(ids)
+        if end is not None:
+            return tokens + self.tokenizer.decode(ids[:end])
+        return self.tokenizer.cut_off(tokens + self.tokenizer.decode(ids))
+
+    def has_grammar(self) -> bool:
+        """Whether this run's tokenizer has a grammar to sample under (mgen.core.grammar)."""
+        return isinstance(self.tokenizer, HasGrammar)
 
     def guards(self, rep: RepetitionConfig) -> RepetitionConfig:
         """`rep`, with holds, rests and time shifts limited to the longest run of them in the

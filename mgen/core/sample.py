@@ -15,6 +15,7 @@ import torch
 from mgen.core.config import Config, check_seed
 from mgen.core.decoder import Decoder
 from mgen.core.errors import ConfigError
+from mgen.core.grammar import Grammar
 from mgen.core.model import SequenceModel
 from mgen.core.vocab import Vocab
 
@@ -69,6 +70,25 @@ def check_request(n: int, num_samples: int, seed: int) -> None:
             f"another --seed for more), got {num_samples}"
         )
     check_seed(seed)
+
+
+@dataclasses.dataclass
+class GrammarReport:
+    """What the grammar did to each sample: the steps at which it refused the model's first
+    choice, the steps sampled, and how many tokens a sample that ran out of steps keeps to end
+    where the grammar lets a piece end."""
+
+    refused: list[int] = dataclasses.field(default_factory=list)
+    steps: list[int] = dataclasses.field(default_factory=list)
+    ends: list[int] = dataclasses.field(default_factory=list)
+
+    def record(self, refused: list[int], ends: list[int], out: torch.Tensor, end_id: int) -> None:
+        self.refused, self.ends = refused, ends
+        self.steps = [row.index(end_id) + 1 if end_id in row else len(row) for row in out.tolist()]
+
+    def share(self) -> float:
+        """The share of all steps at which the model's first choice was refused."""
+        return sum(self.refused) / max(1, sum(self.steps))
 
 
 #: argmax's guards: a penalty on recently used tokens and no repeated 16-event sequence.
@@ -159,32 +179,96 @@ def generate(
     neutral: list[int] | None = None,
     neutral_caps: dict[int, int] | None = None,
     stop_at_end: bool = True,
+    grammar: Grammar | None = None,
+    report: GrammarReport | None = None,
 ) -> list[list[int]]:
-    """`num_samples` continuations of `prime` (ids), each ending before <end> or at `steps`;
-    without `stop_at_end`, <end> is banned and every sample runs all its steps (for speed
-    measurements). `neutral`: ids the loop guards leave alone; `neutral_caps`: how long a run
-    of them may last after a given id (see `penalize`). Sample i draws from its own generator,
-    seeded by (seed, i): it is the same whether 1 or 64 samples are made."""
-    rep = repetition or RepetitionConfig()
+    """`num_samples` continuations of `prime` (ids), each ending before <end> or at `steps`
+    (`stop_at_end=False` bans <end>: for speed). Sample i draws from its own generator, seeded by
+    (seed, i). `grammar` (fed the prime) masks each step; `report` receives what it did."""
     model.eval()
     gens = [_generator(seed, i, device) for i in range(num_samples)]
-    x = torch.tensor([prime] * num_samples, dtype=torch.long, device=device)  # [K, P]
-    logits, state = _last(model, x, None)  # the prime in one fused call: [K, V]
-    banned = _never(vocab, stop_at_end, device)
-    size = logits.shape[-1]
-    mask, caps = _mask(neutral, size, device), _caps(neutral_caps, size, device) if rep.on else None
-    out = torch.empty(num_samples, 0, dtype=torch.long, device=device)  # [K, t]
+    out = torch.tensor([prime] * num_samples, dtype=torch.long, device=device)  # [K, P]
+    logits, state = _last(model, out, None)  # the prime in one fused call: [K, V]
+    guards = _Guards(repetition or RepetitionConfig(), vocab, stop_at_end, neutral, neutral_caps,
+                     logits.shape[-1], device)  # fmt: skip
     finished = torch.zeros(num_samples, dtype=torch.bool, device=device)
-    for _ in range(steps):
-        logits = penalize(logits.float().index_fill(1, banned, float("-inf")), out, rep, mask, caps)
+    out, guide = out[:, :0], _Guide(grammar, vocab, device)  # out: [K, t], nothing yet
+    for t in range(steps):
+        logits = guards.apply(guide.mask(guards.ban(logits), t, finished), out)
         nxt = torch.cat([decoder(logits[i : i + 1], g) for i, g in enumerate(gens)])  # [K]
         nxt = torch.where(finished, vocab.end_id, nxt)  # finished samples just repeat <end>
         out = torch.cat([out, nxt[:, None]], dim=1)
         finished |= nxt == vocab.end_id
+        guide.advance(nxt)
         if bool(finished.all()):
             break
         logits, state = _last(model, nxt[:, None], state)  # [K, 1] in, state carried
+    guide.close(report, out, finished)
     return [row[: row.index(vocab.end_id)] if vocab.end_id in row else row for row in out.tolist()]
+
+
+class _Guards:
+    """The bans and loop guards of one `generate`: tokens never sampled, then `penalize`."""
+
+    def __init__(
+        self,
+        rep: RepetitionConfig,
+        vocab: Vocab,
+        stop_at_end: bool,
+        neutral: list[int] | None,
+        neutral_caps: dict[int, int] | None,
+        size: int,
+        device: torch.device | str,
+    ):
+        self.rep, self.banned = rep, _never(vocab, stop_at_end, device)
+        self.mask = _mask(neutral, size, device)
+        self.caps = _caps(neutral_caps, size, device) if rep.on else None
+
+    def ban(self, logits: torch.Tensor) -> torch.Tensor:
+        return logits.float().index_fill(1, self.banned, float("-inf"))
+
+    def apply(self, logits: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """`penalize`, except where its bans would leave a row no token at all (the grammar
+        may allow only the token a guard forbids): that row keeps the logits it had."""
+        guarded = penalize(logits, out, self.rep, self.mask, self.caps)
+        empty = ~(guarded > float("-inf")).any(dim=-1, keepdim=True)  # [K, 1]
+        return torch.where(empty, logits, guarded)
+
+
+class _Guide:
+    """The grammar during one `generate` (a no-op without one): masks each step's logits,
+    counts the samples whose first choice it refused, remembers where each last could end."""
+
+    def __init__(self, grammar: Grammar | None, vocab: Vocab, device: torch.device | str):
+        self.grammar, self.end_id, self.device = grammar, vocab.end_id, device
+        k = grammar.k if grammar is not None else 0
+        self.refused = torch.zeros(k, dtype=torch.long, device=device)  # [K]
+        self.ends = torch.zeros(k, dtype=torch.long, device=device)  # [K]
+
+    def mask(self, logits: torch.Tensor, t: int, finished: torch.Tensor) -> torch.Tensor:
+        """logits [K, V] with the tokens the grammar forbids at -inf. A row the grammar would
+        leave empty (a token the vocabulary lacks) keeps its logits: the sample goes on
+        unguarded rather than stop."""
+        if self.grammar is None:
+            return logits
+        allowed = torch.from_numpy(self.grammar.allowed()).to(self.device)  # [K, V] bool
+        self.ends = torch.where(allowed[:, self.end_id] & ~finished, t, self.ends)
+        allowed &= logits > float("-inf")
+        allowed |= ~allowed.any(dim=-1, keepdim=True)  # empty rows: everything
+        first = logits.argmax(dim=-1, keepdim=True)  # [K, 1]
+        self.refused += (~allowed.gather(1, first).squeeze(1) & ~finished).long()
+        return logits.masked_fill(~allowed, float("-inf"))
+
+    def advance(self, nxt: torch.Tensor) -> None:
+        if self.grammar is not None:
+            self.grammar.advance(nxt.cpu().numpy())
+
+    def close(self, report: GrammarReport | None, out: torch.Tensor, finished: torch.Tensor):
+        if report is None or self.grammar is None:
+            return
+        may_end = torch.from_numpy(self.grammar.allowed()[:, self.end_id].copy()).to(self.device)
+        ends = torch.where(may_end & ~finished, out.shape[1], self.ends)
+        report.record(self.refused.tolist(), ends.tolist(), out, self.end_id)
 
 
 def _last(model: SequenceModel, x: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:

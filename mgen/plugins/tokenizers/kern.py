@@ -28,6 +28,8 @@ from mgen.core.errors import ConfigError, DataError
 from mgen.core.io import atomic_path
 from mgen.core.notes import Piece
 from mgen.core.tokenizer import Tokenizer, TokenizerConfig
+from mgen.core.vocab import Vocab
+from mgen.plugins.tokenizers.kern_grammar import KernGrammar
 from mgen.plugins.tokenizers.kern_text import (
     REST,
     Events,
@@ -301,6 +303,13 @@ class KernTokenizer(Tokenizer):
     def loop_neutral(self, token: str) -> bool:
         """A hold or a duration: repeating it is how a long note or rest is written."""
         return token == HOLD or duration_of(token, self.config.time_step) is not None
+
+    def grammar(self, vocab: Vocab, num_samples: int) -> KernGrammar:
+        """The grammar hook (mgen.core.grammar): only melodies the writer writes whole."""
+        c, grid = self.config, self.config.encoding == "grid"
+        steps = {t for t in vocab.tokens if duration_of(t, c.time_step) is not None}
+        lengths = {HOLD} if grid else steps
+        return KernGrammar(vocab, num_samples, grid, c.intervals, lengths)
 
     def parse_primer(self, text: str) -> list[str]:
         """Pitches, rests and lengths in the run's encoding; the tokenizer adds the intervals."""

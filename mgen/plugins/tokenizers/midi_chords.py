@@ -26,7 +26,9 @@ import numpy as np
 from mgen.core.errors import DataError
 from mgen.core.io import atomic_path
 from mgen.core.tokenizer import Tokenizer
+from mgen.core.vocab import Vocab
 from mgen.plugins.tokenizers.midi_format import MidiConfig, MidiFormat
+from mgen.plugins.tokenizers.midi_grammar import MidiChordsGrammar
 from mgen.plugins.tokenizers.midi_read import MidiData, load
 from mgen.plugins.tokenizers.midi_transpose import TransposeMixin
 
@@ -135,6 +137,10 @@ class MidiChordsTokenizer(MidiFormat, TransposeMixin, Tokenizer):
         with atomic_path(path) as tmp:
             pm.write(str(tmp))
         return path
+
+    def grammar(self, vocab: Vocab, num_samples: int) -> MidiChordsGrammar:
+        """The grammar hook (mgen.core.grammar): only what the writer reads."""
+        return MidiChordsGrammar(vocab, num_samples)
 
     def count_notes(self, tokens: list[str]) -> int:
         """Every pitch of every pitch or chord token."""

@@ -26,6 +26,7 @@ from mgen.core.errors import ConfigError, DataError
 from mgen.core.tokenizer import Tokenizer
 from mgen.core.vocab import Vocab
 from mgen.plugins.tokenizers.midi_format import MidiConfig, MidiFormat
+from mgen.plugins.tokenizers.midi_grammar import MidiNotesGrammar
 from mgen.plugins.tokenizers.midi_grid import (
     TEMPO_RANGE,
     TEMPO_STEP,
@@ -160,6 +161,10 @@ class MidiNotesTokenizer(MidiFormat, TransposeMixin, Tokenizer):
         return path
 
     # -- hooks -----------------------------------------------------------------------------
+    def grammar(self, vocab: Vocab, num_samples: int) -> MidiNotesGrammar:
+        """The grammar hook (mgen.core.grammar): only what the writer reads."""
+        return MidiNotesGrammar(vocab, num_samples)
+
     def count_notes(self, tokens: list[str]) -> int:
         """Every pitch token is one note."""
         return sum(1 for t in tokens if t.isdigit())
