@@ -156,6 +156,32 @@ def test_a_tokenizer_without_a_grammar_samples_as_before(tmp_path: Path, music21
         assert on == off
 
 
+def test_the_web_api_samples_under_the_grammar_and_says_so(barely_trained: dict):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from mgen.web.app import create_app
+
+    root = barely_trained["kern"].path.parent
+    with TestClient(create_app([root], pretrained=False), base_url="http://127.0.0.1") as c:
+        body = {"model": "kern", "length": 60, "num_samples": 3, "decoder": "multinomial"}
+        on = c.post("/api/generate", json=body).json()
+        assert on["grammar"]["on"] is True and len(on["grammar"]["refused"]) == 3
+        assert sum(on["grammar"]["refused"]) > 0  # a barely trained model needs it
+        off = c.post("/api/generate", json={**body, "grammar": False}).json()
+        assert off["grammar"]["on"] is False
+        tok = barely_trained["kern"].tokenizer
+        for sample in on["samples"]:
+            tokens = c.get(f"/api/batches/{on['id']}/samples/{sample['index']}/native")
+            assert tokens.status_code == 200
+        assert all(grammar_of(tok, tok.vocab, 1).accepts(p) is None for p in _batch_tokens(on))
+
+
+def _batch_tokens(batch: dict) -> list[list[str]]:
+    """The batch's samples as tokens: each sample's `primer` field is its own tokens as text."""
+    return [s["primer"].split() for s in batch["samples"]]
+
+
 def test_sample_says_whether_the_grammar_was_used(cli, barely_trained: dict, tmp_path: Path):
     run = barely_trained["kern"].path
     result = cli("sample", "--run", run, "-n", "40", "-k", "2", "--out", tmp_path / "on")

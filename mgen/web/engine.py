@@ -89,13 +89,19 @@ class Engine:
         """Sample the model at `path`, write each sample into `folder` (native and MIDI) and
         draw each: {"views", "problems", "files": [[native, midi]...], "tokens"}."""
         from mgen.core.output import write_samples
+        from mgen.core.sample import GrammarReport
         from mgen.web.views import sample_view
 
         run = self.load(path)
         tokens = parse_primer(run.tokenizer, settings["primer"])
         options = {k: settings[k] for k in ("temperature", "top_k", "top_p")}
+        report = GrammarReport()
         pieces = run.continue_tokens(tokens, settings["length"], settings["num_samples"],
-                                     settings["decoder"], seed=settings["seed"], **options)  # fmt: skip
+                                     settings["decoder"], seed=settings["seed"],
+                                     grammar=settings["grammar"], report=report, **options)  # fmt: skip
+        grammar = None  # the tokenizer has none: nothing to say
+        if run.has_grammar():
+            grammar = {"on": settings["grammar"], "refused": report.refused, "steps": report.steps}
         written = write_samples(run.tokenizer, pieces, Path(folder))
         files, kept = [], []
         for i, piece in enumerate(pieces, 1):
@@ -105,7 +111,8 @@ class Engine:
                 files.append(mine)
                 kept.append(piece)
         views = [sample_view(i, run.tokenizer, kept[i - 1], f) for i, f in enumerate(files, 1)]
-        return {"views": views, "problems": written.problems, "files": files, "tokens": kept}
+        return {"views": views, "problems": written.problems, "files": files, "tokens": kept,
+                "grammar": grammar}  # fmt: skip
 
     # -- primer files ---------------------------------------------------------------------------
     def read_primer(self, path: str, filename: str, data: bytes, max_chars: int) -> dict[str, Any]:

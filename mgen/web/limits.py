@@ -50,6 +50,9 @@ class GenerateRequest(BaseModel):
     length: int = Field(300, ge=1, le=MAX_LENGTH, description="New tokens per sample.")
     num_samples: int = Field(2, ge=1, le=MAX_SAMPLES)
     seed: int = Field(0, ge=0, le=MAX_SEED)
+    grammar: bool = Field(
+        True, description="Sample only what the format's grammar allows (where it has one)."
+    )
     primer: str = Field(
         "", max_length=MAX_PRIMER_CHARS, description="Text to continue (never a file name)."
     )

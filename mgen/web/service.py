@@ -174,6 +174,7 @@ class Service:
             "settings": req.model_dump(),
             "samples": out["views"],
             "problems": out["problems"],
+            "grammar": out["grammar"],
             "seconds": round(time.perf_counter() - started, 3),
         }
 

@@ -81,6 +81,7 @@ function settings() {
     num_samples: Number($("num_samples").value),
     seed: Number($("seed").value),
     primer: $("primer").value,
+    grammar: $("grammar").checked,
   };
   for (const name of ["temperature", "top_k", "top_p"]) {
     if (!$(name).disabled && $(name).value !== "") body[name] = Number($(name).value);
@@ -126,12 +127,23 @@ async function generate(event) {
   }
 }
 
+// Which way the batch was sampled: under the format's grammar (and how often it refused the
+// model's first choice), or the raw model.
+function grammarText(g) {
+  if (!g) return "";
+  if (!g.on) return "; grammar off (the raw model)";
+  const steps = g.steps.reduce((a, b) => a + b, 0);
+  const refused = g.refused.reduce((a, b) => a + b, 0);
+  return `; grammar on: the model's first choice refused at ${(100 * refused / Math.max(1, steps)).toFixed(1)}% of steps`;
+}
+
 function showBatch(batch) {
   $("empty").hidden = true;
   const s = batch.settings;
   $("batch-info").textContent =
     `batch ${batch.id.slice(0, 8)}: ${batch.samples.length} sample(s) from ${batch.model}, ` +
     `${s.decoder}, seed ${s.seed}, in ${batch.seconds.toFixed(1)} s` +
+    grammarText(batch.grammar) +
     (batch.problems.length ? `; not written: ${batch.problems.join("; ")}` : "");
   const list = $("samples");
   list.replaceChildren(...batch.samples.map((sample) => sampleCard(batch, sample)));
