@@ -94,7 +94,7 @@ class KindGrammar(Grammar):
         self.state = np.full(num_samples, self.begin)  # [K]: the last token's kind
 
     def allowed(self) -> np.ndarray:
-        return self.table[self.state]  # [K, V]
+        return self.table[self.state]  # [K, V]: a fresh array (fancy indexing copies)
 
     def advance(self, ids: np.ndarray) -> None:
         kind = self.kind[ids]

@@ -48,33 +48,42 @@ class KernGrammar(KindGrammar):
         super().__init__(vocab, num_samples, kinds, follows, may_end=ends)
         self.intervals = intervals
         self.pitch = np.array([int(t) if kinds.get(t) == "pitch" else -1 for t in vocab.tokens])
-        self.step = np.array([int(t) if kinds.get(t) == "interval" else 0 for t in vocab.tokens])
-        self.is_interval = np.array([kinds.get(t) == "interval" for t in vocab.tokens])
-        self.last = np.full(num_samples, -1)  # [K]: the last pitch (-1: none yet)
-        self.named = np.full(num_samples, -1)  # [K]: the pitch an interval just named
+        step = np.array([int(t) if kinds.get(t) == "interval" else 0 for t in vocab.tokens])
+        is_interval = np.array([kinds.get(t) == "interval" for t in vocab.tokens])
+        self.step, self.is_interval = step, is_interval
+        self.blocked, self.only = self._tables(step, is_interval)
+        self.last = np.full(num_samples, 128)  # [K]: the last pitch (128: none yet)
+        self.named = np.full(num_samples, 128)  # [K]: the pitch an interval just named
+
+    def _tables(self, step: np.ndarray, is_interval: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per last pitch (128: none yet), the tokens a note may not start with: a bare pitch
+        (after the first, every pitch comes after its interval) and an interval that lands on a
+        pitch the vocabulary lacks; before the first pitch, any interval. And per named pitch,
+        the one token allowed after its interval."""
+        pitched = self.pitch >= 0
+        known = np.zeros(129, dtype=bool)
+        known[self.pitch[pitched]] = True
+        blocked = np.zeros((129, len(self.pitch)), dtype=bool)  # [last, V]
+        for last in range(128):
+            target = np.clip(last + step, 0, 128)
+            lands = known[target] & (last + step >= 0) & (last + step <= 127)
+            blocked[last] = pitched | (is_interval & ~lands)
+        blocked[128] = is_interval
+        only = np.zeros((129, len(self.pitch)), dtype=bool)  # [named, V]
+        only[self.pitch[pitched], np.flatnonzero(pitched)] = True
+        return blocked, only
 
     def allowed(self) -> np.ndarray:
-        mask = super().allowed()  # [K, V]
+        mask = super().allowed()  # [K, V], a fresh array
         if not self.intervals:
             return mask
-        mask = mask.copy()
-        has_last = (self.last >= 0)[:, None]
-        # Every pitch after the first comes after its interval, never straight after a length.
-        mask &= ~((self.state != self.code["interval"])[:, None] & has_last & (self.pitch >= 0))
-        mask &= ~(~has_last & self.is_interval)  # no interval before the first pitch
-        # An interval must land on a pitch the vocabulary has; the pitch must be the one named.
-        target = self.last[:, None] + self.step  # [K, V]
-        landable = np.zeros_like(mask)
-        known = np.zeros(128, dtype=bool)
-        known[self.pitch[self.pitch >= 0]] = True
-        inside = (target >= 0) & (target <= 127)
-        landable[inside] = known[target[inside]]
-        mask &= ~(self.is_interval & ~landable)
-        after = (self.state == self.code["interval"])[:, None]
-        return mask & ~(after & (self.pitch >= 0) & (self.pitch != self.named[:, None]))
+        after = self.state == self.code["interval"]  # [K]
+        mask[~after] &= ~self.blocked[self.last[~after]]
+        mask[after] &= self.only[self.named[after]]
+        return mask
 
     def advance(self, ids: np.ndarray) -> None:
         super().advance(ids)
         pitch, step = self.pitch[ids], self.step[ids]
-        self.named = np.where(self.is_interval[ids], self.last + step, self.named)
+        self.named = np.where(self.is_interval[ids], np.clip(self.last + step, 0, 128), self.named)
         self.last = np.where(pitch >= 0, pitch, self.last)

@@ -48,7 +48,7 @@ class MidiNotesGrammar(KindGrammar):
         self.last = np.full(num_samples, -1)  # [K]: the highest pitch at this onset so far
 
     def allowed(self) -> np.ndarray:
-        mask = super().allowed().copy()  # [K, V]
+        mask = super().allowed()  # [K, V], a fresh array
         same_onset = (self.state == self.code["dur"])[:, None]  # the next note shares it
         mask &= ~(same_onset & (self.pitch >= 0) & (self.pitch <= self.last[:, None]))
         return mask
