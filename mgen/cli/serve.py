@@ -35,6 +35,13 @@ def serve(
     root_path: Annotated[
         str, typer.Option(help="URL prefix when served under a reverse proxy's sub-path.")
     ] = "",
+    time_limit: Annotated[
+        float,
+        typer.Option(
+            help="Seconds one job (a batch, an upload, MusicXML, a judgement) may take; past it "
+            "the job's process is stopped and the request answered 504."
+        ),
+    ] = 60.0,
     allow_host: Annotated[
         list[str] | None,
         typer.Option(
@@ -52,5 +59,8 @@ def serve(
 
     if workers < 1 or queue < 0:
         raise ConfigError("--workers must be >= 1 and --queue >= 0")
+    if not 1 <= time_limit <= 3600:  # NaN fails this too
+        raise ConfigError(f"--time-limit must be from 1 to 3600 seconds, got {time_limit}")
     limits = Limits(workers=workers, max_waiting=queue)
-    run_server(host, port, runs or [Path("runs")], limits, typer.echo, root_path, allow_host or [])
+    run_server(host, port, runs or [Path("runs")], limits, typer.echo, root_path,
+               allow_host or [], time_limit)  # fmt: skip

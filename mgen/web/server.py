@@ -73,6 +73,7 @@ def serve(
     echo: Callable[[str], None],
     root_path: str = "",
     allow_hosts: Sequence[str] = (),
+    job_seconds: float = 60,
 ) -> None:
     """Run the server in the foreground."""
     if not 0 < port < 65536:
@@ -82,8 +83,10 @@ def serve(
     import uvicorn
 
     from mgen.web.app import create_app
+    from mgen.web.worker import JobLimits
 
-    app = create_app(runs, limits, hosts=served_hosts(host, allow_hosts, echo))
+    hosts = served_hosts(host, allow_hosts, echo)
+    app = create_app(runs, limits, hosts=hosts, jobs=JobLimits(seconds=job_seconds))
     found = app.state.service.models()
     where = ", ".join(str(r) for r in runs)
     echo(f"mgen serve: {url(host, port)}  ({len(found)} model(s) from {where}; Ctrl-C stops)")
