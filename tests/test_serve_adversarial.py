@@ -199,6 +199,20 @@ def test_serve_plans_hosts_from_its_address():
     assert said and "--allow-host" in said[0]
 
 
+def test_serve_warns_of_a_runs_folder_that_does_not_exist(tmp_path: Path):
+    """`serve --runs /nonexistent` said nothing: a typo looked like an empty folder."""
+    from mgen.web.server import announce
+
+    said: list[str] = []
+    announce("127.0.0.1", 8000, [tmp_path, tmp_path / "nonexistent"], 0, said.append)
+    warnings = [line for line in said if line.startswith("warning: --runs")]
+    assert warnings == [f"warning: --runs {tmp_path / 'nonexistent'}: no such folder "
+                        "(listed once it exists)"]  # fmt: skip
+    said.clear()
+    announce("127.0.0.1", 8000, [tmp_path], 0, said.append)
+    assert not any(line.startswith("warning") for line in said)
+
+
 # -- 9. a body that never comes ---------------------------------------------------------------
 
 

@@ -55,6 +55,26 @@ def served_hosts(host: str, allowed: Sequence[str], echo: Callable[[str], None])
     return hosts
 
 
+def announce(
+    host: str, port: int, runs: Sequence[Path], found: int, echo: Callable[[str], None]
+) -> None:
+    """Where the server listens and what it offers, with a warning for a --runs folder that
+    does not exist (a typo would otherwise look like an empty folder) and for an address
+    beyond this machine."""
+    where = ", ".join(str(r) for r in runs)
+    echo(f"mgen serve: {url(host, port)}  ({found} model(s) from {where}; Ctrl-C stops)")
+    missing = [str(r) for r in runs if not Path(r).is_dir()]
+    if missing:
+        echo(f"warning: --runs {', '.join(missing)}: no such folder (listed once it exists)")
+    if not found:
+        echo(f"no runs under {where} yet: train one with `mgen train`; the page lists it then")
+    if not is_loopback(host):
+        echo(
+            f"warning: listening on {host}, reachable from other machines; mgen serve has no "
+            "login: put it behind a reverse proxy with access control (docs/web.md)"
+        )
+
+
 def require_extra() -> None:
     try:
         import fastapi  # noqa: F401
@@ -87,17 +107,5 @@ def serve(
 
     hosts = served_hosts(host, allow_hosts, echo)
     app = create_app(runs, limits, hosts=hosts, jobs=JobLimits(seconds=job_seconds))
-    found = app.state.service.models()
-    where = ", ".join(str(r) for r in runs)
-    echo(f"mgen serve: {url(host, port)}  ({len(found)} model(s) from {where}; Ctrl-C stops)")
-    missing = [str(r) for r in runs if not Path(r).is_dir()]
-    if missing:
-        echo(f"warning: --runs {', '.join(missing)}: no such folder (listed once it exists)")
-    if not found:
-        echo(f"no runs under {where} yet: train one with `mgen train`; the page lists it then")
-    if not is_loopback(host):
-        echo(
-            f"warning: listening on {host}, reachable from other machines; mgen serve has no "
-            "login: put it behind a reverse proxy with access control (docs/web.md)"
-        )
+    announce(host, port, runs, len(app.state.service.models()), echo)
     uvicorn.run(app, host=host, port=port, log_level="warning", root_path=root_path)
