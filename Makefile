@@ -20,7 +20,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m mgen.demo
 
-## Debian's chromium and chromium-driver for the browser test of `mgen serve` (apt-get, as root).
+## Debian's chromium and chromium-driver for the browser test of `mgen serve`, and abcmidi (apt-get, as root).
 browser:
 	@bash tools/install_browser.sh
 

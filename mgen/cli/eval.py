@@ -31,7 +31,9 @@ def eval_command(
     reference_limit: Annotated[
         int,
         typer.Option(
-            help="Read at most about this many reference pieces, spread evenly over the corpus (0: all)."
+            help="Read at most this many reference pieces for the statistics, spread evenly "
+            "over all its pieces (a run's: its validation split); copies are sought in every "
+            "piece whatever this is (0: read all)."
         ),
     ] = 200,
     run: Annotated[
@@ -40,7 +42,7 @@ def eval_command(
             help="A trained run (a directory, or a shipped model's name). With files: judge "
             "them against everything it trained on "
             "(copies against its whole training split; statistics against --reference, default "
-            "its training data). With --data instead: its loss on files it never saw."
+            "pieces of its validation split). With --data instead: its loss on files it never saw."
         ),
     ] = None,
     data: Annotated[

@@ -87,7 +87,8 @@ def sample(
     evaluate: Annotated[
         bool,
         typer.Option(
-            "--eval", help="Run `mgen eval` on the samples, against the run's training data."
+            "--eval",
+            help="Run `mgen eval` on the samples: a reference drawn from the run's validation split, copies sought in its training split.",
         ),
     ] = False,
     wav: Annotated[

@@ -138,13 +138,48 @@ def abc2midi_errors(path: Path, tune_lines: list[int]) -> dict[int, list[str]]:
         except (OSError, subprocess.TimeoutExpired) as e:
             return {0: [f"abc2midi failed to run: {e}"]}
     found: dict[int, list[str]] = {}
+    text = _lines(path)
     for line in (proc.stdout + proc.stderr).splitlines():
         m = _ERROR.match(line.strip())
-        if m:
+        if m and not _text_tempo_alarm(m[3], text, int(m[1])):
             at = int(m[1])
             tune = max([i for i, first in enumerate(tune_lines) if first <= at] or [0])
             found.setdefault(tune, []).append(f"abc2midi: line {at}: {m[3].strip()}")
     return found
+
+
+#: ABC 2.1's tempo (3.1.8): quoted texts around at most one `beats=speed` (one or more note
+#: lengths, or the deprecated `C=`/`C3=` forms) or the deprecated bare speed.
+_TEMPO = re.compile(
+    r'\s*(?:"[^"]*"\s*)*(?:(?:(?:\d+/\d+\s*)+|C\d*\s*)=\s*\d+\s*|\d+\s*)?(?:"[^"]*"\s*)*'
+)
+_INLINE_Q = re.compile(r"\[Q:([^\]]*)\]")
+
+
+def legal_tempo(value: str) -> bool:
+    """Whether a `Q:` field's value is a tempo as ABC 2.1 writes it: `"Allegro"`, `"vif"`,
+    `"Allegro" 1/4=120`, `1/4=80 "Slow"`, `3/8=50`, ..."""
+    value = re.sub(r"(?<!\\)%.*", "", value).strip()
+    return bool(value) and _TEMPO.fullmatch(value) is not None
+
+
+def _text_tempo_alarm(message: str, lines: list[str], at: int) -> bool:
+    """abc2midi calls a `Q:` field with a text it does not know ("vif", "Slowly and
+    Smoothly"; it knows "Allegro") malformed; ABC 2.1 allows any text, so that is no error."""
+    if not message.startswith("malformed Q: field") or not 0 < at <= len(lines):
+        return False
+    line = lines[at - 1]
+    fields = [line[2:]] if line.startswith("Q:") else _INLINE_Q.findall(line)
+    return bool(fields) and all(map(legal_tempo, fields))
+
+
+def _lines(path: Path) -> list[str]:
+    from mgen.plugins.tokenizers.notes_abc import read_text
+
+    try:
+        return read_text(Path(path)).splitlines()
+    except Exception:  # noqa: BLE001 - abc2midi read it; without its text no alarm is waived
+        return []
 
 
 def tune_texts(text: str) -> tuple[list[str], list[int]]:

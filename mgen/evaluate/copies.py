@@ -6,7 +6,9 @@ tunes take seconds); a tokenizer without the hook has each piece written with `t
 back. Samples in the run's own format are read the same way (its `read`, then `melody`), so both
 sides of a comparison go through one reader; other files use their notes' top line. The corpus
 baseline is the run's validation pieces against the same index: how much held-out real music
-shares with the training pieces.
+shares with the training pieces. Without a run (`mgen eval --reference FILES`) every piece of
+the reference files is indexed the same way (`whole_reference_index`), not only the pieces the
+statistics read.
 """
 
 from __future__ import annotations
@@ -16,14 +18,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mgen.core.corpus import Corpus
 from mgen.core.tokenizer import Tokenizer
 from mgen.evaluate import metrics
-from mgen.evaluate.notes import Piece, evenly, midi_piece, reader_for
+from mgen.evaluate.notes import Piece, Reader, evenly, midi_piece, read_pieces, reader_for
+
+if TYPE_CHECKING:
+    from mgen.core.prepare import Split
 
 Log = Callable[[str], None]
 BASELINE_PIECES = 300  # validation pieces judged for the corpus baseline (spread evenly)
@@ -47,6 +52,7 @@ class TrainingIndex:
             "source": self.source,
             "pieces": len(self.names),
             "held_out_pieces": len(self.held),
+            "held_out_against": "the rest of the index" if self.held_against else "the same index",
             "seconds": round(self.seconds, 2),
             "melodies_from": self.reader,
         }
@@ -83,12 +89,15 @@ def token_melody(tok: Tokenizer, tokens: list[str], tmp: Path) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
 
 
-def training_index(config: dict[str, Any], tok: Tokenizer, log: Log) -> TrainingIndex:
-    """The copy index of a run's whole training split (`config`: the run's config.json)."""
+def training_index(
+    config: dict[str, Any], tok: Tokenizer, log: Log, split: Split | None = None
+) -> TrainingIndex:
+    """The copy index of a run's whole training split (`config`: the run's config.json;
+    `split`: its `run_split`, when the caller has it already)."""
     from mgen.core.prepare import run_split
 
     start = time.perf_counter()
-    split = run_split(config, tok, log=log)
+    split = split or run_split(config, tok, log=log)
     names = piece_names(split.corpus)
     train = [int(i) for i in split.train]
     index = metrics.CopyIndex(corpus_melodies(tok, split.corpus, train))
@@ -109,7 +118,7 @@ def training_index(config: dict[str, Any], tok: Tokenizer, log: Log) -> Training
 
 
 def reference_index(pieces: list[Piece], source: str) -> TrainingIndex:
-    """Without a run: the reference's even pieces indexed, its odd ones held out."""
+    """From pieces already read: the even ones indexed, the odd ones held out."""
     start = time.perf_counter()
     melodies = [p.melody() for p in pieces]
     return TrainingIndex(
@@ -121,6 +130,92 @@ def reference_index(pieces: list[Piece], source: str) -> TrainingIndex:
         reader="notes read from the files",
         held_against=metrics.CopyIndex(melodies[::2]),
     )
+
+
+def whole_reference_index(
+    files: Sequence[Path], source: str, log: Log
+) -> tuple[TrainingIndex, Tokenizer | None]:
+    """Without a run: every piece of the reference `files` indexed (a plugin format through
+    its token cache and `melody` hook, as a run's training split; MIDI and MusicXML through
+    their notes), and the tokenizer the samples of that format are to be read with. The
+    corpus baseline holds out a seeded 10% of the pieces (whole files where the format keeps
+    a file's pieces together), up to BASELINE_PIECES of them, against an index of the rest."""
+    start = time.perf_counter()
+    melodies, names, groups, readers = _reference_melodies(files)
+    held_ids, rest = _held_out(melodies, groups)
+    index = metrics.CopyIndex(melodies)
+    seconds = time.perf_counter() - start
+    log(f"copy index: all {len(melodies):,} pieces of {source} in {seconds:.1f} s")
+    toks = [r.tokenizer for r in readers if r.tokenizer is not None]
+    idx = TrainingIndex(
+        index=index, names=names, held=[melodies[i] for i in held_ids], source=source,
+        seconds=seconds, reader=", ".join(dict.fromkeys(map(_melodies_from, readers))),
+        held_against=metrics.CopyIndex([melodies[i] for i in rest]),
+    )  # fmt: skip
+    return idx, (toks[0] if len(toks) == 1 else None)
+
+
+def _melodies_from(reader: Reader) -> str:
+    tok = reader.tokenizer
+    if tok is None:
+        return "notes read from the files"
+    hook = type(tok).melody is not Tokenizer.melody
+    return "the tokenizer's melody hook" if hook else "the tokenizer's to_midi"
+
+
+def _reference_melodies(files: Sequence[Path]):
+    """(melodies, `file#n` names, a group per piece, the readers used) of every piece. A
+    group is a file where its format keeps a file's pieces together, else the piece."""
+    melodies: list[np.ndarray] = []
+    names: list[str] = []
+    groups: list[tuple] = []
+    by_reader: dict[str, tuple[Reader, list[Path]]] = {}
+    for f in files:
+        reader = reader_for(f)
+        if reader is not None:
+            by_reader.setdefault(reader.name, (reader, []))[1].append(Path(f))
+    for reader, group in by_reader.values():
+        tok = reader.tokenizer
+        found = _token_melodies(tok, group) if tok is not None else _note_melodies(group)
+        whole = tok is None or tok.split_by == "file"  # a score's voices stay together
+        for melody, piece, f in zip(*found, strict=True):
+            melodies.append(melody)
+            names.append(piece)
+            groups.append((reader.name, f) if whole else (reader.name, f, len(groups)))
+    return melodies, names, groups, [r for r, _ in by_reader.values()]
+
+
+def _token_melodies(tok: Tokenizer, files: list[Path]):
+    """The pieces of a plugin format from the token cache (parsed once, then cached)."""
+    from mgen.core.corpus import load_corpus
+
+    corpus = load_corpus(tok, sorted(files), progress=False, warn=lambda _: None)
+    ids = range(len(corpus))
+    return corpus_melodies(tok, corpus, ids), piece_names(corpus), corpus.piece_file.tolist()
+
+
+def _note_melodies(files: list[Path]):
+    """MIDI and MusicXML pieces through their notes."""
+    melodies, names, owners = [], [], []
+    for n, f in enumerate(files):
+        for piece in read_pieces(f)[0]:
+            melodies.append(piece.melody())
+            names.append(Path(piece.name).name)
+            owners.append(n)
+    return melodies, names, owners
+
+
+def _held_out(melodies: list[np.ndarray], groups: list[tuple]) -> tuple[list[int], list[int]]:
+    """(held-out pieces, the rest): a seeded 10% split as training makes it, at most
+    BASELINE_PIECES held, less those whose top line equals one of the rest's."""
+    from mgen.core.batches import split_pieces
+
+    first: dict[tuple, int] = {}
+    keys = np.asarray([first.setdefault(g, len(first)) for g in groups], dtype=np.int64)
+    rest, held = split_pieces(len(melodies), 0.1, 0, keys)
+    seen = {melodies[i].tobytes() for i in rest}
+    held = [int(i) for i in held if melodies[i].tobytes() not in seen]
+    return evenly(held, BASELINE_PIECES), [int(i) for i in rest]
 
 
 def sample_melodies(paths: Sequence[Path], pieces: list[Piece], tok: Tokenizer | None):

@@ -1,14 +1,17 @@
 """`mgen eval` on files: validity, form, statistics, repetition, copies and distinguishability,
 each beside the same figure of real pieces (the corpus baseline).
 
-The reference (`--reference`, or a run's training data) gives the statistics and every corpus
-figure (`baseline`); copies are found against a run's whole training split (`copies`) when there
-is a run, else against the reference. `render_text` (in `text`) prints it all as "samples X,
-corpus Y" rows; `html` draws it.
+The reference (`--reference`, or pieces of a run's validation split: the music it learned
+from but never trained on) gives the statistics and every corpus figure (`baseline`); its
+pieces are drawn one by one (`draw`), so a collection of many one-tune files does not outweigh
+one of a few big files. Copies are found against a run's whole training split (`copies`) when
+there is a run, else against every piece of the reference. `render_text` (in `text`) prints it
+all as "samples X, corpus Y" rows; `html` draws it.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +20,10 @@ from typing import TYPE_CHECKING, Any
 from mgen.core import registry
 from mgen.core.corpus import find_files
 from mgen.core.errors import ConfigError, DataError
-from mgen.evaluate import baseline, classify, copies, form
+from mgen.evaluate import baseline, classify, copies, draw, form
 from mgen.evaluate.notes import (
     Piece,
     Reader,
-    evenly,
     read_pieces,
     readable_patterns,
     reader_for,
@@ -32,6 +34,7 @@ from mgen.evaluate.text import render_text
 from mgen.evaluate.validity import Unit, judge, kind_of
 
 if TYPE_CHECKING:
+    from mgen.core.prepare import Split
     from mgen.core.tokenizer import Tokenizer
 
 __all__ = [
@@ -64,16 +67,24 @@ class Reference:
     units: list[Unit]
     checks: list[str]
     corpus: dict[str, Any]  # baseline.corpus_figures
+    drawn: str = ""  # how the pieces were drawn, for the report ("200 pieces drawn ...")
 
     @property
     def stats(self) -> dict[str, float]:
         return self.corpus["stats"]
+
+    def collections(self) -> dict[str, int]:
+        """Pieces per folder (a corpus's collections: essenFolksong, ryansMammoth, ...)."""
+        folders = Counter(Path(p.name.split("#")[0]).parent.name for p in self.pieces)
+        return dict(sorted(folders.items()))
 
     def summary(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "files": self.files,
             "pieces": len(self.pieces),
+            "drawn": self.drawn,
+            "collections": self.collections(),
             "checks": self.checks,
             "stats": self.stats,
         }
@@ -100,24 +111,39 @@ def reference_files(specs: Sequence[str]) -> list[Path]:
 def load_reference(
     files: Sequence[Path], limit: int | None, source: str, log: Log = _quiet
 ) -> Reference:
-    """Read and judge at most about `limit` pieces: files spread evenly over the sorted list,
-    and tunes spread evenly within multi-tune ABC files. Unreadable parts are skipped."""
-    chosen = evenly(sorted(files), limit)
-    per_file = max(1, limit // len(chosen)) if limit else None
-    log(f"reading the reference: {len(chosen)} of {len(files)} files from {source}")
-    pieces: list[Piece] = []
-    units: list[Unit] = []
-    checks: dict[str, None] = {}
-    for f in chosen:
-        pieces.extend(read_pieces(f, per_file)[0])
-        reader = reader_for(f)
-        verdict = judge(f, kind_of(f, reader.name if reader else ""), per_file)
-        units += verdict.units
-        checks.update(dict.fromkeys(verdict.checks))
+    """Read and judge at most `limit` pieces spread evenly over every piece of `files` (each
+    piece, not each file, has the same chance: `draw`). Unreadable parts are skipped."""
+    chosen, total = draw.draw_files(files, limit)
+    n = sum(map(len, chosen.values()))
+    how = f"{_count(n, 'piece')} drawn evenly from all {total:,} pieces of its {len(files):,} files"
+    return _read_reference(chosen, source, how, log)
+
+
+def split_reference(
+    split: Split, tok: Tokenizer, limit: int | None, source: str, log: Log = _quiet
+) -> Reference:
+    """The reference of a run: at most `limit` pieces spread evenly over its validation split
+    (`split`: `mgen.core.prepare.run_split`), the real music it never trained on."""
+    ids, which = split.val, "validation split"
+    if len(ids) == 0:  # a corpus too small to hold any piece out
+        ids, which = split.train, "training split (it has no validation split)"
+    chosen = draw.draw_split(split.held if len(split.val) else split.corpus, ids, tok, limit)
+    n = sum(map(len, chosen.values()))
+    how = f"{_count(n, 'piece')} drawn evenly from its {which} of {len(ids):,} pieces"
+    return _read_reference(chosen, source, how, log)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
+
+
+def _read_reference(chosen: draw.Draw, source: str, how: str, log: Log) -> Reference:
+    log(f"reading the reference: {how} ({_count(len(chosen), 'file')}, {source})")
+    pieces, units, checks = draw.read_draw(chosen)
     if not pieces:
         raise DataError(f"no readable piece in the reference {source}")
     corpus = baseline.corpus_figures(pieces, units)
-    return Reference(source, len(chosen), pieces, units, list(checks), corpus)
+    return Reference(source, len(chosen), pieces, units, checks, corpus, how)
 
 
 # -- validity ---------------------------------------------------------------------------------
@@ -234,13 +260,15 @@ def evaluate_files(
     reference_limit: int | None = DEFAULT_REFERENCE_LIMIT,
     log: Log = _quiet,
 ) -> dict[str, Any]:
-    """The whole of `mgen eval PATH...`: resolve and read the reference, then judge the files."""
+    """The whole of `mgen eval PATH...`: resolve and read the reference, then judge the files;
+    copies are looked for in every piece of the reference, not only in the pieces read."""
     _check_limit(reference_limit)
-    ref = None
-    if reference:
-        files = reference_files(reference)
-        ref = load_reference(files, reference_limit or None, ", ".join(reference), log)
-    return evaluate(paths, ref, log)
+    if not reference:
+        return evaluate(paths, None, log)
+    files, source = reference_files(reference), ", ".join(reference)
+    ref = load_reference(files, reference_limit or None, source, log)
+    index, tok = copies.whole_reference_index(files, source, log)
+    return evaluate(paths, ref, log, Judge(ref, index, tok))
 
 
 def _check_limit(limit: int | None) -> None:
@@ -257,23 +285,30 @@ def evaluate_run_samples(
 ) -> dict[str, Any]:
     """`mgen sample --eval` and `mgen eval --run RUN FILES`: files judged against what `run` (a
     loaded Run, or anything with its `config` and `tokenizer`) trained on: copies against its
-    whole training split, statistics against `reference` (default: its training data)."""
-    from mgen.core.prepare import corpus_files
+    whole training split, statistics against `reference` (default: pieces of its validation
+    split, the part of its data it did not train on)."""
+    from mgen.core.prepare import run_split
 
     _check_limit(reference_limit)
-    tok = run.tokenizer
-    index = copies.training_index(run.config, tok, log)
+    tok, limit = run.tokenizer, reference_limit or None
+    split = run_split(run.config, tok, log=log)
+    index = copies.training_index(run.config, tok, log, split)
     if reference:
         files, source = reference_files(reference), ", ".join(reference)
+        ref = load_reference(files, limit, source, log)
     else:
-        data = run.config.get("train", {}).get("data") or []
-        files = [f for f in corpus_files(tok, data, progress=False) if reader_for(f)]
-        source = ", ".join(map(str, data)) or f"the {run.config.get('tokenizer')} default dataset"
-    if not files:
-        raise DataError(f"no readable music files in {source}")
-    ref = load_reference(files, reference_limit or None, source, log)
+        ref = split_reference(split, tok, limit, _run_source(run.config), log)
     samples = list(dict.fromkeys(map(Path, paths)))
     return evaluate(samples, ref, log, Judge(ref, index, tok))
+
+
+def _run_source(config: dict[str, Any]) -> str:
+    """The run's data as the report names it: its --val-data, when it validated on that."""
+    train = config.get("train", {})
+    if train.get("val_data"):
+        return ", ".join(map(str, train["val_data"])) + " (the run's --val-data)"
+    data = train.get("data") or []
+    return ", ".join(map(str, data)) or f"the {config.get('tokenizer')} default dataset"
 
 
 @dataclass

@@ -107,10 +107,14 @@ def render_text(report: dict[str, Any]) -> str:
     lines = []
     ref = report["reference"]
     if ref:
+        drawn = ref.get("drawn") or f"{ref['pieces']} pieces from {ref['files']} files"
+        folders = ref.get("collections") or {}
+        if len(folders) > 1:  # a corpus of several collections: how much of each
+            drawn += ": " + ", ".join(f"{n} from {k}" for k, n in folders.items())
         lines.append(
-            f"reference: {ref['source']} ({ref['pieces']} pieces from {ref['files']} files); "
-            "corpus column: the same figure on the reference's pieces (divergences and the "
-            "classifier: its odd pieces against its even ones)"
+            f"reference: {ref['source']} ({drawn}); corpus column: the same figure on the "
+            "reference's pieces (divergences and the classifier: its odd pieces against its "
+            "even ones)"
         )
     else:
         lines.append("reference: none (pass --reference for a corpus column, divergence, copies)")
@@ -119,7 +123,8 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append(
             f"copies: against {idx['pieces']:,} pieces of {idx['source']} "
             f"(index built in {idx['seconds']:.1f} s); corpus column: "
-            f"{idx['held_out_pieces']} held-out pieces against the same index"
+            f"{idx['held_out_pieces']} held-out pieces against "
+            f"{idx.get('held_out_against', 'the same index')}"
         )
     for fmt, r in report["formats"].items():
         lines += ["", *_block(fmt, r, report.get("corpus"))]

@@ -28,7 +28,8 @@ import numpy as np
 from mgen.core.errors import DataError, MgenError
 
 REFERENCE_LIMIT = 40  # corpus pieces a batch is judged against (music21 reads ~6 a second)
-FORMAT = 1  # the cache file's layout; bump it when it changes
+FORMAT = 2  # the cache file's layout and content; bump it when either changes (2: the
+# reference drawn from the run's validation split)
 
 
 class NotPrepared(MgenError):
@@ -133,7 +134,7 @@ def build(src: Source) -> JudgeData:
     from mgen.core.tokenizer import Tokenizer
     from mgen.evaluate import copies, metrics
     from mgen.evaluate.notes import evenly
-    from mgen.evaluate.report import load_reference
+    from mgen.evaluate.report import split_reference
 
     if not src.files:
         raise DataError(f"no readable music files in {src.name}")
@@ -148,7 +149,7 @@ def build(src: Source) -> JudgeData:
     held = copies.corpus_melodies(tok, split.held, val)
     hook = type(tok).melody is not Tokenizer.melody
     return JudgeData(
-        reference=load_reference(src.files, REFERENCE_LIMIT, src.name, _quiet),
+        reference=split_reference(split, tok, REFERENCE_LIMIT, src.name, _quiet),
         melodies=melodies, held=held, held_copies=[index.find(m)[0] for m in held if len(m)],
         names=[names[i] for i in train], source=f"{src.name} (the run's training split)",
         seconds=seconds,
