@@ -10,7 +10,9 @@ async function api(path, options = {}) {
   let body = null;
   try { body = await response.json(); } catch (e) { body = null; }
   if (!response.ok) {
-    throw new Error((body && body.error) || `${response.status} ${response.statusText}`);
+    const error = new Error((body && body.error) || `${response.status} ${response.statusText}`);
+    error.retryAfter = Number(response.headers.get("Retry-After")) || 0;  // 503: try again then
+    throw error;
   }
   return body;
 }
@@ -297,12 +299,21 @@ function judgeTable(format, table) {
   return box;
 }
 
-async function loadEval(batchId) {
+// The judge of a batch. The first judgement of a model waits for its judge data, which the
+// server builds in the background: it answers 503 with Retry-After meanwhile, and the page asks
+// again then (for up to 10 minutes), saying so, unless a newer batch has replaced this one.
+async function loadEval(batchId, started = null) {
   $("eval").hidden = false;
   const body = $("eval-body");
-  body.textContent = "judging the batch against the model's training data...";
+  body.dataset.batch = batchId;
+  if (started === null) {
+    started = Date.now();
+    body.textContent = "judging the batch against the model's training data...";
+  }
+  const waited = (Date.now() - started) / 1000;
   try {
     const report = await api(`api/batches/${batchId}/eval`);
+    if (body.dataset.batch !== batchId) return;
     const parts = [];
     if (report.reference) {
       parts.push(element("p", "info",
@@ -312,6 +323,12 @@ async function loadEval(batchId) {
     for (const [format, table] of Object.entries(report.formats)) parts.push(judgeTable(format, table));
     body.replaceChildren(...parts);
   } catch (e) {
+    if (body.dataset.batch !== batchId) return;
+    if (e.retryAfter && waited < 600) {
+      body.textContent = `${e.message} (asking again in ${e.retryAfter} s)`;
+      setTimeout(() => loadEval(batchId, started), e.retryAfter * 1000);
+      return;
+    }
     body.textContent = `not judged: ${e.message}`;
   }
 }
