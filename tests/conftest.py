@@ -99,6 +99,25 @@ def assert_one_line_error(code: int, output: str, *expected: str) -> None:
         assert text in lines[0], lines[0]
 
 
+@pytest.fixture(scope="module")
+def testd_abc(tmp_path_factory: pytest.TempPathFactory, music21_corpus: Path) -> Path:
+    """A folder holding one small real ABC collection (Essen's testd.abc)."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("abc")
+    shutil.copy(music21_corpus / "essenFolksong" / "testd.abc", folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def testd_run(tmp_path_factory: pytest.TempPathFactory, testd_abc: Path) -> Path:
+    """A tiny abc-char run trained for 2 steps on `testd_abc`, through the CLI."""
+    run = tmp_path_factory.mktemp("runs") / "run"
+    code, out = mgen("train", "--data", testd_abc, "--out", run, "--max-steps", "2", *TINY)
+    assert code == 0, out
+    return run
+
+
 def write_midi(path: Path, pitches, step: float = 0.25) -> Path:
     """A one-track MIDI file of `pitches`, one after another, each `step` seconds long."""
     import pretty_midi

@@ -12,23 +12,17 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import TINY
+from conftest import TINY, write_midi
+from conftest import mgen as _mgen
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 import mgen
-from mgen.cli.app import app
 from mgen.core import registry, rundir
 from mgen.core.decoder import build_decoder
 from mgen.core.errors import ConfigError, MgenError
 
 PRETRAINED = Path(mgen.__file__).parent / "pretrained"
-
-
-def _mgen(*args) -> tuple[int, str]:
-    result = CliRunner().invoke(app, [str(a) for a in args])
-    return result.exit_code, result.output
 
 
 def _one_error(code: int, output: str, expected: str, status: int = 2) -> str:
@@ -47,21 +41,6 @@ def _digest(folder: Path) -> dict[str, str]:
         for p in sorted(folder.iterdir())
         if p.is_file()
     }
-
-
-@pytest.fixture(scope="module")
-def abc(tmp_path_factory, music21_corpus) -> Path:
-    folder = tmp_path_factory.mktemp("abc")
-    shutil.copy(music21_corpus / "essenFolksong" / "testd.abc", folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory, abc) -> Path:
-    run = tmp_path_factory.mktemp("runs") / "run"
-    code, out = _mgen("train", "--data", abc, "--out", run, "--max-steps", "3", *TINY)
-    assert code == 0, out
-    return run
 
 
 # -- 1. --resume never destroys trained weights ----------------------------------------------
@@ -83,7 +62,7 @@ def test_resume_refuses_a_trained_run_without_its_checkpoint(tmp_path: Path):
 
 
 def test_a_run_has_a_checkpoint_before_its_first_weights(
-    tmp_path: Path, abc: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, testd_abc: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """What makes the refusal above safe: a run killed at any moment either has no weights
     (and --resume starts it again) or has a checkpoint to continue from."""
@@ -95,18 +74,18 @@ def test_a_run_has_a_checkpoint_before_its_first_weights(
         save(run, model)
 
     monkeypatch.setattr(rundir, "save_weights", watched)
-    mgen.train(tokenizer="abc-char", data=[str(abc)], max_steps=2, eval_every=1,
+    mgen.train(tokenizer="abc-char", data=[str(testd_abc)], max_steps=2, eval_every=1,
                out=tmp_path / "run", batch_size=8, seq_len=32, device="cpu",
                model_options={"hidden_size": 16, "embed_dim": 8})  # fmt: skip
     assert seen and all(seen), seen
 
 
-def test_a_run_stopped_before_any_weights_still_starts_again(tmp_path: Path, trained: Path):
+def test_a_run_stopped_before_any_weights_still_starts_again(tmp_path: Path, testd_run: Path):
     """The case --resume restarts: config.json written, no weights and no checkpoint yet."""
     run = tmp_path / "early"
     run.mkdir()
-    shutil.copy(trained / rundir.CONFIG, run)
-    shutil.copy(trained / rundir.TOKENIZER, run)
+    shutil.copy(testd_run / rundir.CONFIG, run)
+    shutil.copy(testd_run / rundir.TOKENIZER, run)
     code, out = _mgen("train", "--resume", "--out", run, "--max-steps", "2")
     assert code == 0, out
     assert "starting it again from step 0" in out
@@ -116,9 +95,9 @@ def test_a_run_stopped_before_any_weights_still_starts_again(tmp_path: Path, tra
 # -- 7. --resume refuses options that contradict the run, and checks the rest ---------------
 
 
-def test_resume_refuses_options_that_contradict_the_run(tmp_path: Path, trained: Path):
+def test_resume_refuses_options_that_contradict_the_run(tmp_path: Path, testd_run: Path):
     run = tmp_path / "run"
-    shutil.copytree(trained, run)
+    shutil.copytree(testd_run, run)
     before = _digest(run)
     hostile = ["--model", "gru", "--lr=-1", "--seed=-1", "--hidden-size", "64",
                "--data", "garbage"]  # fmt: skip
@@ -137,10 +116,10 @@ def test_resume_refuses_options_that_contradict_the_run(tmp_path: Path, trained:
 
 
 def test_resume_accepts_the_length_the_machine_and_the_runs_own_values(
-    tmp_path: Path, trained: Path
+    tmp_path: Path, testd_run: Path
 ):
     run = tmp_path / "run"
-    shutil.copytree(trained, run)
+    shutil.copytree(testd_run, run)
     same = ["--model", "lstm2", "--batch-size", "8", "--seq-len", "32"]
     code, out = _mgen("train", "--resume", "--out", run, "--max-steps", "5", "--device",
                       "cpu", "--workers", "1", "--quiet", *same)  # fmt: skip
@@ -202,8 +181,8 @@ def test_every_decoder_number_is_refused_in_one_line_or_samples(name: str, data)
         ["--seed", str(2**63 - 1)],
     ],
 )
-def test_extreme_but_valid_numbers_sample(tmp_path: Path, trained: Path, args: list[str]):
-    code, out = _mgen("sample", "--run", trained, "-n", "20", "-k", "2", "--out",
+def test_extreme_but_valid_numbers_sample(tmp_path: Path, testd_run: Path, args: list[str]):
+    code, out = _mgen("sample", "--run", testd_run, "-n", "20", "-k", "2", "--out",
                       tmp_path / "s", *args)  # fmt: skip
     assert code == 0, out
     assert "Traceback" not in out
@@ -225,13 +204,13 @@ def test_extreme_but_valid_numbers_sample(tmp_path: Path, trained: Path, args: l
         (["-n", "10000000"], "-n must be <= 100,000"),
     ],
 )
-def test_numbers_beyond_their_limits_are_one_line(trained: Path, args: list[str], message: str):
-    code, out = _mgen("sample", "--run", trained, *args)
+def test_numbers_beyond_their_limits_are_one_line(testd_run: Path, args: list[str], message: str):
+    code, out = _mgen("sample", "--run", testd_run, *args)
     _one_error(code, out, message)
 
 
-def test_the_api_checks_the_same_numbers(trained: Path):
-    run = mgen.load_run(trained)
+def test_the_api_checks_the_same_numbers(testd_run: Path):
+    run = mgen.load_run(testd_run)
     for bad, match in [({"seed": -1}, "--seed"), ({"num_samples": 10**6}, "--num-samples"),
                        ({"temperature": math.inf}, "--temperature")]:  # fmt: skip
         with pytest.raises(ConfigError, match=match):
@@ -264,22 +243,10 @@ def test_a_missing_soundfont_is_an_error_not_the_system_one(
     other = tmp_path / "system.sf2"
     other.write_bytes(b"RIFF")
     monkeypatch.setenv("MGEN_SOUNDFONT", str(other))
-    song = _a_midi(tmp_path)
+    song = write_midi(tmp_path / "made.mid", [60, 62, 64])
     code, out = _mgen("render", "--wav", "--soundfont", tmp_path / "nonexistent.sf2", song)
     _one_error(code, out, "no soundfont at", status=1)
     assert not song.with_suffix(".wav").exists()
-
-
-def _a_midi(tmp_path: Path) -> Path:
-    import pretty_midi
-
-    pm = pretty_midi.PrettyMIDI()
-    inst = pretty_midi.Instrument(0)
-    inst.notes.append(pretty_midi.Note(velocity=80, pitch=60, start=0.0, end=0.5))
-    pm.instruments.append(inst)
-    path = tmp_path / "made.mid"
-    pm.write(str(path))
-    return path
 
 
 def test_a_device_is_not_training_data():

@@ -7,9 +7,6 @@ symbols) are checked before training or sampling starts.
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 import torch
 from conftest import TINY
@@ -31,21 +28,6 @@ def _assert_config_error(code: int, output: str, expected: str, *, alone: bool =
     assert expected in errors[0], errors[0]
     if alone:  # rejected before anything else happened
         assert output.strip() == errors[0], output
-
-
-@pytest.fixture(scope="module")
-def abc(tmp_path_factory, music21_corpus) -> Path:
-    folder = tmp_path_factory.mktemp("abc")
-    shutil.copy(music21_corpus / "essenFolksong" / "testd.abc", folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory, abc) -> Path:
-    run = tmp_path_factory.mktemp("runs") / "run"
-    code, out = _mgen("train", "--data", abc, "--out", run, "--max-steps", "2", *TINY)
-    assert code == 0, out
-    return run
 
 
 @pytest.mark.parametrize(
@@ -77,26 +59,32 @@ def trained(tmp_path_factory, abc) -> Path:
         (["-T", "oops"], "--tokenizer-option takes KEY=VALUE"),
     ],
 )
-def test_train_rejects(abc, tmp_path, args, message):
-    code, out = _mgen("train", "--data", abc, "--out", tmp_path / "run", "--quiet", *args)
+def test_train_rejects(testd_abc, tmp_path, args, message):
+    code, out = _mgen("train", "--data", testd_abc, "--out", tmp_path / "run", "--quiet", *args)
     # Model settings are checked when the model is built, after the data is read.
     alone = args[0] not in ("-M", "--dropout")
     _assert_config_error(code, out, message, alone=alone)
     assert not (tmp_path / "run").exists()
 
 
-def test_train_rejects_a_model_size_given_as_a_model_option(abc, tmp_path):
+def test_train_rejects_a_model_size_given_as_a_model_option(testd_abc, tmp_path):
     """Sizes set with -M reach the model plugin; torch's own complaint becomes one line."""
-    code, out = _mgen("train", "--data", abc, "--out", tmp_path / "r", "-M", "num_layers=0", *TINY)
+    code, out = _mgen(
+        "train", "--data", testd_abc, "--out", tmp_path / "r", "-M", "num_layers=0", *TINY
+    )
     _assert_config_error(code, out, "model 'lstm2' cannot be built", alone=False)
     assert "num_layers must be greater than zero" in out
 
 
 @pytest.mark.parametrize("command", ["train", "sample"])
-def test_cuda_without_a_gpu(command, abc, trained, tmp_path, monkeypatch):
+def test_cuda_without_a_gpu(command, testd_abc, testd_run, tmp_path, monkeypatch):
     if torch.cuda.is_available():  # on a GPU machine, hide the GPU: the check is what we test
         monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    where = ["--data", abc, "--out", tmp_path / "r"] if command == "train" else ["--run", trained]
+    where = (
+        ["--data", testd_abc, "--out", tmp_path / "r"]
+        if command == "train"
+        else ["--run", testd_run]
+    )
     code, out = _mgen(command, *where, "--device", "cuda")
     _assert_config_error(code, out, "--device cuda was asked for but no CUDA GPU is available")
 
@@ -124,25 +112,25 @@ def test_cuda_without_a_gpu(command, abc, trained, tmp_path, monkeypatch):
         (["--device", "cuda:zero"], "device"),
     ],
 )
-def test_sample_rejects(trained, tmp_path, args, message):
-    code, out = _mgen("sample", "--run", trained, "--out", tmp_path / "s", *args)
+def test_sample_rejects(testd_run, tmp_path, args, message):
+    code, out = _mgen("sample", "--run", testd_run, "--out", tmp_path / "s", *args)
     _assert_config_error(code, out, message)
     assert not (tmp_path / "s").exists()
 
 
 @pytest.mark.parametrize("primer", ["X:1\nK:G\n\u2603\u00df", "abc\x07|"])
-def test_primer_with_unknown_symbols(trained, tmp_path, primer):
-    code, out = _mgen("sample", "--run", trained, "--primer", primer, "--out", tmp_path / "s")
+def test_primer_with_unknown_symbols(testd_run, tmp_path, primer):
+    code, out = _mgen("sample", "--run", testd_run, "--primer", primer, "--out", tmp_path / "s")
     _assert_config_error(code, out, "primer has symbols this tokenizer does not know")
     unknown = [c for c in primer if c in "\u2603\u00df\x07"]
     assert all(repr(c) in out for c in unknown), out
     assert not (tmp_path / "s").exists()
 
 
-def test_boundaries_are_accepted(trained, tmp_path):
+def test_boundaries_are_accepted(testd_run, tmp_path):
     """The limits themselves are valid: top-p 1, a tiny temperature, -n 1."""
     for i, args in enumerate(
         (["--decoder", "top-p", "--top-p", "1"], ["--temperature", "0.01"], ["-n", "1"])
     ):
-        code, out = _mgen("sample", "--run", trained, "--out", tmp_path / str(i), *args)
+        code, out = _mgen("sample", "--run", testd_run, "--out", tmp_path / str(i), *args)
         assert code == 0, out
