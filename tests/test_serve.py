@@ -568,5 +568,5 @@ def test_the_server_samples_exactly_as_run_sample(
             "primer": primer}  # fmt: skip
     got = client.post("/api/generate", json=body).json()["samples"]
     pieces = mgen.load_run(runs / model).sample(60, 2, decoder, primer=primer, seed=4)
-    tok = client.app.state.service.load(model).tokenizer
+    tok = mgen.load_run(runs / model).tokenizer
     assert [tok.parse_primer(s["primer"]) for s in got] == pieces

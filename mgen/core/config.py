@@ -17,7 +17,7 @@ class Config:
     """Base for every component's settings: `to_dict`/`from_dict` with unknown-key checks."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     @classmethod
     def from_dict(cls: type[T], data: dict[str, Any]) -> T:
@@ -54,7 +54,8 @@ def check_seed(seed: int, flag: str = "--seed") -> None:
         raise ConfigError(f"{flag} must be an integer from 0 to {MAX_SEED}, got {seed!r}")
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A setting as JSON holds it: tuples as lists."""
     if isinstance(value, tuple):
         return list(value)
     return value

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mgen.core import distributed, finetune, pretrained, rundir
+from mgen.core.config import plain
 from mgen.core.device import resolve_device, resolve_precision
 from mgen.core.errors import CheckpointError, ConfigError
 from mgen.core.prepare import build_tokenizer, prepare_data
@@ -55,7 +56,7 @@ def _refuse_changes(run: Path, saved: dict[str, Any], given: dict[str, Any]) -> 
         if isinstance(value, dict) and isinstance(have, dict):
             differs = any(have.get(k) != v for k, v in value.items())
         else:
-            differs = _plain(value) != _plain(have)
+            differs = plain(value) != plain(have)
         if differs:
             changed.append(f"--{key.replace('_', '-')} {_shown(value)} (the run: {_shown(have)})")
     if changed:
@@ -64,10 +65,6 @@ def _refuse_changes(run: Path, saved: dict[str, Any], given: dict[str, Any]) -> 
             f"{'; '.join(changed)}. Leave them out (only the length, --device, --workers and "
             "--checkpoint-every may change), or start a new run with another --out"
         )
-
-
-def _plain(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value
 
 
 def _shown(value: Any) -> str:

@@ -37,9 +37,15 @@ MEDIA = {".abc": "text/vnd.abc", ".krn": "text/x-kern", ".mid": "audio/midi",
          ".musicxml": "application/vnd.recordare.musicxml+xml"}  # fmt: skip
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """Every error the app answers: one line, no path of this machine in it."""
-    return JSONResponse({"error": scrub(message)}, status_code=status, headers=headers)
+def _error(
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    names: dict[str, str] | None = None,
+) -> JSONResponse:
+    """Every error the app answers: one line, no path of this machine in it (a listed model's
+    folder, in `names`, by the model's name)."""
+    return JSONResponse({"error": scrub(message, names)}, status_code=status, headers=headers)
 
 
 def _fastapi(**kwargs: Any) -> FastAPI:
@@ -61,7 +67,7 @@ def _handlers(app: FastAPI, service: Service) -> None:
     async def refused(_: Request, exc: MgenError) -> JSONResponse:
         status = next(code for cls, code in STATUS if isinstance(exc, cls))
         names = {str(e.path): f"model {n!r}" for n, e in service.catalog.entries().items()}
-        return _error(status, scrub(service.public(one_line(exc, 500)), names))
+        return _error(status, one_line(exc, 500), names=names)
 
     @app.exception_handler(Busy)
     async def busy(_: Request, exc: Busy) -> JSONResponse:

@@ -14,16 +14,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
-import re
 import threading
 import time
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 from mgen.core.errors import ConfigError, MgenError
 from mgen.web.catalog import Catalog, ModelEntry
-from mgen.web.engine import MODELS_KEPT, TooLarge, Unsupported
+from mgen.web.engine import TooLarge, Unsupported
 from mgen.web.judgecache import NotPrepared
 from mgen.web.limits import GenerateRequest, Limits
 from mgen.web.queue import Busy, JobQueue
@@ -69,8 +67,6 @@ class Service:
         self.builder = Worker("builder", nice=BUILD_NICE)
         self.store = BatchStore()
         self._builds: dict[str, tuple[concurrent.futures.Future[Any], float]] = {}
-        self._models: OrderedDict[str, Any] = OrderedDict()
-        self._lock = threading.Lock()
 
     def start(self) -> None:
         """In the server's event loop: fresh queues, and the quick lane's processes warming."""
@@ -87,20 +83,6 @@ class Service:
         if entry is None:
             raise NotFound(f"no model named {name[:80]!r}; choose one from /api/models")
         return entry
-
-    def load(self, name: str) -> Any:
-        """The listed model `name` loaded in this process (the workers load their own)."""
-        from mgen.core.run import load_run
-
-        entry = self.entry(name)
-        with self._lock:
-            run = self._models.get(name)
-            if run is None or run.path != entry.path:
-                run = self._models[name] = load_run(entry.path, "cpu")
-                while len(self._models) > MODELS_KEPT:
-                    self._models.popitem(last=False)
-            self._models.move_to_end(name)
-            return run
 
     # -- lanes --------------------------------------------------------------------------------
     def _lane(self, long: bool) -> tuple[JobQueue, Pool]:
@@ -258,10 +240,6 @@ class Service:
     def caches(self) -> dict[str, Any]:
         """What the long lane's worker keeps in memory (tests and measurements read it)."""
         return self.long.call("caches", (), self.jobs.seconds, "reading the caches")
-
-    def public(self, message: str) -> str:
-        """`message` without the server's own folders (batch files are named by file name)."""
-        return re.sub(rf"{re.escape(str(self.store.root))}/[0-9a-f]+/", "", message)
 
     def close(self) -> None:
         """Stop every worker process (with its group) and delete the batches."""
