@@ -103,7 +103,6 @@ def sample(
     check_request(n, num_samples, seed)
     options = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
     build_decoder(decoder, options)  # a wrong name or option fails before any loading
-    loaded = load_run(run, device)
     guards = default_repetition(decoder)
     rep = RepetitionConfig.from_dict({
         "repetition_penalty": guards.repetition_penalty
@@ -111,6 +110,7 @@ def sample(
         "repetition_window": repetition_window,
         "no_repeat_ngram": guards.no_repeat_ngram if no_repeat_ngram is None else no_repeat_ngram,
     })  # fmt: skip
+    loaded = load_run(run, device)  # after every value is checked: a typo costs nothing
     if out is not None and not force:
         from mgen.core.output import refuse_overwrite
 
