@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from mgen.core.run import Run, load_run
-from mgen.core.trainer import TrainConfig
+from mgen.core.runs.run import Run, load_run
+from mgen.core.training.trainer import TrainConfig
 
 __all__ = ["Run", "TrainConfig", "judge", "load_run", "render", "score", "train"]
 
@@ -38,8 +38,8 @@ def train(
     """Train and return the loaded run. Settings are TrainConfig's fields, as a TrainConfig,
     a dict or keywords (`tokenizer="kern", model="lstm2", max_steps=500, data=["songs/"]`).
     `resume=True` continues the run in `out` (default runs/latest)."""
-    from mgen.core import rundir
-    from mgen.core.training import new_run_path, resume_config, train_run
+    from mgen.core.runs import rundir
+    from mgen.core.training.pipeline import new_run_path, resume_config, train_run
 
     if resume:
         run = rundir.resolve_run(Path(out or "runs/latest"))

@@ -18,9 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mgen
-from mgen.core import registry, rundir
-from mgen.core.decoder import build_decoder
-from mgen.core.errors import ConfigError, MgenError
+from mgen.core.contracts import registry
+from mgen.core.contracts.decoder import build_decoder
+from mgen.core.contracts.errors import ConfigError, MgenError
+from mgen.core.runs import rundir
 
 PRETRAINED = Path(mgen.__file__).parent / "pretrained"
 

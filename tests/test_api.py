@@ -42,6 +42,6 @@ def test_train_resumes_through_the_api(abc_folder: Path, tmp_path: Path):
                     device="cpu", model_options={"hidden_size": 16, "embed_dim": 8})  # fmt: skip
     mgen.train(max_steps=3, out=tmp_path / "run", **settings)
     resumed = mgen.train(out=tmp_path / "run", resume=True, max_steps=5)
-    from mgen.core.rundir import load_checkpoint
+    from mgen.core.runs.rundir import load_checkpoint
 
     assert load_checkpoint(resumed.path)["progress"]["step"] == 5

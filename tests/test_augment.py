@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mgen.core import batches
-from mgen.core.augment import transposed_counts, transposing
-from mgen.core.prepare import prepare_data
+from mgen.core.data import batches
+from mgen.core.data.augment import transposed_counts, transposing
+from mgen.core.data.prepare import prepare_data
 from mgen.plugins.tokenizers.midi_notes import MidiNotesConfig, MidiNotesTokenizer
 
 PIECES = [

@@ -86,10 +86,10 @@ def test_quick_peak_without_native_bf16_times_emulated_bf16_once(monkeypatch):
     """An AVX2-only processor (e.g. AMD Zen 3): no bf16 in hardware. The peak section times
     bf16 once, at a small size, marks it emulated, and `auto` picks fp32."""
     import mgen.bench.machine
-    import mgen.core.device
+    import mgen.core.training.device
     from mgen.bench import Bench, BenchConfig
 
-    monkeypatch.setattr(mgen.core.device, "cpu_has_native_bf16", lambda: False)
+    monkeypatch.setattr(mgen.core.training.device, "cpu_has_native_bf16", lambda: False)
     monkeypatch.setattr(mgen.bench.machine, "cpu_flags", lambda: {"avx", "avx2", "fma"})
     bench = Bench(BenchConfig(quick=True, device="cpu"))
     rows = {(r.section, r.item): r for r in bench.run(("machine", "peak"))}

@@ -15,7 +15,7 @@ from safetensors.torch import load_file
 from typer.testing import CliRunner
 
 from mgen.cli.app import app
-from mgen.core import registry
+from mgen.core.contracts import registry
 
 MODELS = registry.names("model")
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from mgen.core import registry
-from mgen.core.errors import ConfigError
-from mgen.core.sample import RepetitionConfig
-from mgen.core.train_config import TrainConfig
+from mgen.core.contracts import registry
+from mgen.core.contracts.errors import ConfigError
+from mgen.core.sampling.engine import RepetitionConfig
+from mgen.core.training.train_config import TrainConfig
 
 
 def _configs():

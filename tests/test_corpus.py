@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mgen.core import registry
-from mgen.core.corpus import load_corpus
+from mgen.core.contracts import registry
+from mgen.core.data.corpus import load_corpus
 
 
 def test_cached_corpus_is_compact_memory_mapped_and_follows_edits(

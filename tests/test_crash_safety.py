@@ -21,7 +21,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from mgen.core import history, rundir
+from mgen.core.runs import rundir
+from mgen.core.training import history
 
 ABC_FILES = ("testd.abc", "teste.abc", "test1.abc", "erk5.abc")  # 63 tunes, ~11k tokens
 TINY = [
@@ -212,7 +213,7 @@ def test_ctrl_c_or_sigterm_saves_a_checkpoint_and_exits_130(
 _KILLED_MID_WRITE = """
 import os, signal, sys
 from pathlib import Path
-from mgen.core.io import atomic_path, write_text
+from mgen.core.contracts.io import atomic_path, write_text
 
 target = Path(sys.argv[1])
 write_text(target, "step\\n1\\n")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mgen.core import registry
+from mgen.core.contracts import registry
 from mgen.plugins.datasets import bach_midi as datasets
 from mgen.plugins.datasets.bach_midi import BACH_MIDI, bach_midi_sources, dataset_dir
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mgen.core import registry
-from mgen.core.errors import ConfigError, PluginError
+from mgen.core.contracts import registry
+from mgen.core.contracts.errors import ConfigError, PluginError
 
 
 def _working(kind: str) -> list[str]:

@@ -19,11 +19,12 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from mgen.core import history, rundir
-from mgen.core.batches import Windows
-from mgen.core.distributed import Dist
-from mgen.core.io import read_json
-from mgen.core.prepare import build_tokenizer, prepare_data
+from mgen.core.contracts.io import read_json
+from mgen.core.data.batches import Windows
+from mgen.core.data.prepare import build_tokenizer, prepare_data
+from mgen.core.runs import rundir
+from mgen.core.training import history
+from mgen.core.training.distributed import Dist
 
 BATCH = 8
 # fp32: bf16 autocast (the CPU default where the chip has bf16) rounds differently for

@@ -13,12 +13,12 @@ from conftest import TINY, write_midi
 from typer.testing import CliRunner
 
 from mgen.cli.app import app
-from mgen.core.errors import DataError
-from mgen.core.notes import make_piece
-from mgen.core.tokenizer import Tokenizer
+from mgen.core.contracts.errors import DataError
+from mgen.core.contracts.tokenizer import Tokenizer
 from mgen.evaluate import metrics
 from mgen.evaluate.notes import read_pieces, read_with
-from mgen.plugins.tokenizers.notes_abc import abc_tunes, read_text
+from mgen.formats.abc.notes import abc_tunes, read_text
+from mgen.formats.score import make_piece
 
 #: Key-normalized pitch-class JSD under which samples "sound like" the reference. Ten real
 #: tunes against other tunes of their collection measure 0.013-0.028 (Essen erk5, kinder0,
@@ -226,7 +226,7 @@ def tiny_run(tmp_path_factory, music21_corpus: Path) -> dict[str, Path]:
 
 
 def test_heldout_loss_on_a_folder_the_run_never_saw(tiny_run, cli, tmp_path):
-    from mgen.core.rundir import load_tokenizer
+    from mgen.core.runs.rundir import load_tokenizer
 
     out = tmp_path / "loss.json"
     result = cli("eval", "--run", tiny_run["run"], "--data", tiny_run["held"], "--json", out)
@@ -360,7 +360,7 @@ def test_files_nothing_reads_are_refused_with_what_can_be(tmp_path):
 
 
 def test_sampled_files_are_judged_against_the_runs_training_data(tiny_run):
-    from mgen.core.run import load_run
+    from mgen.core.runs.run import load_run
     from mgen.evaluate.report import evaluate_run_samples
 
     run = load_run(tiny_run["run"])
@@ -371,7 +371,7 @@ def test_sampled_files_are_judged_against_the_runs_training_data(tiny_run):
 
 
 def test_heldout_loss_of_a_loaded_run_is_the_clis(tiny_run, tmp_path):
-    from mgen.core.run import load_run
+    from mgen.core.runs.run import load_run
     from mgen.evaluate.heldout import heldout_loss
 
     args = ["--run", tiny_run["run"], "--data", tiny_run["held"], "--device", "cpu"]

@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mgen.core import registry
-from mgen.core.errors import DataError, MgenError
-from mgen.core.tokenizer import Tokenizer
+from mgen.core.contracts import registry
+from mgen.core.contracts.errors import DataError, MgenError
+from mgen.core.contracts.tokenizer import Tokenizer
 from mgen.plugins.tokenizers import fuzzing_abc, fuzzing_kern, fuzzing_midi
 from tools import fuzz
 

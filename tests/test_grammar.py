@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 import mgen
-from mgen.core.errors import DataError
-from mgen.core.grammar import HasGrammar, grammar_of
-from mgen.core.sample import GrammarReport
-from mgen.core.vocab import Vocab
+from mgen.core.contracts.errors import DataError
+from mgen.core.contracts.grammar import HasGrammar, grammar_of
+from mgen.core.contracts.vocab import Vocab
+from mgen.core.sampling.engine import GrammarReport
 from mgen.evaluate.report import check_file
 from mgen.plugins.tokenizers.kern import KernConfig, KernTokenizer
 from mgen.plugins.tokenizers.midi_chords import MidiChordsTokenizer

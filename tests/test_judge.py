@@ -13,13 +13,13 @@ from conftest import TINY, write_midi
 from typer.testing import CliRunner
 
 from mgen.cli.app import app
-from mgen.core.notes import make_piece
 from mgen.evaluate import classify
 from mgen.evaluate.notes import evenly, read_pieces
 from mgen.evaluate.validity import judge
+from mgen.formats.abc.music import melody
+from mgen.formats.abc.notes import abc_tunes, read_text
+from mgen.formats.score import make_piece
 from mgen.plugins.tokenizers.abc_char import AbcCharTokenizer
-from mgen.plugins.tokenizers.abc_music import melody
-from mgen.plugins.tokenizers.notes_abc import abc_tunes, read_text
 
 _LETTERS = "CDEFGAB"
 _UP_A_TONE = {"C": "D", "G": "A", "D": "E", "F": "G", "A": "B", "E": "F#", "Bb": "C"}
@@ -46,8 +46,8 @@ def run(tmp_path_factory, music21_corpus: Path) -> dict:
     chord symbols) with its name in the run's split."""
     import shutil
 
-    from mgen.core.prepare import run_split
-    from mgen.core.rundir import load_tokenizer, read_config
+    from mgen.core.data.prepare import run_split
+    from mgen.core.runs.rundir import load_tokenizer, read_config
     from mgen.evaluate.copies import piece_names
 
     root = tmp_path_factory.mktemp("judge")

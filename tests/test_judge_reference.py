@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mgen.evaluate.abc_check import abc2midi, tune_texts
-from mgen.plugins.tokenizers.notes_abc import read_text
+from mgen.formats.abc.check import abc2midi, tune_texts
+from mgen.formats.abc.notes import read_text
 
 #: Pieces the statistics read in these tests (music21 reads about 6 tunes a second).
 LIMIT = 20
@@ -51,7 +51,7 @@ def _ryans_share(counts: dict[str, int]) -> float:
 
 @pytest.mark.slow
 def test_a_runs_reference_is_drawn_from_its_validation_split(mixed, tmp_path, music21_corpus):
-    from mgen.core.prepare import run_split
+    from mgen.core.data.prepare import run_split
     from mgen.evaluate.report import RunContext, evaluate_run_samples
     from mgen.plugins.tokenizers.abc_char import AbcCharTokenizer
 

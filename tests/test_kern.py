@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mgen.core.errors import ConfigError, DataError
+from mgen.core.contracts.errors import ConfigError, DataError
 from mgen.plugins.tokenizers.kern import KernConfig, KernTokenizer
 
 ESSEN = "essen-deutschl-kern"
@@ -189,7 +189,7 @@ def test_runs_written_before_the_encoding_setting_read_the_grid():
     old = KernTokenizer.from_state_dict(state).config
     assert (old.encoding, old.intervals) == ("grid", False)
     # The shipped model was trained on the grid and keeps it.
-    from mgen.core.run import load_run
+    from mgen.core.runs.run import load_run
 
     old = load_run("palestrina-kern").tokenizer.config
     assert (old.encoding, old.intervals) == ("grid", False)
@@ -243,7 +243,7 @@ def test_config_round_trip_and_validation():
 
 
 def test_default_dataset(music21_corpus: Path):
-    from mgen.core.prepare import dataset_files
+    from mgen.core.data.prepare import dataset_files
 
     assert KernTokenizer.default_dataset == "palestrina-kern"
     files = dataset_files("palestrina-kern")

@@ -11,8 +11,8 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from mgen.core.errors import ConfigError, DataError
-from mgen.core.tokenizer import UNK
+from mgen.core.contracts.errors import ConfigError, DataError
+from mgen.core.contracts.tokenizer import UNK
 from mgen.plugins.tokenizers.midi_chords import MidiChordsConfig, MidiChordsTokenizer
 
 SPB = 4  # the default steps_per_beat

@@ -88,7 +88,7 @@ def test_lstm2_then_argmax_writes_midi_with_notes(cli, shared_data: Path, tmp_pa
     [("midi-notes", ["60", "d4", "72", "d4"], ["60", "d4"]), ("midi-chords", ["60.72"], ["60"])],
 )
 def test_piano_only_drops_other_programs(tmp_path: Path, tokenizer, everything, piano) -> None:
-    from mgen.core.prepare import build_tokenizer
+    from mgen.core.data.prepare import build_tokenizer
 
     pm = pretty_midi.PrettyMIDI()
     for program, pitch in ((0, 60), (40, 72)):  # a piano and a violin

@@ -14,7 +14,7 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from mgen.core.errors import ConfigError, DataError
+from mgen.core.contracts.errors import ConfigError, DataError
 from mgen.plugins.tokenizers.midi_grid import bin_velocity, velocity_bin
 from mgen.plugins.tokenizers.midi_notes import MidiNotesConfig, MidiNotesTokenizer
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mgen.core import registry
-from mgen.core.model import SequenceModel
+from mgen.core.contracts import registry
+from mgen.core.contracts.model import SequenceModel
 from mgen.plugins.models.recurrent import GRU, LSTM2, LSTM2Config, RecurrentConfig, fast_dropout
 
 MODELS = registry.names("model")

@@ -27,10 +27,12 @@ from conftest import assert_one_line_error as _assert_one_line_error
 from conftest import mgen as _mgen
 from safetensors.torch import load_file
 
-from mgen.core import history, registry, rundir
-from mgen.core.corpus import find_files
-from mgen.core.errors import DataError, MgenError
-from mgen.core.io import read_json, write_text
+from mgen.core.contracts import registry
+from mgen.core.contracts.errors import DataError, MgenError
+from mgen.core.contracts.io import read_json, write_text
+from mgen.core.data.corpus import find_files
+from mgen.core.runs import rundir
+from mgen.core.training import history
 
 ROOT = os.geteuid() == 0 if hasattr(os, "geteuid") else False
 

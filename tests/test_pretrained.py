@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import TINY, assert_one_line_error
 
-from mgen.core import pretrained
+from mgen.core.runs import pretrained
 
 GOOD, TRUNCATED, BAD_JSON = "test-good", "test-truncated", "test-bad-json"
 
@@ -220,7 +220,7 @@ def test_each_shipped_models_argmax_sample_passes_the_judge(cli, name, tmp_path,
 @pytest.mark.skipif("folk-abc" not in BUILTIN, reason="the shipped folk-abc model is absent")
 def test_only_a_sample_that_ran_out_of_steps_is_cut_off():
     """A tune stopped by -n ends at its last bar line; one that reached <end> is kept whole."""
-    from mgen.core.run import load_run
+    from mgen.core.runs.run import load_run
 
     run = load_run("folk-abc")
     [whole] = run.sample(n=3000, decoder="argmax")  # greedy: the same prefix at every -n

@@ -13,7 +13,7 @@ import pytest
 
 from mgen.evaluate.notes import read_pieces
 from mgen.evaluate.render import INSTALL_HINT, find_soundfont
-from mgen.plugins.tokenizers.notes_abc import abc_tunes, read_text
+from mgen.formats.abc.notes import abc_tunes, read_text
 
 HAVE_FLUIDSYNTH = bool(shutil.which("fluidsynth") and find_soundfont())
 needs_fluidsynth = pytest.mark.skipif(
@@ -190,7 +190,7 @@ def test_grace_notes_do_not_hang_in_the_midi(music21_corpus: Path, tmp_path: Pat
     note-off before its note-on, so it sounded until the next note-off of its pitch: in "The
     Friar's Hill" for 19 beats. Written by the abc-char tokenizer, no note is longer than the
     longest note the tune writes (ties joined)."""
-    from mgen.plugins.tokenizers._music21 import parse
+    from mgen.formats.m21 import parse
     from mgen.plugins.tokenizers.abc_char import AbcCharTokenizer
 
     tok = AbcCharTokenizer()

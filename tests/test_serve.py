@@ -393,7 +393,7 @@ def test_serve_binds_loopback_by_default_and_warns_otherwise(
 def test_a_port_in_use_is_one_clear_error(runs: Path):
     import socket
 
-    from mgen.core.errors import ConfigError
+    from mgen.core.contracts.errors import ConfigError
     from mgen.web import server
 
     with socket.socket() as taken:
@@ -533,7 +533,7 @@ def test_the_page_generates_shows_plays_downloads_and_continues(live: str, tmp_p
 
 
 def test_shipped_models_are_listed_beside_the_runs(runs: Path):
-    from mgen.core.pretrained import list_pretrained
+    from mgen.core.runs.pretrained import list_pretrained
 
     shipped = {f"pretrained:{p.name}" for p in list_pretrained() if not p.error}
     with TestClient(create_app([runs]), base_url=LOCAL) as c:

@@ -15,16 +15,22 @@ import numpy as np
 import pytest
 import torch
 
-from mgen.core.batches import Streams, drop_duplicates, piece_arrays, split_pieces, token_stream
-from mgen.core.corpus import Corpus
-from mgen.core.decoder import build_decoder
-from mgen.core.model import SequenceModel, build_model
-from mgen.core.prepare import TrainData
-from mgen.core.sample import default_repetition, generate
-from mgen.core.scoring import score_pieces
-from mgen.core.train_config import TrainConfig
-from mgen.core.trainer import Trainer
-from mgen.core.vocab import Vocab
+from mgen.core.contracts.decoder import build_decoder
+from mgen.core.contracts.model import SequenceModel, build_model
+from mgen.core.contracts.vocab import Vocab
+from mgen.core.data.batches import (
+    Streams,
+    drop_duplicates,
+    piece_arrays,
+    split_pieces,
+    token_stream,
+)
+from mgen.core.data.corpus import Corpus
+from mgen.core.data.prepare import TrainData
+from mgen.core.sampling.engine import default_repetition, generate
+from mgen.core.sampling.scoring import score_pieces
+from mgen.core.training.train_config import TrainConfig
+from mgen.core.training.trainer import Trainer
 from mgen.plugins.tokenizers.abc_char import AbcCharTokenizer
 
 PERIOD = 3  # a key every PERIOD tokens
@@ -53,7 +59,7 @@ def _data(batching: str) -> TrainData:
     tok = AbcCharTokenizer()
     tok.fit(corpus.counts(range(len(corpus))))
     vocab = tok.require_vocab()
-    from mgen.core.batches import PieceBatches, Windows
+    from mgen.core.data.batches import PieceBatches, Windows
 
     ids = np.arange(len(corpus))
     stream = token_stream(corpus, ids, vocab)
@@ -175,7 +181,7 @@ def test_resume_with_carried_state_is_exact(tmp_path):
 
 
 def test_piece_batches_read_whole_pieces_from_a_fresh_state():
-    from mgen.core.batches import PieceBatches
+    from mgen.core.data.batches import PieceBatches
 
     pieces = [np.arange(1, n + 1) for n in (5, 12, 3, 9)]  # lengths 5, 12, 3, 9
     pb = PieceBatches(pieces, seq_len=4, batch_size=2)

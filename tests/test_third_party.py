@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import TINY
 
-from mgen.core import registry
+from mgen.core.contracts import registry
 
 PKG = Path(__file__).parent / "plugin_pkg"
 

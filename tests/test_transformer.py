@@ -15,10 +15,11 @@ import pytest
 import torch
 from conftest import TINY, assert_one_line_error
 
-from mgen.core import history, rundir
-from mgen.core.device import autocast
-from mgen.core.errors import ConfigError
-from mgen.core.model import build_model
+from mgen.core.contracts.errors import ConfigError
+from mgen.core.contracts.model import build_model
+from mgen.core.runs import rundir
+from mgen.core.training import history
+from mgen.core.training.device import autocast
 from mgen.plugins.models.transformer import Transformer, TransformerConfig, attention_mask
 
 MODEL = ["--model", "transformer", "-M", "heads=2", "-M", "context=24"]

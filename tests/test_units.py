@@ -6,10 +6,16 @@ import numpy as np
 import pytest
 import torch
 
-from mgen.core.batches import Windows, longest_run, longest_runs_after, split_pieces, token_stream
-from mgen.core.corpus import Corpus
-from mgen.core.sample import RepetitionConfig, penalize
-from mgen.core.vocab import Vocab
+from mgen.core.contracts.vocab import Vocab
+from mgen.core.data.batches import (
+    Windows,
+    longest_run,
+    longest_runs_after,
+    split_pieces,
+    token_stream,
+)
+from mgen.core.data.corpus import Corpus
+from mgen.core.sampling.engine import RepetitionConfig, penalize
 from mgen.plugins.tokenizers.abc_char import AbcCharTokenizer, split_tunes
 
 INF = float("-inf")

@@ -22,9 +22,10 @@ from conftest import mgen as _mgen
 from typer.testing import CliRunner
 
 from mgen.cli.app import app
-from mgen.core import corpus as data
-from mgen.core import history, rundir
-from mgen.core.prepare import build_tokenizer
+from mgen.core.data import corpus as data
+from mgen.core.data.prepare import build_tokenizer
+from mgen.core.runs import rundir
+from mgen.core.training import history
 
 
 class _Payload:

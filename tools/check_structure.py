@@ -9,7 +9,7 @@
    to the end) counts.
 3. No import cycle among mgen modules. Every `import` / `from ... import` counts, at module
    level or inside functions, except under `if TYPE_CHECKING:`. `from mgen.core import registry`
-   is an edge to the submodule `mgen.core.registry`; a name that is not a submodule is an edge
+   is an edge to the submodule `mgen.core.contracts.registry`; a name that is not a submodule is an edge
    to the package it comes from (its `__init__`).
 4. `mgen --help` and `mgen plugins` each start in under 0.5 s (median of 3 runs after a
    warm-up) and neither imports torch. `--no-timing` skips this check.
@@ -39,12 +39,12 @@ TIMED_COMMANDS = ("--help", "plugins")
 
 @dataclass
 class Module:
-    name: str  # dotted, e.g. "mgen.core.registry"
+    name: str  # dotted, e.g. "mgen.core.contracts.registry"
     path: Path
     tree: ast.Module
     n_lines: int
     is_package: bool
-    rel: str  # path as printed, e.g. "mgen/core/registry.py"
+    rel: str  # path as printed, e.g. "mgen/core/contracts/registry.py"
 
 
 @dataclass

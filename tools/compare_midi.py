@@ -57,7 +57,7 @@ def _run(name: str, args: argparse.Namespace, data: list[str], folder: Path):
     """Train one run; (tokenizer, best metrics row, config.json's data summary)."""
     import mgen
     from mgen.cli.common import parse_options
-    from mgen.core.history import read_metrics
+    from mgen.core.training.history import read_metrics
 
     options = parse_options(args.options, "-T") if name == "midi-notes" else {}
     t0 = time.perf_counter()

@@ -93,7 +93,7 @@ def _train_all(args: argparse.Namespace, folder: Path) -> list[tuple[str, str, P
 
 def _best(run: Path) -> tuple[dict, dict]:
     """(the lowest-validation-loss metrics row, the last row) of a run."""
-    from mgen.core.history import read_metrics
+    from mgen.core.training.history import read_metrics
 
     rows = read_metrics(run)
     return min(rows, key=lambda r: r["val_loss"]), rows[-1]
@@ -104,7 +104,7 @@ def _forward_flops(run: Path) -> float:
     the keys a token sees: (T+1)/2 on average in causal windows from an empty cache, a full
     context with the cache carried."""
     from mgen.bench.training import flops_per_token
-    from mgen.core.run import load_run
+    from mgen.core.runs.run import load_run
 
     loaded = load_run(run)
     model, train = loaded.model, loaded.config["train"]
@@ -137,7 +137,7 @@ def _sample_table(runs: list[tuple[str, str, Path]], steps: int) -> None:
     recompute baseline runs fewer steps (each costs a whole window), 64 samples fewer still."""
     import torch
 
-    from mgen.core.run import load_run
+    from mgen.core.runs.run import load_run
 
     torch.set_num_threads(1)
     print(f"| model (folk-abc) | samples | cached state, tok/CPU-s | recompute {WINDOW}-token "
@@ -162,8 +162,8 @@ def _rate(fn, steps: int, k: int) -> float:
 
 def _cached(run, steps: int, k: int) -> None:
     """`mgen sample`'s engine: prime with <start>, then one token a step, state carried."""
-    from mgen.core.decoder import build_decoder
-    from mgen.core.sample import generate
+    from mgen.core.contracts.decoder import build_decoder
+    from mgen.core.sampling.engine import generate
 
     vocab = run.tokenizer.require_vocab()
     generate(run.model, [vocab.start_id], steps=steps, num_samples=k, vocab=vocab, seed=0,

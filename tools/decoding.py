@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def measure(path: Path, length: int, folder: Path) -> list[list[str]]:
     import mgen
-    from mgen.core.prepare import run_split
+    from mgen.core.data.prepare import run_split
 
     run = mgen.load_run(path)
     split = run_split(run.config, run.tokenizer, log=lambda _: None)
@@ -64,7 +64,7 @@ def measure(path: Path, length: int, folder: Path) -> list[list[str]]:
 
 
 def _sample(run, decoder, guards, exempt, capped, primers, length) -> list[list[str]]:
-    from mgen.core.sample import RepetitionConfig, default_repetition, generate
+    from mgen.core.sampling.engine import RepetitionConfig, default_repetition, generate
 
     rep = RepetitionConfig(**guards) if guards else default_repetition(decoder)
     rep = run.guards(rep) if capped else rep
@@ -72,7 +72,7 @@ def _sample(run, decoder, guards, exempt, capped, primers, length) -> list[list[
     neutral = (
         [i for i, t in enumerate(vocab.tokens) if run.tokenizer.loop_neutral(t)] if exempt else []
     )
-    from mgen.core.decoder import build_decoder
+    from mgen.core.contracts.decoder import build_decoder
 
     out = []
     starts = primers if decoder == "argmax" else [[]] * 8

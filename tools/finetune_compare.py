@@ -34,8 +34,8 @@ def _log(msg: str) -> None:
 
 def patterns(init: str) -> tuple[str, ...]:
     """The file patterns of the init run's tokenizer (*.krn, *.mid, ...)."""
-    from mgen.core import registry
-    from mgen.core.pretrained import resolve_run
+    from mgen.core.contracts import registry
+    from mgen.core.runs.pretrained import resolve_run
 
     plugin = json.loads((resolve_run(init) / "tokenizer.json").read_text())["plugin"]
     return tuple(registry.load("tokenizer", plugin).file_patterns)

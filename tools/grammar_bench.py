@@ -22,11 +22,11 @@ from pathlib import Path
 
 import torch
 
-from mgen.core.decoder import build_decoder
-from mgen.core.grammar import grammar_of
-from mgen.core.pretrained import names as shipped
-from mgen.core.run import load_run
-from mgen.core.sample import GrammarReport, generate
+from mgen.core.contracts.decoder import build_decoder
+from mgen.core.contracts.grammar import grammar_of
+from mgen.core.runs.pretrained import names as shipped
+from mgen.core.runs.run import load_run
+from mgen.core.sampling.engine import GrammarReport, generate
 from mgen.evaluate.report import check_file
 
 

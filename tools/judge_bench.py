@@ -23,7 +23,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def index_time() -> None:
-    from mgen.core.prepare import build_tokenizer
+    from mgen.core.data.prepare import build_tokenizer
     from mgen.evaluate.copies import novelty, training_index
 
     config = {"tokenizer": "abc-char", "train": {}}
@@ -42,10 +42,10 @@ def index_time() -> None:
 
 
 def abc_validity() -> None:
-    from mgen.evaluate.abc_check import read, strict_problems, tune_texts
     from mgen.evaluate.validity import abc2midi_errors
-    from mgen.plugins.tokenizers._music21 import corpus_root
-    from mgen.plugins.tokenizers.notes_abc import read_text
+    from mgen.formats.abc.check import read, strict_problems, tune_texts
+    from mgen.formats.abc.notes import read_text
+    from mgen.formats.m21 import corpus_root
 
     for coll in ("essenFolksong", "oneills1850", "ryansMammoth"):
         n, c = 0, Counter()
@@ -68,7 +68,7 @@ def abc_validity() -> None:
 
 def kern_midi_validity() -> None:
     from mgen.evaluate.validity import judge
-    from mgen.plugins.tokenizers._music21 import corpus_files
+    from mgen.formats.m21 import corpus_files
 
     sets = [("music21 palestrina+bach **kern", corpus_files(("palestrina", "bach"), ("*.krn",)), "kern")]  # fmt: skip
     if SHARED.is_dir():
@@ -84,10 +84,10 @@ def kern_midi_validity() -> None:
 def classifier() -> None:
     import numpy as np
 
-    from mgen.core.notes import make_piece
     from mgen.evaluate.classify import distinguish
     from mgen.evaluate.notes import read_pieces
-    from mgen.plugins.tokenizers._music21 import corpus_root
+    from mgen.formats.m21 import corpus_root
+    from mgen.formats.score import make_piece
 
     real = []
     for name in ("kinder0.abc", "erk5.abc", "ballad10.abc"):

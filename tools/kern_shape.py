@@ -21,8 +21,8 @@ from pathlib import Path
 import torch
 
 from mgen.bench.quality import shape_against_corpus
-from mgen.core.prepare import build_tokenizer, corpus_files
-from mgen.core.run import load_run
+from mgen.core.data.prepare import build_tokenizer, corpus_files
+from mgen.core.runs.run import load_run
 from mgen.evaluate.notes import evenly
 
 

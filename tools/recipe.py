@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _best(run: Path) -> dict:
-    from mgen.core.history import read_metrics
+    from mgen.core.training.history import read_metrics
 
     rows = [r for r in read_metrics(run) if isinstance(r.get("val_loss"), float)]
     return min(rows, key=lambda r: r["val_loss"])

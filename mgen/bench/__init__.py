@@ -43,10 +43,10 @@ import torch
 from mgen.bench import machine, preprocess, quality, sampling, scale, system, training
 from mgen.bench.common import SECTIONS, BenchConfig, Log, Row, cache_at, quiet
 from mgen.bench.system import policy_child
-from mgen.core import device as devices
-from mgen.core.prepare import TrainData
-from mgen.core.signals import set_threads
-from mgen.core.trainer import Trainer
+from mgen.core.data.prepare import TrainData
+from mgen.core.training import device as devices
+from mgen.core.training.signals import set_threads
+from mgen.core.training.trainer import Trainer
 
 __all__ = ["SECTIONS", "Bench", "BenchConfig", "Row", "policy_child", "table"]
 

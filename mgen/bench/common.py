@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from mgen.core.config import Config
-from mgen.core.errors import ConfigError
+from mgen.core.contracts.config import Config
+from mgen.core.contracts.errors import ConfigError
 
 Log = Callable[[str], None]
 SECTIONS = (

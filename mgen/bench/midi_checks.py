@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mgen.bench.common import cache_at, fig, quiet, ratio
-from mgen.core import registry
-from mgen.core.corpus import Corpus, find_files, load_corpus
-from mgen.core.errors import MgenError
+from mgen.core.contracts import registry
+from mgen.core.contracts.errors import MgenError
+from mgen.core.data.corpus import Corpus, find_files, load_corpus
 
 if TYPE_CHECKING:
     from mgen.bench import Bench

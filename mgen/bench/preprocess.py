@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mgen.bench.common import cache_at, fig, median_time, percent, quiet, ratio
-from mgen.core import registry
-from mgen.core.corpus import PARALLEL_MIN_FILES, find_files, load_corpus
-from mgen.core.errors import MgenError
+from mgen.core.contracts import registry
+from mgen.core.contracts.errors import MgenError
+from mgen.core.data.corpus import PARALLEL_MIN_FILES, find_files, load_corpus
 
 if TYPE_CHECKING:
     from mgen.bench import Bench

@@ -85,7 +85,7 @@ def _describe(name: str) -> str:
 
 def _tiny(b, corpus: Corpus) -> Corpus:
     """--quick: eight files of the corpus."""
-    from mgen.core.prepare import build_tokenizer, corpus_files
+    from mgen.core.data.prepare import build_tokenizer, corpus_files
 
     files = corpus_files(build_tokenizer(corpus.tokenizer, {}), corpus.data, progress=False)
     return Corpus(
@@ -100,7 +100,7 @@ def _as_default(b, corpus: Corpus) -> bool:
 def _length(b, corpus: Corpus) -> str:
     if not _as_default(b, corpus):
         return f"{fig(b.quality_budget)} CPU-s"
-    from mgen.core import registry
+    from mgen.core.contracts import registry
 
     seconds = registry.load("tokenizer", corpus.tokenizer).default_time_budget
     return f"{fig(seconds)} s on the clock (`mgen train`'s default length)"
@@ -125,7 +125,7 @@ def _folder(b) -> Path:
 
 
 def _best(run: Path) -> dict[str, Any]:
-    from mgen.core.history import read_metrics
+    from mgen.core.training.history import read_metrics
 
     rows = [r for r in read_metrics(run) if isinstance(r.get("val_loss"), float)]
     return min(rows, key=lambda r: r["val_loss"])
@@ -169,7 +169,7 @@ def shape_against_corpus(
 ) -> tuple[dict[str, float], dict[str, float], int | None]:
     """`melodic_shape` of the .krn `samples` and of `files` files of the kern corpus `data`,
     and the number of notes the corpus's range was taken over (the samples' median length)."""
-    from mgen.core.prepare import build_tokenizer, corpus_files
+    from mgen.core.data.prepare import build_tokenizer, corpus_files
     from mgen.evaluate.notes import evenly, read_pieces
 
     found = corpus_files(build_tokenizer("kern", {}), data, progress=False)

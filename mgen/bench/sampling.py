@@ -13,8 +13,8 @@ from torch import nn
 
 from mgen.bench.common import fig, ratio
 from mgen.bench.training import trainer
-from mgen.core.decoder import build_decoder
-from mgen.core.sample import generate
+from mgen.core.contracts.decoder import build_decoder
+from mgen.core.sampling.engine import generate
 
 if TYPE_CHECKING:
     from mgen.bench import Bench

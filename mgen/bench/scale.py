@@ -95,7 +95,7 @@ folder, tmp, device, quick = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], 
 from mgen.plugins.tokenizers.midi_notes import MidiNotesTokenizer
 """
 _PARSE = """
-from mgen.core.corpus import find_files, load_corpus
+from mgen.core.data.corpus import find_files, load_corpus
 tok = MidiNotesTokenizer()
 files = find_files([folder], tok.file_patterns)
 corpus = load_corpus(tok, files, progress=False, warn=lambda m: None)
@@ -103,10 +103,10 @@ figures = {"tokens": int(corpus.offsets[-1]), "cached": corpus.from_cache}
 """
 # Read the (cached) corpus, build lstm2 and take one step, as `mgen train` does.
 _TRAIN = """
-from mgen.core.prepare import prepare_data
-from mgen.core.train_config import TrainConfig
-from mgen.core.signals import set_threads
-from mgen.core.trainer import Trainer
+from mgen.core.data.prepare import prepare_data
+from mgen.core.training.train_config import TrainConfig
+from mgen.core.training.signals import set_threads
+from mgen.core.training.trainer import Trainer
 small = {"hidden_size": 32, "embed_dim": 16} if quick else {}
 cfg = TrainConfig(tokenizer="midi-notes", model="lstm2", max_steps=1, device=device,
                   model_options=small)

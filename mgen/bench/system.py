@@ -17,9 +17,9 @@ from torch import nn
 
 from mgen.bench.common import fig, ratio
 from mgen.bench.preprocess import BenchData
-from mgen.core import registry
-from mgen.core.errors import MgenError
-from mgen.core.signals import set_threads
+from mgen.core.contracts import registry
+from mgen.core.contracts.errors import MgenError
+from mgen.core.training.signals import set_threads
 
 if TYPE_CHECKING:
     from mgen.bench import Bench

@@ -16,9 +16,9 @@ import torch
 from torch import nn
 
 from mgen.bench.common import fig, percent, quiet, ratio
-from mgen.core.prepare import build_tokenizer, dataset_files, prepare_data
-from mgen.core.trainer import TrainConfig, Trainer
-from mgen.core.vocab import SPECIALS, Vocab
+from mgen.core.contracts.vocab import SPECIALS, Vocab
+from mgen.core.data.prepare import build_tokenizer, dataset_files, prepare_data
+from mgen.core.training.trainer import TrainConfig, Trainer
 from mgen.plugins.tokenizers.abc_char import AbcCharTokenizer
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 from typer.core import TyperGroup
 
-from mgen.core.errors import MgenError
+from mgen.core.contracts.errors import MgenError
 
 
 class _Group(TyperGroup):

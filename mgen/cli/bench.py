@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mgen.core.errors import ConfigError
+from mgen.core.contracts.errors import ConfigError
 
 
 def bench(
@@ -50,7 +50,7 @@ def bench(
     """Measure mgen on this machine and print one table (Markdown) of the figures."""
     from mgen.bench import SECTIONS, Bench, BenchConfig, table
     from mgen.bench.common import DEFAULT_SECTIONS
-    from mgen.core.io import write_json
+    from mgen.core.contracts.io import write_json
 
     chosen = tuple(section or DEFAULT_SECTIONS)
     unknown = sorted(set(chosen) - set(SECTIONS))

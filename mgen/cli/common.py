@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from mgen.core.errors import ConfigError
+from mgen.core.contracts.errors import ConfigError
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(h|m|s)?", re.IGNORECASE)
 _UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, None: 1.0}

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from mgen.core.errors import MgenError
+from mgen.core.contracts.errors import MgenError
 
 app = typer.Typer(
     name="data",
@@ -22,7 +22,7 @@ app = typer.Typer(
 @app.command("list")
 def list_datasets() -> None:
     """Show each dataset: tokenizer, format, files, whether prepared, source, licence."""
-    from mgen.core import registry
+    from mgen.core.contracts import registry
 
     rows = [("NAME", "TOKENIZER", "FORMAT", "FILES", "PREPARED", "SOURCE", "LICENCE")]
     for name in registry.names("dataset"):
@@ -42,8 +42,8 @@ def _prepared_word(d) -> str:
     """yes: files there and their tokens cached (default settings); files only; no."""
     if not d.ready():
         return "no"
-    from mgen.core.corpus import corpus_cache_path
-    from mgen.core.prepare import build_tokenizer
+    from mgen.core.data.corpus import corpus_cache_path
+    from mgen.core.data.prepare import build_tokenizer
 
     cached = corpus_cache_path(build_tokenizer(d.tokenizer, {}), d.files(progress=False))
     return "yes" if cached.exists() else "files only"
@@ -58,7 +58,7 @@ def prepare(
     """Write a dataset's files if it must be (bach-midi) and cache its tokens."""
     import os
 
-    from mgen.core.prepare import prepare_dataset
+    from mgen.core.data.prepare import prepare_dataset
 
     log = lambda msg: typer.echo(msg, err=True)  # noqa: E731 - a one-line sink
     progress = not quiet and sys.stderr.isatty()

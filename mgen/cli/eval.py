@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from mgen.core.errors import ConfigError
-from mgen.core.io import write_json
+from mgen.core.contracts.errors import ConfigError
+from mgen.core.contracts.io import write_json
 
 
 def eval_command(

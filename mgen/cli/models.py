@@ -8,7 +8,7 @@ import typer
 def models() -> None:
     """List shipped (pretrained) models: sample one with `mgen sample --run NAME`, fine-tune it
     with `mgen train --init NAME --data FILES`."""
-    from mgen.core import pretrained
+    from mgen.core.runs import pretrained
 
     found = pretrained.list_pretrained()
     if not found:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from mgen.core import registry
+from mgen.core.contracts import registry
 
 
 def plugins(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-#: Shown in --help; the values are mgen.core.sample's (a test checks they agree). Written out
+#: Shown in --help; the values are mgen.core.sampling.engine's (a test checks they agree). Written out
 #: here so that `mgen --help` need not import torch.
 GREEDY_PENALTY, GREEDY_NGRAM, REPETITION_WINDOW = 1.3, 16, 32
 
@@ -96,9 +96,14 @@ def sample(
     ] = False,
 ) -> None:
     """Generate pieces from a trained run; write each in its native format and as MIDI."""
-    from mgen.core.decoder import build_decoder
-    from mgen.core.run import load_run
-    from mgen.core.sample import GrammarReport, RepetitionConfig, check_request, default_repetition
+    from mgen.core.contracts.decoder import build_decoder
+    from mgen.core.runs.run import load_run
+    from mgen.core.sampling.engine import (
+        GrammarReport,
+        RepetitionConfig,
+        check_request,
+        default_repetition,
+    )
 
     check_request(n, num_samples, seed)
     options = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
@@ -112,7 +117,7 @@ def sample(
     })  # fmt: skip
     loaded = load_run(run, device)  # after every value is checked: a typo costs nothing
     if out is not None and not force:
-        from mgen.core.output import refuse_overwrite
+        from mgen.core.runs.output import refuse_overwrite
 
         refuse_overwrite(out, num_samples)  # before the work, so nothing is half-done
     report = GrammarReport()

@@ -53,7 +53,7 @@ def serve(
     ] = None,
 ) -> None:
     """Serve a page to choose a model, generate, see the notation, hear it and download it."""
-    from mgen.core.errors import ConfigError
+    from mgen.core.contracts.errors import ConfigError
     from mgen.web.limits import Limits
     from mgen.web.server import serve as run_server
 

@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from mgen.cli.common import parse_duration, parse_options
-from mgen.core.errors import ConfigError
-from mgen.core.launch import TIMEOUT_ENV
+from mgen.core.contracts.errors import ConfigError
+from mgen.core.training.launch import TIMEOUT_ENV
 
 
 def train(
@@ -167,7 +167,7 @@ def train(
     ] = "10m",
 ) -> None:
     """Train a model on a corpus and write a self-describing run directory."""
-    from mgen.core import launch
+    from mgen.core.training import launch
 
     length = {
         "epochs": epochs,
@@ -187,13 +187,13 @@ def train(
         "tokenizer_options": parse_options(tokenizer_option, "--tokenizer-option"),
         "model_options": _model_options(model_option, embed_dim, hidden_size, layers, dropout),
     }  # fmt: skip
-    from mgen.core.train_config import TrainConfig
+    from mgen.core.training.train_config import TrainConfig
 
     cfg = TrainConfig.from_dict(settings)  # every value is checked, with --resume too
     if nproc is not None:
         raise typer.Exit(_relaunch(ctx, nproc, batch_size))
-    from mgen.core import rundir
-    from mgen.core.training import new_run_path, resume_config, train_run
+    from mgen.core.runs import rundir
+    from mgen.core.training.pipeline import new_run_path, resume_config, train_run
 
     if resume:
         run = rundir.resolve_run(out or Path("runs/latest"))
@@ -248,7 +248,7 @@ def _relaunch(ctx: typer.Context, nproc: int, batch_size: int) -> int:
     """`--nproc N`: this same command on N local processes under torchrun; its exit code."""
     if nproc < 1:
         raise ConfigError(f"--nproc must be >= 1, got {nproc}")
-    from mgen.core import launch
+    from mgen.core.training import launch
 
     if launch.launched():
         raise ConfigError("--nproc starts torchrun itself; leave it out under torchrun")

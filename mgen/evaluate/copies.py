@@ -1,6 +1,6 @@
 """Copies against everything a run trained on: an interval index of its whole training split.
 
-The pieces come from the token cache (`mgen.core.prepare.run_split`, the exact split training
+The pieces come from the token cache (`mgen.core.data.prepare.run_split`, the exact split training
 made), their top lines from the tokenizer's `melody` hook (no music21: folk-abc's 10,000 training
 tunes take seconds); a tokenizer without the hook has each piece written with `to_midi` and read
 back. Samples in the run's own format are read the same way (its `read`, then `melody`), so both
@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mgen.core.corpus import Corpus
-from mgen.core.tokenizer import Tokenizer
+from mgen.core.contracts.tokenizer import Tokenizer
+from mgen.core.data.corpus import Corpus
 from mgen.evaluate import metrics
 from mgen.evaluate.notes import Piece, Reader, evenly, midi_piece, read_pieces, reader_for
 
 if TYPE_CHECKING:
-    from mgen.core.prepare import Split
+    from mgen.core.data.prepare import Split
 
 Log = Callable[[str], None]
 BASELINE_PIECES = 300  # validation pieces judged for the corpus baseline (spread evenly)
@@ -94,7 +94,7 @@ def training_index(
 ) -> TrainingIndex:
     """The copy index of a run's whole training split (`config`: the run's config.json;
     `split`: its `run_split`, when the caller has it already)."""
-    from mgen.core.prepare import run_split
+    from mgen.core.data.prepare import run_split
 
     start = time.perf_counter()
     split = split or run_split(config, tok, log=log)
@@ -187,7 +187,7 @@ def _reference_melodies(files: Sequence[Path]):
 
 def _token_melodies(tok: Tokenizer, files: list[Path]):
     """The pieces of a plugin format from the token cache (parsed once, then cached)."""
-    from mgen.core.corpus import load_corpus
+    from mgen.core.data.corpus import load_corpus
 
     corpus = load_corpus(tok, sorted(files), progress=False, warn=lambda _: None)
     ids = range(len(corpus))
@@ -208,7 +208,7 @@ def _note_melodies(files: list[Path]):
 def _held_out(melodies: list[np.ndarray], groups: list[tuple]) -> tuple[list[int], list[int]]:
     """(held-out pieces, the rest): a seeded 10% split as training makes it, at most
     BASELINE_PIECES held, less those whose top line equals one of the rest's."""
-    from mgen.core.batches import split_pieces
+    from mgen.core.data.batches import split_pieces
 
     first: dict[tuple, int] = {}
     keys = np.asarray([first.setdefault(g, len(first)) for g in groups], dtype=np.int64)

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mgen.core.corpus import Corpus
-from mgen.core.tokenizer import Tokenizer
-from mgen.evaluate import abc_check
+from mgen.core.contracts.tokenizer import Tokenizer
+from mgen.core.data.corpus import Corpus
 from mgen.evaluate.notes import Piece, Reader, evenly, read_pieces, reader_for
 from mgen.evaluate.validity import Unit, judge, kind_of
+from mgen.formats.abc import check as abc_check
 
 Draw = dict[Path, list[int]]
 
@@ -35,7 +35,7 @@ def _kind(path: Path, reader: Reader) -> str:
 def _abc_texts(path: Path) -> tuple[list[str], str]:
     """The file's tunes as the ABC checks split it, and its text before the first `X:` line
     (file-wide fields that its tunes may rely on)."""
-    from mgen.plugins.tokenizers.notes_abc import read_text
+    from mgen.formats.abc.notes import read_text
 
     text = read_text(path)
     tunes, starts = abc_check.tune_texts(text)

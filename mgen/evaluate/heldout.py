@@ -1,7 +1,7 @@
 """`mgen eval --run RUN --data PATH`: a trained model's loss on data it never saw.
 
 The files go through the run's own tokenizer; every piece is scored from <start> to <end> with
-the model's state carried through, in fp32: `mgen.core.scoring.score_pieces`, validation's own
+the model's state carried through, in fp32: `mgen.core.sampling.scoring.score_pieces`, validation's own
 scorer, so the same files give the same figure here and in training's validation. Per token and,
 where the tokenizer counts notes, per note. Symbols the run's vocabulary lacks become <unk>, as
 they would in training; they are counted so a low loss is not a surprise.
@@ -17,15 +17,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from mgen.core import registry
-from mgen.core.batches import piece_arrays
-from mgen.core.corpus import load_corpus
-from mgen.core.errors import ConfigError, DataError, MgenError
-from mgen.core.history import best_val_loss
-from mgen.core.prepare import corpus_files
-from mgen.core.run import Run, load_run
-from mgen.core.scoring import score_pieces
-from mgen.core.vocab import Vocab
+from mgen.core.contracts import registry
+from mgen.core.contracts.errors import ConfigError, DataError, MgenError
+from mgen.core.contracts.vocab import Vocab
+from mgen.core.data.batches import piece_arrays
+from mgen.core.data.corpus import load_corpus
+from mgen.core.data.prepare import corpus_files
+from mgen.core.runs.run import Run, load_run
+from mgen.core.sampling.scoring import score_pieces
+from mgen.core.training.history import best_val_loss
 
 Log = Callable[[str], None]
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from mgen.core.io import write_text
+from mgen.core.contracts.io import write_text
 from mgen.evaluate.notes import read_pieces
 from mgen.evaluate.render import piano_roll
 from mgen.evaluate.text import rows

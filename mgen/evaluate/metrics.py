@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mgen.core.notes import Piece
+from mgen.formats.score import Piece
 
 STUCK_TAIL = 16  # the fewest notes a tail must have before a sample can be called stuck
 STUCK_PERIOD = 4  # longest cycle, in notes, that counts as stuck

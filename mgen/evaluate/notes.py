@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from mgen.core import registry
-from mgen.core.errors import DataError, MgenError, PluginError
-from mgen.core.notes import DEFAULT_BAR, Piece, make_piece
-from mgen.core.tokenizer import Tokenizer
+from mgen.core.contracts import registry
+from mgen.core.contracts.errors import DataError, MgenError, PluginError
+from mgen.core.contracts.tokenizer import Tokenizer
+from mgen.formats.score import DEFAULT_BAR, Piece, make_piece
 
 __all__ = [
     "DEFAULT_BAR",
@@ -187,14 +187,14 @@ def _via_midi(tok: Tokenizer, path: Path, limit: int | None) -> tuple[list[Piece
 
 def midi_piece(path: Path, name: str | None = None) -> Piece:
     """Notes of every non-drum instrument of a MIDI file (pretty_midi), timed in beats."""
-    from mgen.plugins.tokenizers.notes_midi import midi_piece as read
+    from mgen.formats.midi.notes import midi_piece as read
 
     return read(path, name)
 
 
 def musicxml_piece(path: Path) -> Piece:
     """Notes of a MusicXML file (music21): one piece, every part together."""
-    from mgen.plugins.tokenizers._music21 import music21_piece, parse
+    from mgen.formats.m21 import music21_piece, parse
 
     return music21_piece(parse(Path(path)), str(path))
 

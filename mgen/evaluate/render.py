@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mgen.core.errors import ConfigError, DataError, MgenError
-from mgen.core.io import atomic_path
-from mgen.core.tokenizer import Tokenizer
+from mgen.core.contracts.errors import ConfigError, DataError, MgenError
+from mgen.core.contracts.io import atomic_path
+from mgen.core.contracts.tokenizer import Tokenizer
 from mgen.evaluate.notes import MIDI, MUSICXML, Piece, read_pieces, reason, require_reader
 
 INSTALL_HINT = "install FluidSynth: sudo apt-get install fluidsynth fluid-soundfont-gm"
@@ -175,7 +175,7 @@ def render_musicxml(path: Path, out: Path) -> Path:
 
 
 def _music21_parse(path: Path):
-    from mgen.plugins.tokenizers._music21 import parse
+    from mgen.formats.m21 import parse
 
     return parse(Path(path))
 

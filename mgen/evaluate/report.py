@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mgen.core import registry
-from mgen.core.corpus import find_files
-from mgen.core.errors import ConfigError, DataError
+from mgen.core.contracts import registry
+from mgen.core.contracts.errors import ConfigError, DataError
+from mgen.core.data.corpus import find_files
 from mgen.evaluate import baseline, classify, copies, draw, form
 from mgen.evaluate.notes import (
     Piece,
@@ -34,8 +34,8 @@ from mgen.evaluate.text import render_text
 from mgen.evaluate.validity import Unit, judge, kind_of
 
 if TYPE_CHECKING:
-    from mgen.core.prepare import Split
-    from mgen.core.tokenizer import Tokenizer
+    from mgen.core.contracts.tokenizer import Tokenizer
+    from mgen.core.data.prepare import Split
 
 __all__ = [
     "Reference",
@@ -123,7 +123,7 @@ def split_reference(
     split: Split, tok: Tokenizer, limit: int | None, source: str, log: Log = _quiet
 ) -> Reference:
     """The reference of a run: at most `limit` pieces spread evenly over its validation split
-    (`split`: `mgen.core.prepare.run_split`), the real music it never trained on."""
+    (`split`: `mgen.core.data.prepare.run_split`), the real music it never trained on."""
     ids, which = split.val, "validation split"
     if len(ids) == 0:  # a corpus too small to hold any piece out
         ids, which = split.train, "training split (it has no validation split)"
@@ -287,7 +287,7 @@ def evaluate_run_samples(
     loaded Run, or anything with its `config` and `tokenizer`) trained on: copies against its
     whole training split, statistics against `reference` (default: pieces of its validation
     split, the part of its data it did not train on)."""
-    from mgen.core.prepare import run_split
+    from mgen.core.data.prepare import run_split
 
     _check_limit(reference_limit)
     tok, limit = run.tokenizer, reference_limit or None
@@ -320,7 +320,7 @@ class RunContext:
 
 
 def run_context(path: Path) -> RunContext:
-    from mgen.core import rundir
+    from mgen.core.runs import rundir
 
     run = rundir.resolve_run(Path(path))
     return RunContext(rundir.read_config(run), rundir.load_tokenizer(run)[1])

@@ -17,10 +17,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from mgen.evaluate import abc_check
-from mgen.evaluate.humdrum import read_kern
 from mgen.evaluate.notes import reason
-from mgen.evaluate.smf import read_smf
+from mgen.formats.abc import check as abc_check
+from mgen.formats.kern.humdrum import read_kern
+from mgen.formats.midi.smf import read_smf
 
 #: abc2midi "Error" lines that fire on valid ABC or on notation habits of the training corpora
 #: (annotations in quotes, ties and slurs between different notes, R:hornpipe in other meters,
@@ -91,7 +91,7 @@ def kind_of(path: Path, reader_name: str) -> str:
 
 def judge_abc(path: Path, limit: int | None = None) -> Verdict:
     from mgen.evaluate.notes import evenly
-    from mgen.plugins.tokenizers.notes_abc import read_text
+    from mgen.formats.abc.notes import read_text
 
     tunes, starts = abc_check.tune_texts(read_text(path))
     checks = [

@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from mgen.core.errors import CheckpointError, MgenError, PluginError, one_line
+from mgen.core.contracts.errors import CheckpointError, MgenError, PluginError, one_line
 from mgen.web.limits import GenerateRequest, Limits, field_message
 from mgen.web.middleware import LOOPBACK_HOSTS, BodyLimit, TrustedHosts, page_headers
 from mgen.web.paths import scrub
@@ -96,7 +96,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        import mgen.core.sample  # noqa: F401 - torch, imported once before the first request
+        import mgen.core.sampling.engine  # noqa: F401 - torch, imported once before the first request
 
         service.start()
         yield

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mgen.core.history import best_val_loss
-from mgen.core.rundir import CONFIG, TOKENIZER, WEIGHTS
+from mgen.core.runs.rundir import CONFIG, TOKENIZER, WEIGHTS
+from mgen.core.training.history import best_val_loss
 
 MAX_DEPTH = 3  # runs/<group>/<run>/ and no deeper
 MAX_HEADER = 16 << 20  # a safetensors header larger than this is not read
@@ -104,7 +104,7 @@ def run_entry(name: str, path: Path) -> ModelEntry | None:
 def pretrained_models() -> list[ModelEntry]:
     """The shipped models (`mgen models`), each named `pretrained:<name>`; a damaged one is
     left out (`mgen models` says why)."""
-    from mgen.core.pretrained import list_pretrained
+    from mgen.core.runs.pretrained import list_pretrained
 
     out = []
     for info in list_pretrained():

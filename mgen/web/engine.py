@@ -16,7 +16,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from mgen.core.errors import ConfigError, DataError, MgenError, one_line
+from mgen.core.contracts.errors import ConfigError, DataError, MgenError, one_line
 
 MODELS_KEPT = 3  # loaded models kept in one worker's memory
 JUDGES_KEPT = 2  # models whose judge data one worker keeps (the shipped ones: ~20-60 MB each)
@@ -74,7 +74,7 @@ class Engine:
 
     def load(self, path: str) -> Any:
         """The run at `path`, loaded once and kept (the newest MODELS_KEPT)."""
-        from mgen.core.run import load_run
+        from mgen.core.runs.run import load_run
 
         run = self._models.get(path)
         if run is None:
@@ -88,8 +88,8 @@ class Engine:
     def generate(self, path: str, settings: dict[str, Any], folder: str) -> dict[str, Any]:
         """Sample the model at `path`, write each sample into `folder` (native and MIDI) and
         draw each: {"views", "problems", "files": [[native, midi]...], "tokens"}."""
-        from mgen.core.output import write_samples
-        from mgen.core.sample import GrammarReport
+        from mgen.core.runs.output import write_samples
+        from mgen.core.sampling.engine import GrammarReport
         from mgen.web.views import sample_view
 
         run = self.load(path)
@@ -229,6 +229,6 @@ def serve(conn: Any, parent: int, nice: str = "0", warm: str = "0") -> None:
     if int(nice):
         os.nice(int(nice))  # long jobs and background builds yield the CPU to quick ones
     if int(warm):
-        import mgen.core.sample  # noqa: F401 - torch
+        import mgen.core.sampling.engine  # noqa: F401 - torch
     engine = Engine()
     answer(conn, engine.handle)

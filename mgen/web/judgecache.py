@@ -2,7 +2,7 @@
 
 A batch is judged against the model's corpus reference (REFERENCE_LIMIT pieces read with their
 format's reader, music21 for most) and a copy index of its whole training split (read from the
-token cache, `mgen.core.prepare.run_split`). Building them takes seconds for a small run and
+token cache, `mgen.core.data.prepare.run_split`). Building them takes seconds for a small run and
 minutes the first time for a big corpus (the shipped palestrina-kern: ~200 s to tokenize its
 1,321 files, then ~15 s to read the reference), so `mgen serve` builds them in a background
 process (`prepare`) and keeps the result under `<cache>/judges/`, next to the token caches.
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from mgen.core.errors import DataError, MgenError
+from mgen.core.contracts.errors import DataError, MgenError
 
 REFERENCE_LIMIT = 40  # corpus pieces a batch is judged against (music21 reads ~6 a second)
 FORMAT = 2  # the cache file's layout and content; bump it when either changes (2: the
@@ -41,7 +41,7 @@ class Source:
     """A run's judge inputs: its config, tokenizer and corpus files, and the cache key."""
 
     config: dict[str, Any]
-    tokenizer: Any  # mgen.core.tokenizer.Tokenizer
+    tokenizer: Any  # mgen.core.contracts.tokenizer.Tokenizer
     files: list[Path]  # the reference's candidates: readable corpus files
     name: str  # e.g. "the kern default dataset"
     key: str
@@ -53,8 +53,8 @@ def _quiet(_: str) -> None:
 
 def _unwritten(tok: Any, specs: list[str]) -> list[str]:
     """The datasets among `specs` (none: the tokenizer's own) whose files are not written yet
-    (`mgen.core.prepare.corpus_files` writes them first: minutes for bach-midi)."""
-    from mgen.core import registry
+    (`mgen.core.data.prepare.corpus_files` writes them first: minutes for bach-midi)."""
+    from mgen.core.contracts import registry
 
     names = registry.names("dataset")
     wanted = [s for s in specs if not Path(s).exists() and s in names] if specs else []
@@ -67,7 +67,7 @@ def source(run: Path, write: bool = False) -> Source:
     """The judge inputs of the run directory `run` (its model weights are not read). A
     dataset not written yet is written with `write` (the builder), else NotPrepared."""
     from mgen import __version__
-    from mgen.core.prepare import corpus_files
+    from mgen.core.data.prepare import corpus_files
     from mgen.evaluate.notes import reader_for
     from mgen.evaluate.report import run_context
 
@@ -94,7 +94,7 @@ def source(run: Path, write: bool = False) -> Source:
 
 
 def cache_file(key: str) -> Path:
-    from mgen.core.corpus import cache_dir
+    from mgen.core.data.corpus import cache_dir
 
     return cache_dir() / "judges" / f"{key}.npz"
 
@@ -130,8 +130,8 @@ def build(src: Source) -> JudgeData:
     The copy index is made as `copies.training_index` makes it, keeping its melodies."""
     import time
 
-    from mgen.core.prepare import run_split
-    from mgen.core.tokenizer import Tokenizer
+    from mgen.core.contracts.tokenizer import Tokenizer
+    from mgen.core.data.prepare import run_split
     from mgen.evaluate import copies, metrics
     from mgen.evaluate.notes import evenly
     from mgen.evaluate.report import split_reference
@@ -191,7 +191,7 @@ def _unpack(joined: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
 
 def save(path: Path, data: JudgeData) -> None:
     """Write the judge data atomically (a reader sees the old file or the whole new one)."""
-    from mgen.core.io import atomic_path
+    from mgen.core.contracts.io import atomic_path
 
     ref = data.reference
     pieces = ref.pieces
@@ -238,10 +238,10 @@ def _read(path: Path) -> JudgeData | None:
 
 
 def _reference(meta: dict[str, Any], z: dict[str, np.ndarray]) -> Any:
-    from mgen.core.notes import Piece
     from mgen.evaluate import baseline
     from mgen.evaluate.report import Reference
     from mgen.evaluate.validity import Unit
+    from mgen.formats.score import Piece
 
     off = z["piece_offsets"]
     columns = [_unpack(z[f], off) for f in ("pitch", "onset", "duration")]

@@ -8,7 +8,7 @@ import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mgen.core.errors import ConfigError
+from mgen.core.contracts.errors import ConfigError
 from mgen.web.limits import Limits
 
 LOOPBACK_NAMES = {"localhost", "ip6-localhost"}

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mgen.core.errors import ConfigError, MgenError
+from mgen.core.contracts.errors import ConfigError, MgenError
 from mgen.web.catalog import Catalog, ModelEntry
 from mgen.web.engine import TooLarge, Unsupported
 from mgen.web.judgecache import NotPrepared
@@ -42,7 +42,7 @@ class Preparing(Busy):
 
 def decoders() -> list[dict[str, Any]]:
     """Each decoder plugin: its name, one-line description and the options it takes."""
-    from mgen.core import registry
+    from mgen.core.contracts import registry
 
     out = []
     for info in registry.describe("decoder"):
@@ -112,8 +112,8 @@ class Service:
             raise ConfigError(f"num_samples: must be <= {lim.max_samples}")
         if len(req.primer) > lim.max_primer_chars:
             raise ConfigError(f"primer: too long: at most {lim.max_primer_chars} characters")
-        from mgen.core import registry
-        from mgen.core.decoder import build_decoder
+        from mgen.core.contracts import registry
+        from mgen.core.contracts.decoder import build_decoder
 
         if req.decoder not in registry.names("decoder"):
             names = ", ".join(registry.names("decoder"))

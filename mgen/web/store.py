@@ -12,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mgen.core.errors import MgenError
+from mgen.core.contracts.errors import MgenError
 
 DOWNLOADS = ("native", "midi", "musicxml")
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mgen.core.errors import MgenError, one_line
-from mgen.core.tokenizer import Tokenizer
+from mgen.core.contracts.errors import MgenError, one_line
+from mgen.core.contracts.tokenizer import Tokenizer
 
 VEROVIO_TEXT = {".abc", ".krn"}  # formats verovio reads as they are written
 MAX_NOTES = 5000  # notes sent for the roll and the player

@@ -19,7 +19,7 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mgen.core.errors import MgenError
+from mgen.core.contracts.errors import MgenError
 from mgen.evaluate.verovio_box import Child
 from mgen.web.queue import Busy
 

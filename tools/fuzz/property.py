@@ -5,8 +5,8 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
-from mgen.core.errors import MgenError
-from mgen.core.tokenizer import Tokenizer
+from mgen.core.contracts.errors import MgenError
+from mgen.core.contracts.tokenizer import Tokenizer
 
 MAX_MESSAGE = 1000  # characters; longer "one-line" errors are not clear messages
 

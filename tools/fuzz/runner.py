@@ -10,8 +10,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from mgen.core import registry
-from mgen.core.tokenizer import Tokenizer
+from mgen.core.contracts import registry
+from mgen.core.contracts.tokenizer import Tokenizer
 from tools.fuzz.property import FuzzFailure, check, input_suffix
 from tools.fuzz.seeds import seed_inputs
 from tools.fuzz.strategies import named_cases, strategy

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from mgen.core import registry
-from mgen.core.corpus import find_files
-from mgen.core.errors import MgenError
-from mgen.core.tokenizer import Tokenizer
+from mgen.core.contracts import registry
+from mgen.core.contracts.errors import MgenError
+from mgen.core.contracts.tokenizer import Tokenizer
+from mgen.core.data.corpus import find_files
 
 #: Real files larger than this are not mutated: a slow reader (music21) would spend the run on
 #: them. Up to here a file still holds several tunes or voices.

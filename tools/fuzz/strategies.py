@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from mgen.core.tokenizer import Tokenizer
+from mgen.core.contracts.tokenizer import Tokenizer
 
 _BYTE_OPS = ["truncate", "splice", "set", "flip", "insert", "cut", "copy"]
 _LINE_OPS = ["drop", "repeat", "swap", "join", "split", "junk"]

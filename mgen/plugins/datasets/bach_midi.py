@@ -13,10 +13,10 @@ import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from mgen.core.corpus import cache_dir
-from mgen.core.dataset import Dataset
-from mgen.core.errors import DataError, MgenError
-from mgen.core.io import atomic_path, write_json
+from mgen.core.contracts.dataset import Dataset
+from mgen.core.contracts.errors import DataError, MgenError
+from mgen.core.contracts.io import atomic_path, write_json
+from mgen.core.data.corpus import cache_dir
 from mgen.plugins.datasets.corpus import CORPUS_TERMS
 
 BACH_MIDI = "bach-midi"
@@ -57,14 +57,14 @@ def dataset_dir(name: str) -> Path:
 
 def bach_midi_sources() -> list[Path]:
     """The MusicXML scores bach-midi is written from (cheap: a glob of the installed corpus)."""
-    from mgen.plugins.tokenizers._music21 import corpus_files
+    from mgen.formats.m21 import corpus_files
 
     return corpus_files(MIDI_COLLECTIONS, _SCORE_PATTERNS)
 
 
 def written_bach_midi() -> list[Path] | None:
     """bach-midi's files if a finished preparation from today's source list is in the cache."""
-    from mgen.plugins.tokenizers._music21 import corpus_root
+    from mgen.formats.m21 import corpus_root
 
     root = corpus_root()
     sources = [str(s.relative_to(root)) for s in bach_midi_sources()]
@@ -73,7 +73,7 @@ def written_bach_midi() -> list[Path] | None:
 
 def bach_midi_files(progress: bool = True) -> list[Path]:
     """bach-midi's MIDI files, written into the cache folder first if they are not there."""
-    from mgen.plugins.tokenizers._music21 import corpus_root
+    from mgen.formats.m21 import corpus_root
 
     files = written_bach_midi()
     if files is not None:
@@ -148,7 +148,7 @@ def _score_to_midi(src: str, out: str) -> str | None:
 
     from music21.midi.translate import streamToMidiFile
 
-    from mgen.plugins.tokenizers._music21 import parse
+    from mgen.formats.m21 import parse
 
     try:
         score = parse(Path(src))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mgen.core.dataset import Dataset
+from mgen.core.contracts.dataset import Dataset
 
 CORPUS_TERMS = "music21 corpus terms: public-domain music, encodings used by permission"
 
@@ -19,7 +19,7 @@ class FolkAbc(Dataset):
     collections = ("essenFolksong", "oneills1850", "ryansMammoth")
 
     def files(self, progress: bool = True) -> list[Path]:
-        from mgen.plugins.tokenizers._music21 import corpus_files
+        from mgen.formats.m21 import corpus_files
 
         return corpus_files(self.collections, ("*.abc",))
 
@@ -34,6 +34,6 @@ class PalestrinaKern(Dataset):
     collections = ("palestrina", "bach")
 
     def files(self, progress: bool = True) -> list[Path]:
-        from mgen.plugins.tokenizers._music21 import corpus_files
+        from mgen.formats.m21 import corpus_files
 
         return corpus_files(self.collections, ("*.krn",))

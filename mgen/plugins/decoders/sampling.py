@@ -7,9 +7,9 @@ import math
 
 import torch
 
-from mgen.core.config import Config
-from mgen.core.decoder import Decoder
-from mgen.core.errors import ConfigError
+from mgen.core.contracts.config import Config
+from mgen.core.contracts.decoder import Decoder
+from mgen.core.contracts.errors import ConfigError
 
 
 @dataclasses.dataclass

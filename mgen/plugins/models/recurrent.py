@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mgen.core.errors import ConfigError
-from mgen.core.model import ModelConfig, SequenceModel, State
+from mgen.core.contracts.errors import ConfigError
+from mgen.core.contracts.model import ModelConfig, SequenceModel, State
 
 #: Below this batch, single inference steps skip oneDNN's fused RNN (see `_cell_step`): its
 #: fixed cost per call dominates small batches, its speed wins at large ones.

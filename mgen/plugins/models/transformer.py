@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mgen.core.errors import ConfigError
-from mgen.core.model import ModelConfig, SequenceModel, State
+from mgen.core.contracts.errors import ConfigError
+from mgen.core.contracts.model import ModelConfig, SequenceModel, State
 from mgen.plugins.models.recurrent import fast_dropout
 
 #: One layer's cache: keys and values [B, heads, S, head_dim], keys not yet rotated.

@@ -11,10 +11,10 @@ import dataclasses
 import re
 from pathlib import Path
 
-from mgen.core.errors import DataError
-from mgen.core.io import write_text
-from mgen.core.notes import Piece
-from mgen.core.tokenizer import Tokenizer, TokenizerConfig
+from mgen.core.contracts.errors import DataError
+from mgen.core.contracts.io import write_text
+from mgen.core.contracts.tokenizer import Tokenizer, TokenizerConfig
+from mgen.formats.score import Piece
 
 #: Header fields kept: title, rhythm, meter, unit length, tempo, parts, voice, key.
 KEEP_FIELDS = set("TRMLQPVK")
@@ -164,7 +164,7 @@ class AbcCharTokenizer(Tokenizer):
         return write_text(path, self.text(tokens))  # atomic: never a half-written tune
 
     def to_midi(self, tokens: list[str], path: Path) -> Path:
-        from mgen.plugins.tokenizers._music21 import write_midi
+        from mgen.formats.m21 import write_midi
 
         return write_midi(self.text(tokens), "abc", Path(path).with_suffix(".mid"))
 
@@ -176,19 +176,19 @@ class AbcCharTokenizer(Tokenizer):
 
     def read_notes(self, path: Path, limit: int | None = None) -> list[Piece]:
         """One piece per `X:` tune, as written (at most `limit` tunes, spread evenly)."""
-        from mgen.plugins.tokenizers.notes_abc import read_abc_notes
+        from mgen.formats.abc.notes import read_abc_notes
 
         return read_abc_notes(path, limit)
 
     def check_file(self, path: Path) -> list[str]:
         """Tunes music21 cannot read; abc2midi's complaint when that program is installed."""
-        from mgen.plugins.tokenizers.notes_abc import abc_problems
+        from mgen.formats.abc.notes import abc_problems
 
         return abc_problems(path)
 
     def melody(self, tokens: list[str]) -> list[int]:
         """The tune's top pitch at every note onset (key, accidentals, octaves, chords by their
         top note, ties), read by a small ABC pitch reader without music21 (`abc_music`)."""
-        from mgen.plugins.tokenizers.abc_music import melody
+        from mgen.formats.abc.music import melody
 
         return melody("".join(tokens))

@@ -24,19 +24,19 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from mgen.core.errors import ConfigError, DataError
-from mgen.core.io import atomic_path
-from mgen.core.notes import Piece
-from mgen.core.tokenizer import Tokenizer, TokenizerConfig
-from mgen.core.vocab import Vocab
-from mgen.plugins.tokenizers.kern_grammar import KernGrammar
-from mgen.plugins.tokenizers.kern_text import (
+from mgen.core.contracts.errors import ConfigError, DataError
+from mgen.core.contracts.io import atomic_path
+from mgen.core.contracts.tokenizer import Tokenizer, TokenizerConfig
+from mgen.core.contracts.vocab import Vocab
+from mgen.formats.kern.text import (
     REST,
     Events,
     is_interval,
     kern_text,
     with_intervals,
 )
+from mgen.formats.score import Piece
+from mgen.plugins.tokenizers.kern_grammar import KernGrammar
 
 HOLD = "_"
 ENCODINGS = ("durations", "grid")
@@ -279,7 +279,7 @@ class KernTokenizer(Tokenizer):
         return super().from_state_dict(state)
 
     def read(self, path: Path) -> list[list[str]]:
-        from mgen.plugins.tokenizers._music21 import parse
+        from mgen.formats.m21 import parse
 
         _check_records(Path(path))
         pieces, reasons = [], []
@@ -305,7 +305,7 @@ class KernTokenizer(Tokenizer):
         return token == HOLD or duration_of(token, self.config.time_step) is not None
 
     def grammar(self, vocab: Vocab, num_samples: int) -> KernGrammar:
-        """The grammar hook (mgen.core.grammar): only melodies the writer writes whole."""
+        """The grammar hook (mgen.core.contracts.grammar): only melodies the writer writes whole."""
         c, grid = self.config, self.config.encoding == "grid"
         steps = {t for t in vocab.tokens if duration_of(t, c.time_step) is not None}
         lengths = {HOLD} if grid else steps
@@ -330,7 +330,7 @@ class KernTokenizer(Tokenizer):
         return kern_text(events_from_tokens(tokens, cfg), cfg.time_step, cfg.tempo_bpm)
 
     def write(self, tokens: list[str], path: Path) -> Path:
-        from mgen.core.io import write_text
+        from mgen.core.contracts.io import write_text
 
         return write_text(Path(path).with_suffix(self.suffix), self.text(tokens))
 
@@ -371,7 +371,7 @@ class KernTokenizer(Tokenizer):
         """One piece per spine (a melody, as `read` sees it), so a 4-voice mass compares with
         generated melodies voice by voice; notes as written: no transposition, no duration
         filter, chords whole."""
-        from mgen.plugins.tokenizers._music21 import music21_piece, parse
+        from mgen.formats.m21 import music21_piece, parse
 
         _check_records(Path(path))
         parts = _parts(parse(Path(path), "humdrum"))

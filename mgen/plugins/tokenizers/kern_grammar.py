@@ -1,4 +1,4 @@
-"""The grammar of `kern` (the optional grammar hook, mgen.core.grammar): every sample is a
+"""The grammar of `kern` (the optional grammar hook, mgen.core.contracts.grammar): every sample is a
 melody the writer writes as it was sampled, with nothing dropped or skipped.
 
 durations:  N (iv N | r D...)*   N = pitch D...  (with intervals each pitch after the first is
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from mgen.core.grammar import KindGrammar
-from mgen.core.vocab import Vocab
-from mgen.plugins.tokenizers.kern_text import REST, is_interval
+from mgen.core.contracts.grammar import KindGrammar
+from mgen.core.contracts.vocab import Vocab
+from mgen.formats.kern.text import REST, is_interval
 
 
 def _kind(token: str, lengths: set[str]) -> str | None:

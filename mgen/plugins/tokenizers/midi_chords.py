@@ -23,13 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mgen.core.errors import DataError
-from mgen.core.io import atomic_path
-from mgen.core.tokenizer import Tokenizer
-from mgen.core.vocab import Vocab
+from mgen.core.contracts.errors import DataError
+from mgen.core.contracts.io import atomic_path
+from mgen.core.contracts.tokenizer import Tokenizer
+from mgen.core.contracts.vocab import Vocab
+from mgen.formats.midi.read import MidiData, load
 from mgen.plugins.tokenizers.midi_format import MidiConfig, MidiFormat
 from mgen.plugins.tokenizers.midi_grammar import MidiChordsGrammar
-from mgen.plugins.tokenizers.midi_read import MidiData, load
 from mgen.plugins.tokenizers.midi_transpose import TransposeMixin
 
 TEMPO_STEP = 10  # bpm between tempo tokens: tempo_60, tempo_70, ...
@@ -139,7 +139,7 @@ class MidiChordsTokenizer(MidiFormat, TransposeMixin, Tokenizer):
         return path
 
     def grammar(self, vocab: Vocab, num_samples: int) -> MidiChordsGrammar:
-        """The grammar hook (mgen.core.grammar): only what the writer reads."""
+        """The grammar hook (mgen.core.contracts.grammar): only what the writer reads."""
         return MidiChordsGrammar(vocab, num_samples)
 
     def count_notes(self, tokens: list[str]) -> int:

@@ -8,10 +8,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar
 
-from mgen.core.errors import ConfigError
-from mgen.core.notes import Piece
-from mgen.core.tokenizer import TokenizerConfig
-from mgen.plugins.tokenizers.midi_read import DEFAULT_TEMPO, READERS
+from mgen.core.contracts.errors import ConfigError
+from mgen.core.contracts.tokenizer import TokenizerConfig
+from mgen.formats.midi.read import DEFAULT_TEMPO, READERS
+from mgen.formats.score import Piece
 from mgen.plugins.tokenizers.midi_transpose import parse_range
 
 __all__ = ["DEFAULT_TEMPO", "MidiConfig", "MidiFormat"]
@@ -80,6 +80,6 @@ class MidiFormat:
 
     def read_notes(self, path: Path, limit: int | None = None) -> list[Piece]:
         """The file's notes as played (not quantized): one piece."""
-        from mgen.plugins.tokenizers.notes_midi import midi_piece
+        from mgen.formats.midi.notes import midi_piece
 
         return [midi_piece(path)]

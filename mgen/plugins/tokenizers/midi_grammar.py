@@ -1,5 +1,5 @@
 """The grammars of `midi-notes` and `midi-chords` (the optional grammar hook,
-mgen.core.grammar): every sample is what the writer reads, token for token.
+mgen.core.contracts.grammar): every sample is what the writer reads, token for token.
 
 midi-notes:   [tempo]  N N ...  (t ... [tempo] N N ...)*     N = pitch [v] d, pitches ascending
 midi-chords:  [tempo]  E (t ... [tempo] E)*                   E = pitches d
@@ -11,8 +11,8 @@ import re
 
 import numpy as np
 
-from mgen.core.grammar import KindGrammar
-from mgen.core.vocab import Vocab
+from mgen.core.contracts.grammar import KindGrammar
+from mgen.core.contracts.vocab import Vocab
 
 _KIND = re.compile(r"^(?:(?P<pitch>\d{1,3})|(?P<chord>\d{1,3}(?:\.\d{1,3})+)|(?P<vel>v\d+)"
                    r"|(?P<dur>d\d+)|(?P<shift>t\d+)|(?P<tempo>tempo_\d+))$")  # fmt: skip

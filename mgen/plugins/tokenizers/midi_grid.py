@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mgen.core.io import atomic_path
-from mgen.plugins.tokenizers.midi_read import MidiData
+from mgen.core.contracts.io import atomic_path
+from mgen.formats.midi.read import MidiData
 
 TEMPO_STEP = 10  # bpm between tempo tokens: tempo_60, tempo_70, ...
 TEMPO_RANGE = (20, 300)

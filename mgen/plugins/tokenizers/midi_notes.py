@@ -22,9 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mgen.core.errors import ConfigError, DataError
-from mgen.core.tokenizer import Tokenizer
-from mgen.core.vocab import Vocab
+from mgen.core.contracts.errors import ConfigError, DataError
+from mgen.core.contracts.tokenizer import Tokenizer
+from mgen.core.contracts.vocab import Vocab
+from mgen.formats.midi.read import load
 from mgen.plugins.tokenizers.midi_format import MidiConfig, MidiFormat
 from mgen.plugins.tokenizers.midi_grammar import MidiNotesGrammar
 from mgen.plugins.tokenizers.midi_grid import (
@@ -40,7 +41,6 @@ from mgen.plugins.tokenizers.midi_grid import (
     velocity_bin,
     write_grid,
 )
-from mgen.plugins.tokenizers.midi_read import load
 from mgen.plugins.tokenizers.midi_transpose import TransposeMixin
 
 _TOKEN = re.compile(r"^(?:(\d{1,3})|([dtv])(\d{1,4})|tempo_(\d{1,4}))$")
@@ -162,7 +162,7 @@ class MidiNotesTokenizer(MidiFormat, TransposeMixin, Tokenizer):
 
     # -- hooks -----------------------------------------------------------------------------
     def grammar(self, vocab: Vocab, num_samples: int) -> MidiNotesGrammar:
-        """The grammar hook (mgen.core.grammar): only what the writer reads."""
+        """The grammar hook (mgen.core.contracts.grammar): only what the writer reads."""
         return MidiNotesGrammar(vocab, num_samples)
 
     def count_notes(self, tokens: list[str]) -> int:

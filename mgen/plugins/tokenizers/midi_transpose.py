@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mgen.core.errors import ConfigError
+from mgen.core.contracts.errors import ConfigError
 
 _PITCHES = re.compile(r"^\d{1,3}(\.\d{1,3})*$")  # a pitch (60) or a chord (60.64.67)
 MAX_SHIFT = 24  # semitones either way

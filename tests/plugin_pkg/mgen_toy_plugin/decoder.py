@@ -6,8 +6,8 @@ import dataclasses
 
 import torch
 
-from mgen.core.config import Config
-from mgen.core.decoder import Decoder
+from mgen.core.contracts.config import Config
+from mgen.core.contracts.decoder import Decoder
 
 
 @dataclasses.dataclass

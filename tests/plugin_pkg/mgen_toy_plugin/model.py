@@ -7,7 +7,7 @@ import dataclasses
 import torch
 from torch import nn
 
-from mgen.core.model import ModelConfig, SequenceModel
+from mgen.core.contracts.model import ModelConfig, SequenceModel
 
 
 @dataclasses.dataclass

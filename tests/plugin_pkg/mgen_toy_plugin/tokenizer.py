@@ -6,9 +6,9 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from mgen.core.errors import DataError
-from mgen.core.io import write_text
-from mgen.core.tokenizer import Tokenizer, TokenizerConfig
+from mgen.core.contracts.errors import DataError
+from mgen.core.contracts.io import write_text
+from mgen.core.contracts.tokenizer import Tokenizer, TokenizerConfig
 
 
 @dataclasses.dataclass

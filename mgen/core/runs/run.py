@@ -1,0 +1,160 @@
+"""A trained run, loaded: its settings, tokenizer and model, ready to sample or score."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from mgen.core.runs import pretrained, rundir
+from mgen.core.contracts.decoder import build_decoder
+from mgen.core.training.device import resolve_device
+from mgen.core.contracts.errors import CheckpointError
+from mgen.core.contracts.grammar import HasGrammar, grammar_of
+from mgen.core.contracts.model import SequenceModel
+from mgen.core.runs.output import Written, write_samples
+from mgen.core.sampling.primer import primer_tokens
+from mgen.core.sampling.engine import (
+    GrammarReport,
+    RepetitionConfig,
+    check_request,
+    default_repetition,
+    generate,
+)
+from mgen.core.contracts.tokenizer import Tokenizer, neutral_ids
+
+
+@dataclass
+class Run:
+    """A run directory, loaded. `mgen.load_run(path)` makes one."""
+
+    path: Path
+    config: dict[str, Any]  # config.json
+    tokenizer: Tokenizer  # with its vocabulary
+    model: SequenceModel  # best weights, in eval mode, on `device`
+    device: torch.device
+    shipped: str | None = None  # the name of a shipped (read-only) model: `mgen models`
+
+    @property
+    def tokenizer_name(self) -> str:
+        return str(self.config.get("tokenizer"))
+
+    @property
+    def train_data(self) -> list[str]:
+        """The --data the run trained on (empty: its tokenizer's default dataset)."""
+        data = self.config.get("train", {}).get("data") or []
+        return [str(d) for d in data]
+
+    def sample(
+        self,
+        n: int = 500,
+        num_samples: int = 1,
+        decoder: str = "temperature",
+        *,
+        primer: str | None = None,
+        seed: int = 0,
+        repetition: RepetitionConfig | None = None,
+        grammar: bool = True,
+        report: GrammarReport | None = None,
+        **options: Any,
+    ) -> list[list[str]]:
+        """`num_samples` pieces of up to `n` new tokens each (the primer's tokens first).
+        `options` go to the decoder (temperature=..., top_k=..., top_p=...); `repetition`
+        defaults to the decoder's loop guards (see `default_repetition`); `grammar=False`
+        samples the raw model where the tokenizer has a grammar (see `continue_tokens`)."""
+        tokens = primer_tokens(self.tokenizer, primer)
+        return self.continue_tokens(tokens, n, num_samples, decoder, seed=seed,
+                                    repetition=repetition, grammar=grammar, report=report,
+                                    **options)  # fmt: skip
+
+    def continue_tokens(
+        self,
+        tokens: list[str],
+        n: int,
+        num_samples: int,
+        decoder: str,
+        *,
+        seed: int = 0,
+        repetition: RepetitionConfig | None = None,
+        grammar: bool = True,
+        report: GrammarReport | None = None,
+        **options: Any,
+    ) -> list[list[str]]:
+        """`sample` from primer tokens already parsed (a web client's primer text is never
+        taken for a file name, as `sample`'s may be). With `grammar` (the default) a tokenizer
+        that has a grammar (mgen.core.contracts.grammar) writes only valid pieces; `report` receives
+        how often it refused the model's first choice."""
+        check_request(n, num_samples, seed)
+        dec = build_decoder(decoder, options)
+        vocab = self.tokenizer.require_vocab()
+        rep = self.guards(repetition or default_repetition(decoder))
+        rules = grammar_of(self.tokenizer, vocab, num_samples) if grammar else None
+        if rules is not None:
+            rules.feed(tokens)
+        report = report if report is not None else GrammarReport()
+        ids = generate(
+            self.model, [vocab.start_id, *vocab.encode(tokens)], steps=n,
+            num_samples=num_samples, decoder=dec, vocab=vocab, seed=seed, device=self.device,
+            repetition=rep, neutral=neutral_ids(self.tokenizer, vocab),
+            neutral_caps=self.neutral_caps() if rep.on else None, grammar=rules, report=report,
+        )  # fmt: skip
+        return [self._ending(tokens, s, n, report.ends[i] if rules else None)
+                for i, s in enumerate(ids)]  # fmt: skip
+
+    def _ending(self, tokens: list[str], ids: list[int], n: int, end: int | None) -> list[str]:
+        """A sample as long as n ran out of steps before its <end>: cut where the grammar last
+        let it end, or without one where the tokenizer says (ABC: at its last bar line)."""
+        if len(ids) < n:
+            return tokens + self.tokenizer.decode(ids)
+        if end is not None:
+            return tokens + self.tokenizer.decode(ids[:end])
+        return self.tokenizer.cut_off(tokens + self.tokenizer.decode(ids))
+
+    def has_grammar(self) -> bool:
+        """Whether this run's tokenizer has a grammar to sample under (mgen.core.contracts.grammar)."""
+        return isinstance(self.tokenizer, HasGrammar)
+
+    def guards(self, rep: RepetitionConfig) -> RepetitionConfig:
+        """`rep`, with holds, rests and time shifts limited to the longest run of them in the
+        training data when any loop guard is on (exempt from the guards, a greedy decoder
+        would otherwise hold one note forever)."""
+        longest = int(self.config.get("data", {}).get("longest_neutral_run", 0))
+        if not rep.on or rep.max_neutral_run or not longest:
+            return rep
+        return dataclasses.replace(rep, max_neutral_run=longest)
+
+    def neutral_caps(self) -> dict[int, int]:
+        """Ids -> the longest run of a hold, rest or time shift that followed that id in the
+        training data. With a guard on, argmax then holds a note no longer than the corpus ever
+        held that pitch; the single `longest_neutral_run` would let every note last as long as
+        the longest rest. Empty for runs trained before mgen recorded it."""
+        after = self.config.get("data", {}).get("longest_neutral_run_after") or {}
+        vocab = self.tokenizer.require_vocab()
+        return {vocab.index[t]: int(n) for t, n in after.items() if t in vocab}
+
+    def write(
+        self, pieces: list[list[str]], folder: Path | None = None, force: bool = False
+    ) -> Written:
+        """Write pieces natively and as MIDI into `folder` (default: a new
+        <run>/samples/<time>/, or runs/<name>/samples/<time>/ in the current folder for a
+        shipped model, which is read-only); see `mgen.core.runs.output.write_samples`."""
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        base = Path("runs") / self.shipped if self.shipped else self.path
+        return write_samples(self.tokenizer, pieces, folder or base / "samples" / stamp, force)
+
+
+def load_run(path: Path | str = "runs/latest", device: str | torch.device = "cpu") -> Run:
+    """Load a run directory (`runs/latest` by default) or a shipped model by name (`mgen
+    models`) for sampling or scoring."""
+    dev = device if isinstance(device, torch.device) else resolve_device(device)
+    run = rundir.resolve_run(Path(path))
+    config = rundir.read_config(run)
+    _, tok = rundir.load_tokenizer(run)
+    if tok.vocab is None:
+        raise CheckpointError(f"{run / rundir.TOKENIZER} holds no vocabulary")
+    model = rundir.load_model(run, config, len(tok.vocab))
+    return Run(run, config, tok, model.to(dev).eval(), dev, pretrained.shipped_name(run))

@@ -1,0 +1,1 @@
+"""Training: the settings of a run, the loop, its schedule and history, several processes."""

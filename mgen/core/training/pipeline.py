@@ -1,0 +1,166 @@
+"""A whole training run: join the other processes (if any), prepare the data, build or resume
+the trainer, fit. This is what `mgen train` and `mgen.train()` call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mgen.core.contracts.config import plain
+from mgen.core.contracts.errors import CheckpointError, ConfigError
+from mgen.core.contracts.tokenizer import Tokenizer
+from mgen.core.data.prepare import build_tokenizer, prepare_data
+from mgen.core.runs import finetune, pretrained, rundir
+from mgen.core.training import distributed
+from mgen.core.training.device import resolve_device, resolve_precision
+from mgen.core.training.signals import set_threads
+from mgen.core.training.trainer import TrainConfig, Trainer
+
+Log = Callable[[str], None]
+
+
+#: What `--resume` may change: how long to train on, and where and how fast (not what).
+RESUME_OVERRIDES = ("epochs", "max_steps", "time_budget", "device", "workers", "checkpoint_every")
+
+
+def resume_config(run: Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """The settings a run was started with. `overrides` (the settings the user gave) may
+    extend its length (`epochs`, `max_steps`, `time_budget`) or move it (`device`, `workers`,
+    `checkpoint_every`); any other setting that differs from the run's is refused, never
+    silently ignored, and every value given is validated."""
+    if pretrained.shipped_name(run):
+        raise ConfigError(f"{run} is a shipped model (read-only); fine-tune it with --init")
+    rundir.check_resumable(run)  # before any data is read: trained weights are never restarted
+    saved = rundir.read_config(run).get("train")
+    if not isinstance(saved, dict):
+        raise CheckpointError(f"{run / rundir.CONFIG} holds no training settings")
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if given.pop("init", None):
+        raise ConfigError("--init starts a new run; --resume continues one: pass one of them")
+    TrainConfig.from_dict({**saved, **given})  # each value given is checked (--lr -1 ...)
+    _refuse_changes(run, saved, given)
+    length = {k: given[k] for k in ("epochs", "max_steps", "time_budget") if k in given}
+    if length:
+        saved.update({"epochs": None, "max_steps": None, "time_budget": None, **length})
+    saved.update({k: given[k] for k in RESUME_OVERRIDES if k in given and k not in length})
+    return TrainConfig.from_dict(saved)
+
+
+def _refuse_changes(run: Path, saved: dict[str, Any], given: dict[str, Any]) -> None:
+    """A ConfigError naming each given setting that differs from the run's own."""
+    changed = []
+    for key, value in given.items():
+        if key in RESUME_OVERRIDES:
+            continue
+        have = saved.get(key)
+        if isinstance(value, dict) and isinstance(have, dict):
+            differs = any(have.get(k) != v for k, v in value.items())
+        else:
+            differs = plain(value) != plain(have)
+        if differs:
+            changed.append(f"--{key.replace('_', '-')} {_shown(value)} (the run: {_shown(have)})")
+    if changed:
+        raise ConfigError(
+            f"--resume continues {run} as it was set up, but these options differ from it: "
+            f"{'; '.join(changed)}. Leave them out (only the length, --device, --workers and "
+            "--checkpoint-every may change), or start a new run with another --out"
+        )
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return " ".join(map(str, value)) or "none"
+    return "default" if value is None or value == {} else str(value)
+
+
+def new_run_path(cfg: TrainConfig, out: Path | None, root: Path = Path("runs")) -> Path:
+    """`out`, or a fresh runs/<time>-<tokenizer>-<model>; never a folder holding a run."""
+    run = out or rundir.new_run_dir(root, cfg.tokenizer, cfg.model)
+    if (run / rundir.CONFIG).exists():
+        raise ConfigError(f"{run} already holds a run; pass --resume or another --out")
+    return run
+
+
+def train_run(
+    cfg: TrainConfig,
+    run: Path,
+    *,
+    resume: bool = False,
+    log: Log = print,
+    progress: bool = True,
+    dist_timeout: float = distributed.DEFAULT_TIMEOUT,
+) -> Path:
+    """Train `cfg` into the run directory `run` (continuing it if `resume`); its path."""
+    set_threads()
+    with distributed.guard(dist_timeout):
+        from mgen.core.contracts import registry
+
+        cfg = finetune.init_config(cfg, log) if cfg.init and not resume else cfg
+        model_cls = registry.load("model", cfg.model)  # unknown names fail before any data
+        dist = distributed.setup(resolve_device(cfg.device), dist_timeout)
+        resolve_precision(cfg.precision, dist.device)  # a bad name fails before any data is read
+        run, log, progress = _join_ranks(dist, cfg, run, log, progress)
+        tok = _tokenizer(cfg, run, resume)
+        data = prepare_data(
+            tok, cfg.data, seq_len=cfg.seq_len, batch_size=cfg.batch_size,
+            val_fraction=cfg.val_fraction, val_data=cfg.val_data, seed=cfg.seed,
+            batching=_batching(cfg, tok, model_cls.carries_state),
+            fit=not (resume or cfg.init),
+            workers=cfg.workers, log=log, progress=progress, dist=dist,
+        )  # fmt: skip
+        _say_default_length(cfg, tok, log)
+        model = finetune.init_model(cfg, len(tok.require_vocab())) if cfg.init else None
+        trainer = Trainer(cfg, run, data, model=model, dist=dist, log=log, progress=progress)
+        if resume:
+            trainer.restore()
+        if dist.is_main:
+            rundir.make_run_dir(run)
+            rundir.mark_latest(run)
+        log(
+            f"training {cfg.model} ({trainer.model.num_parameters():,} parameters) on "
+            f"{trainer.device}{dist.describe()} [{trainer.precision}], run directory {run}"
+        )
+        return trainer.fit()
+
+
+def _say_default_length(cfg: TrainConfig, tok: Tokenizer, log: Log) -> None:
+    if not cfg.has_length():
+        log(f"no --epochs/--max-steps/--time-budget given: training for "
+            f"{tok.default_time_budget / 60:g} min ({cfg.tokenizer}'s default)")  # fmt: skip
+
+
+def _tokenizer(cfg: TrainConfig, run: Path, resume: bool) -> Tokenizer:
+    """A resumed run's own tokenizer, the init run's (fine-tuning), or a new one to fit."""
+    if resume:
+        return rundir.load_tokenizer(run)[1]
+    if cfg.init:
+        return finetune.init_tokenizer(cfg)
+    return build_tokenizer(cfg.tokenizer, cfg.tokenizer_options)
+
+
+def _join_ranks(dist, cfg: TrainConfig, run: Path, log: Log, progress: bool):
+    """Several processes: rank 0 alone speaks and names the run; batches split evenly."""
+    if not dist.active:
+        return run, log, progress
+    if cfg.batch_size % dist.world:
+        raise ConfigError(
+            f"--batch-size {cfg.batch_size} is the global batch and must "
+            f"divide evenly over {dist.world} processes"
+        )
+    if not dist.is_main:
+        log, progress = _silent, False
+    return Path(dist.broadcast(str(run))), log, progress
+
+
+def _silent(msg: str) -> None:
+    """The log of ranks other than 0."""
+    del msg
+
+
+def _batching(cfg: TrainConfig, tok: Tokenizer, carries_state: bool) -> str:
+    """--batching, with auto resolved to the tokenizer's default; windows for a model that
+    cannot carry state."""
+    if not carries_state:
+        return "windows"
+    return tok.default_batching if cfg.batching == "auto" else cfg.batching

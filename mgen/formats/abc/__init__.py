@@ -1,0 +1,1 @@
+"""ABC notation: reading tunes strictly, keys and meters, their notes, and checking files."""
