@@ -245,7 +245,7 @@ def test_config_round_trip_and_validation():
 def test_default_dataset(music21_corpus: Path):
     from mgen.core.data.prepare import dataset_files
 
-    assert KernTokenizer.default_dataset == "palestrina-kern"
+    assert KernTokenizer.recipe.dataset == "palestrina-kern"
     files = dataset_files("palestrina-kern")
     assert len([f for f in files if f.parent.name == "palestrina"]) > 1000
     assert any(f.parent.name == "bach" for f in files)

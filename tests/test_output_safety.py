@@ -245,8 +245,8 @@ def _some_tokens(tok, folder: Path) -> list[str] | None:
     """Tokens of a real piece of the tokenizer's format (its dataset, ../shared/data)."""
     del folder
     files: list[Path] = []
-    if tok.default_dataset and registry.load("dataset", tok.default_dataset)().ready():
-        files += registry.load("dataset", tok.default_dataset)().files(progress=False)[:8]
+    if tok.recipe.dataset and registry.load("dataset", tok.recipe.dataset)().ready():
+        files += registry.load("dataset", tok.recipe.dataset)().files(progress=False)[:8]
     if SHARED_DATA.is_dir():
         files += find_files([SHARED_DATA], tok.file_patterns)[:8]
     for path in files:

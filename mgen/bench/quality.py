@@ -102,7 +102,7 @@ def _length(b, corpus: Corpus) -> str:
         return f"{fig(b.quality_budget)} CPU-s"
     from mgen.core.contracts import registry
 
-    seconds = registry.load("tokenizer", corpus.tokenizer).default_time_budget
+    seconds = registry.load("tokenizer", corpus.tokenizer).recipe.time_budget
     return f"{fig(seconds)} s on the clock (`mgen train`'s default length)"
 
 

@@ -78,9 +78,7 @@ def prepare(b: Bench) -> None:
         subset = next((d.subset for d in b.datasets if d.tokenizer == "abc-char"), None)
         files = [
             str(f)
-            for f in (
-                subset or dataset_files(str(AbcCharTokenizer.default_dataset), progress=False)
-            )
+            for f in (subset or dataset_files(str(AbcCharTokenizer.recipe.dataset), progress=False))
         ]
         files = files[:QUICK_FILES]
     for key, tok in (("abc-char", build_tokenizer("abc-char", {})),

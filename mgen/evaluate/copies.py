@@ -177,7 +177,7 @@ def _reference_melodies(files: Sequence[Path]):
     for reader, group in by_reader.values():
         tok = reader.tokenizer
         found = _token_melodies(tok, group) if tok is not None else _note_melodies(group)
-        whole = tok is None or tok.split_by == "file"  # a score's voices stay together
+        whole = tok is None or tok.recipe.split_by == "file"  # a score's voices stay together
         for melody, piece, f in zip(*found, strict=True):
             melodies.append(melody)
             names.append(piece)

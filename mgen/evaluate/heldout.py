@@ -107,7 +107,7 @@ def _overlap(run: Run, files: list[Path]) -> int | None:
     tok = run.tokenizer
     try:
         if not run.train_data:
-            name = tok.default_dataset
+            name = tok.recipe.dataset
             if name is None or not registry.load("dataset", name)().ready():
                 return None
         seen = {f.resolve() for f in corpus_files(tok, run.train_data, progress=False)}

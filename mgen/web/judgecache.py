@@ -58,8 +58,8 @@ def _unwritten(tok: Any, specs: list[str]) -> list[str]:
 
     names = registry.names("dataset")
     wanted = [s for s in specs if not Path(s).exists() and s in names] if specs else []
-    if not specs and tok.default_dataset in names:
-        wanted = [tok.default_dataset]
+    if not specs and tok.recipe.dataset in names:
+        wanted = [tok.recipe.dataset]
     return [n for n in wanted if not registry.load("dataset", n)().ready()]
 
 

@@ -18,10 +18,10 @@ MAX_SEED_BYTES = 8192
 def dataset_files(tok: Tokenizer) -> list[Path]:
     """The files of the tokenizer's default dataset; none when it has no default dataset, the
     dataset is not installed or not ready (fuzzing never starts a long preparation)."""
-    if not tok.default_dataset:
+    if not tok.recipe.dataset:
         return []
     try:
-        dataset = registry.load("dataset", tok.default_dataset)()
+        dataset = registry.load("dataset", tok.recipe.dataset)()
         return dataset.files(progress=False) if dataset.ready() else []
     except MgenError:
         return []

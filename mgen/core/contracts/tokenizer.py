@@ -9,6 +9,7 @@ can do better. The engine reads nothing else from a tokenizer: no attribute is l
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable
@@ -17,6 +18,7 @@ from typing import Any, ClassVar
 
 from mgen.core.contracts.config import Config
 from mgen.core.contracts.errors import CheckpointError, ConfigError, DataError
+from mgen.core.contracts.recipe import Recipe
 from mgen.core.contracts.vocab import END, PAD, SPECIALS, START, UNK, Vocab
 from mgen.formats.score import Piece
 
@@ -46,18 +48,27 @@ class Tokenizer(ABC):
     file_patterns: ClassVar[tuple[str, ...]] = ()
     #: Suffix of the native format written by `write`, e.g. ".abc".
     suffix: ClassVar[str] = ".txt"
-    #: Name of the dataset (entry-point group `mgen.datasets`) trained on without --data.
-    default_dataset: ClassVar[str | None] = None
-    #: Seconds of training when the user gives no length (--epochs, --max-steps, --time-budget).
-    default_time_budget: ClassVar[float] = 300.0
-    #: `--batching auto`: lanes (the state carried across pieces) or piece-lanes (each piece
-    #: read from the empty state), whichever trained better for the format (docs/training.md).
-    default_batching: ClassVar[str] = "lanes"
-    #: `--seq-len 0` (the default): tokens per training window for this format.
-    default_seq_len: ClassVar[int] = 64
-    #: How the random validation split groups pieces: "file" keeps the pieces of one file on one
-    #: side (the voices of a score), "piece" splits a file's pieces (independent tunes).
-    split_by: ClassVar[str] = "file"
+    #: Training defaults: dataset, time budget, batching, window, how to split (contracts.recipe).
+    recipe: ClassVar[Recipe] = Recipe()
+
+    _OLD_RECIPE = {"default_dataset": "dataset", "default_time_budget": "time_budget",
+                   "default_batching": "batching", "default_seq_len": "seq_len", "split_by": "split_by"}  # fmt: skip
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A plugin written before the recipe (0.1) sets `default_dataset` and friends: they are
+        read into its recipe, with a DeprecationWarning."""
+        super().__init_subclass__(**kwargs)
+        old = {
+            new: cls.__dict__[name] for name, new in cls._OLD_RECIPE.items() if name in cls.__dict__
+        }
+        if old:
+            warnings.warn(
+                f"{cls.__name__}: {', '.join(sorted(old))} as class attributes are deprecated; "
+                "set `recipe = Recipe(...)` (docs/plugins.md)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            cls.recipe = dataclasses.replace(cls.recipe, **old)
 
     def __init__(self, config: TokenizerConfig | None = None):
         self.config = config if config is not None else type(self).Config()

@@ -59,9 +59,9 @@ def dataset_files(name: str, progress: bool = True) -> list[Path]:
 def corpus_files(tok: Tokenizer, data: Sequence[str], progress: bool = True) -> list[Path]:
     """Files named by `data` (files, folders or dataset names); none: the tokenizer's dataset."""
     if not data:
-        if tok.default_dataset is None:
+        if tok.recipe.dataset is None:
             raise DataError(f"{type(tok).__name__} has no default dataset; pass --data")
-        return dataset_files(tok.default_dataset, progress)
+        return dataset_files(tok.recipe.dataset, progress)
     files: list[Path] = []
     for spec in data:
         if Path(spec).exists() or spec not in registry.names("dataset"):
@@ -92,10 +92,10 @@ def prepare_data(
     dist: Dist | None = None,
 ) -> TrainData:
     """Read (or load from the cache) the corpus and split it: `val_data` files validate when
-    given, else a seeded `val_fraction` of the pieces (grouped as `tok.split_by` says), less
+    given, else a seeded `val_fraction` of the pieces (grouped as `tok.recipe.split_by` says), less
     copies of training pieces. Fit `tok`'s vocabulary on the training side unless `fit` is off
-    (a resumed run keeps its own); cut `seq_len`-token batches (0: `tok.default_seq_len`)."""
-    seq_len = seq_len or tok.default_seq_len
+    (a resumed run keeps its own); cut `seq_len`-token batches (0: `tok.recipe.seq_len`)."""
+    seq_len = seq_len or tok.recipe.seq_len
     split = split_corpus(tok, data, val_data, val_fraction, seed, workers=workers, log=log,
                          progress=progress, dist=dist)  # fmt: skip
     corpus, held, train_ids, val_ids = split.corpus, split.held, split.train, split.val
@@ -192,10 +192,10 @@ def run_split(config: dict[str, Any], tok: Tokenizer, log: Log = print) -> Split
 
 def _split(tok: Tokenizer, corpus: Corpus, held: Corpus, fraction: float, seed: int):
     """(training, validation) piece indices: all of `corpus` and all of `held` when they
-    differ (--val-data), else a seeded split, whole files together if `tok.split_by` says."""
+    differ (--val-data), else a seeded split, whole files together if `tok.recipe.split_by` says."""
     if held is not corpus:
         return np.arange(len(corpus)), np.arange(len(held))
-    groups = corpus.piece_file if tok.split_by == "file" else None
+    groups = corpus.piece_file if tok.recipe.split_by == "file" else None
     return split_pieces(len(corpus), fraction, seed, groups)
 
 

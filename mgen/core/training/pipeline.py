@@ -127,7 +127,7 @@ def train_run(
 def _say_default_length(cfg: TrainConfig, tok: Tokenizer, log: Log) -> None:
     if not cfg.has_length():
         log(f"no --epochs/--max-steps/--time-budget given: training for "
-            f"{tok.default_time_budget / 60:g} min ({cfg.tokenizer}'s default)")  # fmt: skip
+            f"{tok.recipe.time_budget / 60:g} min ({cfg.tokenizer}'s default)")  # fmt: skip
 
 
 def _tokenizer(cfg: TrainConfig, run: Path, resume: bool) -> Tokenizer:
@@ -163,4 +163,4 @@ def _batching(cfg: TrainConfig, tok: Tokenizer, carries_state: bool) -> str:
     cannot carry state."""
     if not carries_state:
         return "windows"
-    return tok.default_batching if cfg.batching == "auto" else cfg.batching
+    return tok.recipe.batching if cfg.batching == "auto" else cfg.batching

@@ -24,7 +24,7 @@ class TrainConfig(Config):
     # (all its threads), which a busy machine does not steal: for fair comparisons.
     clock: str = "wall"
     batch_size: int = 64
-    # Tokens per window (backpropagation length); 0: the tokenizer's `default_seq_len` (64; the
+    # Tokens per window (backpropagation length); 0: the tokenizer's `recipe.seq_len` (64; the
     # carried state brings the context, and twice the updates per token trained better than
     # 128 at equal CPU time).
     seq_len: int = 0
@@ -32,7 +32,7 @@ class TrainConfig(Config):
     # pieces (if the model can); piece-lanes: lanes in which each piece opens a window from the
     # empty state; pieces: whole pieces grouped by length, the state reset at each <start>;
     # windows: shuffled windows, each from an empty state (0.1's way); auto: the tokenizer's
-    # `default_batching`, the better lane layout measured for its format at equal CPU time
+    # `recipe.batching`, the better lane layout measured for its format at equal CPU time
     # (docs/performance.md, "Training recipe").
     batching: str = "auto"
     lr: float = 2e-3

@@ -69,7 +69,7 @@ class Trainer:
         progress: bool = True,
     ):
         if not cfg.has_length():  # the tokenizer's default: a time budget the user can expect
-            cfg = dataclasses.replace(cfg, time_budget=data.tokenizer.default_time_budget)
+            cfg = dataclasses.replace(cfg, time_budget=data.tokenizer.recipe.time_budget)
         self.cfg, self.run, self.data, self.log = cfg, Path(run), data, log
         self.show_progress = progress
         self.dist = dist or Dist(device=resolve_device(cfg.device))

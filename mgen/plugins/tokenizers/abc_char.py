@@ -13,6 +13,7 @@ from pathlib import Path
 
 from mgen.core.contracts.errors import DataError
 from mgen.core.contracts.io import write_text
+from mgen.core.contracts.recipe import Recipe
 from mgen.core.contracts.tokenizer import Tokenizer, TokenizerConfig
 from mgen.formats.score import Piece
 
@@ -109,10 +110,12 @@ class AbcCharTokenizer(Tokenizer):
     Config = AbcCharConfig
     file_patterns = ("*.abc", "*.txt")
     suffix = ".abc"
-    default_dataset = "folk-abc"
-    split_by = "piece"  # a file is a collection of independent tunes
-    default_time_budget = 300.0  # seconds of training when no length is given
-    default_batching = "piece-lanes"  # each tune from the empty state: measured (docs/training.md)
+    recipe = Recipe(
+        dataset="folk-abc",
+        split_by="piece",  # a file is a collection of independent tunes
+        time_budget=300.0,
+        batching="piece-lanes",  # each tune from the empty state: measured (docs/training.md)
+    )
 
     def read(self, path: Path) -> list[list[str]]:
         try:

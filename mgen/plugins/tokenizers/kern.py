@@ -26,6 +26,7 @@ from typing import Any
 
 from mgen.core.contracts.errors import ConfigError, DataError
 from mgen.core.contracts.io import atomic_path
+from mgen.core.contracts.recipe import Recipe
 from mgen.core.contracts.tokenizer import Tokenizer, TokenizerConfig
 from mgen.core.contracts.vocab import Vocab
 from mgen.formats.kern.text import (
@@ -258,16 +259,15 @@ class KernTokenizer(Tokenizer):
     Config = KernConfig
     file_patterns = ("*.krn",)
     suffix = ".krn"
-    default_dataset = "palestrina-kern"
     # Seconds of training when no length is given: 10 minutes, not 5. At 600 CPU-s the samples'
     # voice range came within 1.2x Palestrina's (1.16x, 1.18x; at 300 CPU-s 1.25x, 1.26x).
-    default_time_budget = 600.0
     # Each voice from the empty state, as sampling starts it: carried across voices (lanes) the
     # model began a quarter of its samples with stray pitches. Windows of 63, not 64: 64 grid
     # steps are 4 bars, so windows aligned to a voice's start would always cut it at the same
     # beat (0.305 against lanes' 0.256 nats/token; with 63, 0.286 against 0.283; docs/training.md).
-    default_batching = "piece-lanes"
-    default_seq_len = 63
+    recipe = Recipe(
+        dataset="palestrina-kern", time_budget=600.0, batching="piece-lanes", seq_len=63
+    )
 
     @classmethod
     def from_state_dict(cls, state: dict[str, Any]) -> Tokenizer:

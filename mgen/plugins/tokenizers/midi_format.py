@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from mgen.core.contracts.errors import ConfigError
+from mgen.core.contracts.recipe import Recipe
 from mgen.core.contracts.tokenizer import TokenizerConfig
 from mgen.formats.midi.read import DEFAULT_TEMPO, READERS
 from mgen.formats.score import Piece
@@ -44,13 +45,13 @@ class MidiFormat:
     # Upper case too: folders are globbed case-sensitively on Linux (piano-midi.de has .MID files).
     file_patterns: ClassVar[tuple[str, ...]] = ("*.mid", "*.midi", "*.MID", "*.MIDI")
     suffix: ClassVar[str] = ".mid"
-    default_dataset: ClassVar[str | None] = "bach-midi"
-    default_time_budget: ClassVar[float] = 300.0  # seconds of training when no length is given
     # Each piece from the empty state, as sampling starts it: trained with the state carried
     # across pieces (lanes), 53 of 64 bach-midi samples opened mid-stream (a shift, a stray
     # pitch) instead of with the tempo token every piece opens with; with piece-lanes 2 of 64,
     # and validation loss was lower too (1.2616 against 1.2655 at 300 CPU-s; docs/training.md).
-    default_batching: ClassVar[str] = "piece-lanes"
+    recipe: ClassVar[Recipe] = Recipe(
+        dataset="bach-midi", time_budget=300.0, batching="piece-lanes"
+    )
 
     def __init__(self, config: Any = None):
         super().__init__(config)  # type: ignore[call-arg]  # the Tokenizer after this mixin
