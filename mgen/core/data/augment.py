@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from mgen.core.contracts import transpose
 from mgen.core.contracts.tokenizer import Tokenizer
 from mgen.core.contracts.vocab import Vocab
 from mgen.core.data import batches
@@ -26,13 +27,13 @@ _SALT = 0x7A5
 def transposed_counts(tok: Tokenizer, counts: Counter[str]) -> Counter[str]:
     """Token counts as if every piece were seen at every shift (what the vocabulary is fit
     on when transposition is on, so moved tokens have ids); `counts` itself when off."""
-    shifts = tok.transpositions()
+    shifts = transpose.shifts(tok)
     if shifts == (0,):
         return counts
     out: Counter[str] = Counter()
     for token, n in counts.items():
         for s in shifts:
-            moved = tok.transpose(token, s)
+            moved = transpose.move(tok, token, s)
             if moved is not None:
                 out[moved] += n
     return out
@@ -42,11 +43,11 @@ class Transposer:
     """The id table of every shift and, per piece, the shifts it allows."""
 
     def __init__(self, tok: Tokenizer, vocab: Vocab, pieces: list[np.ndarray]):
-        shifts = tok.transpositions()
+        shifts = transpose.shifts(tok)
         table = np.tile(np.arange(len(vocab), dtype=np.int64), (len(shifts) + 1, 1))
         for row, s in enumerate(shifts):  # the last row stays the identity: the fallback
             for i, token in enumerate(vocab.tokens):
-                moved = tok.transpose(token, s)
+                moved = transpose.move(tok, token, s)
                 table[row, i] = vocab.index.get(moved, -1) if moved is not None else -1
         self.shifts, self.table = shifts, table
         valid = table[:-1] >= 0  # [S, V]
