@@ -10,6 +10,11 @@ import os
 # waiting degrades gracefully. Set here so library users get it too, before torch starts OpenMP.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from mgen import moved as _moved
+
+# Module paths of 0.1 (mgen.core.tokenizer, ...) still import for one release, with a warning.
+_moved.install()
+
 __version__ = "0.1.0"
 
 _API = ("Run", "TrainConfig", "judge", "load_run", "render", "score", "train")

@@ -8,10 +8,13 @@
    declare their options in the signature, only the body (first statement after the docstring
    to the end) counts.
 3. No import cycle among mgen modules. Every `import` / `from ... import` counts, at module
-   level or inside functions, except under `if TYPE_CHECKING:`. `from mgen.core import registry`
-   is an edge to the submodule `mgen.core.contracts.registry`; a name that is not a submodule is an edge
-   to the package it comes from (its `__init__`).
-4. `mgen --help` and `mgen plugins` each start in under 0.5 s (median of 3 runs after a
+   level or inside functions, except under `if TYPE_CHECKING:`. `from mgen.core.contracts import
+   registry` is an edge to the submodule `mgen.core.contracts.registry`; a name that is not a
+   submodule is an edge to the package it comes from (its `__init__`).
+4. Layers (docs/architecture.md): the plugins sit on top. Nothing in mgen.core, mgen.formats,
+   mgen.evaluate or mgen.web imports mgen.plugins or names it at all (not even in a docstring);
+   mgen.formats imports nothing of mgen but itself and mgen.core.contracts' errors, io and config.
+5. `mgen --help` and `mgen plugins` each start in under 0.5 s (median of 3 runs after a
    warm-up) and neither imports torch. `--no-timing` skips this check.
 
 Prints one line per violation and exits 1, or prints a summary of the figures and exits 0.
@@ -307,7 +310,33 @@ def check_import_cycles(modules: dict[str, Module], report: Report) -> None:
     report.figures.append(f"import graph: {edges} edges, {cycles} cycle(s)")
 
 
-# -- check 4: start-up time ---------------------------------------------------------------------
+# -- check 4: layers ---------------------------------------------------------------------------
+
+BELOW_PLUGINS = ("mgen.core", "mgen.formats", "mgen.evaluate", "mgen.web")
+FORMATS_MAY_IMPORT = ("mgen.formats", "mgen.core.contracts.errors", "mgen.core.contracts.io",
+                      "mgen.core.contracts.config")  # fmt: skip
+
+
+def _within(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
+
+
+def check_layers(modules: dict[str, Module], report: Report) -> None:
+    graph = import_graph(modules, Report())  # its own violations are check 3's
+    for m in modules.values():
+        if not _within(m.name, BELOW_PLUGINS):
+            continue
+        for line, text in enumerate(m.path.read_text(encoding="utf-8").splitlines(), 1):
+            if "mgen.plugins" in text:
+                report.violations.append(f"{m.rel}:{line}: names mgen.plugins below the plugins")
+        for target, line in graph[m.name].items():
+            allowed = FORMATS_MAY_IMPORT + ("mgen",) if m.name.startswith("mgen.formats") else None
+            if allowed and not (_within(target, allowed[:-1]) or target == "mgen"):
+                report.violations.append(f"{m.rel}:{line}: mgen.formats imports {target}")
+    report.figures.append("layers checked")
+
+
+# -- check 5: start-up time ---------------------------------------------------------------------
 
 TORCH_PROBE = """import sys
 sys.argv = ["mgen", {arg!r}]
@@ -372,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     check_module_sizes(modules, report)
     check_function_sizes(modules, report)
     check_import_cycles(modules, report)
+    check_layers(modules, report)
     if not args.no_timing:
         check_startup(report)
     summary = "check_structure: " + "; ".join(report.figures)
