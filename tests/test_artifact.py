@@ -134,3 +134,23 @@ def test_a_run_without_its_tokenizer_file_says_so(old_run: RunDir):
     with pytest.raises(Exception, match=f"missing {old_run.path / TOKENIZER}"):
         old_run.read_config()
     assert not RunDir(old_run.path / "nothing").is_run() and (old_run.path / CONFIG).is_file()
+
+
+def test_a_run_saved_in_the_old_layout_resumes_and_is_saved_in_the_new(
+    testd_run: Path, tmp_path: Path
+):
+    """A run of mgen 0.2 (config.json naming the tokenizer three times) continues with
+    --resume; its config.json is then written in the new layout, its facts unchanged."""
+    from conftest import mgen
+
+    run = RunDir(shutil.copytree(testd_run, tmp_path / "old"))
+    old = run.read_config()  # the shape mgen 0.2 wrote config.json in (layout 1)
+    names = old["tokenizer"], old["train"]["tokenizer"], old["plugins"]["tokenizer"]["name"]
+    assert names == ("abc-char",) * 3
+    run.config_file.write_text(json.dumps(old))
+    assert run.read_config() == old
+    code, out = mgen("train", "--resume", "--out", run.path, "--max-steps", "3", "--quiet")
+    assert code == 0, out
+    assert json.loads(run.config_file.read_text())["layout"] == layout.LAYOUT
+    assert run.read_config()["train"] == {**old["train"], "max_steps": 3}
+    assert run.load_checkpoint()["progress"]["step"] == 3
