@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import mgen
+from mgen.core.runs.artifact import RunDir
 
 MODEL = "folk-abc"
 RUN = Path("runs/demo")
@@ -70,7 +71,7 @@ def main() -> None:
     midi, notes = _best_midi(tuned.write(tuned.sample(600, 4, temperature=0.9), OUT / "tuned"))
     print(
         f"\nDemo done. The fine-tuned model's piece: {midi} ({notes} notes).\n"
-        f"Fine-tuning curve: {RUN / 'loss.png'}; your own files: "
+        f"Fine-tuning curve: {RunDir(tuned.path).curve}; your own files: "
         f"mgen train --init {MODEL} --data my-tunes/"
     )
 

@@ -22,6 +22,7 @@ from mgen.core.contracts import registry
 from mgen.core.contracts.decoder import build_decoder
 from mgen.core.contracts.errors import ConfigError, MgenError
 from mgen.core.runs import rundir
+from mgen.core.runs.artifact import RunDir
 
 PRETRAINED = Path(mgen.__file__).parent / "pretrained"
 
@@ -68,13 +69,13 @@ def test_a_run_has_a_checkpoint_before_its_first_weights(
     """What makes the refusal above safe: a run killed at any moment either has no weights
     (and --resume starts it again) or has a checkpoint to continue from."""
     seen = []
-    save = rundir.save_weights
+    save = RunDir.save_weights
 
-    def watched(run: Path, model) -> None:
-        seen.append((run / rundir.CHECKPOINT).exists())
+    def watched(run: RunDir, model) -> None:
+        seen.append((run.path / rundir.CHECKPOINT).exists())
         save(run, model)
 
-    monkeypatch.setattr(rundir, "save_weights", watched)
+    monkeypatch.setattr(RunDir, "save_weights", watched)
     mgen.train(tokenizer="abc-char", data=[str(testd_abc)], max_steps=2, eval_every=1,
                out=tmp_path / "run", batch_size=8, seq_len=32, device="cpu",
                model_options={"hidden_size": 16, "embed_dim": 8})  # fmt: skip

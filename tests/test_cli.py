@@ -119,7 +119,9 @@ def test_primer_is_continued(cli, trained, tmp_path):
 
 
 def test_run_directory_is_self_describing(trained):
-    config = json.loads((trained / "config.json").read_text())
+    from mgen.core.runs.artifact import RunDir
+
+    config = RunDir(trained).read_config()  # config.json, the tokenizer's facts its own file's
     assert config["tokenizer"] == "abc-char" and config["model"] == "lstm2"
     assert config["plugins"]["model"]["distribution"] == "mgen"
     assert config["versions"]["torch"].startswith("2.")

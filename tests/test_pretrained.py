@@ -13,6 +13,7 @@ import pytest
 from conftest import TINY, assert_one_line_error
 
 from mgen.core.runs import pretrained
+from mgen.core.runs.artifact import RunDir
 
 GOOD, TRUNCATED, BAD_JSON = "test-good", "test-truncated", "test-bad-json"
 
@@ -149,7 +150,7 @@ def test_fine_tuning_starts_from_the_init_runs_weights_and_vocabulary(cli, site,
     assert result.exit_code == 0, result.output
     assert "fine-tuning test-good" in result.output
     assert "not in the vocabulary: read as <unk>" in result.output
-    config = pretrained._read_json(run / "config.json")
+    config = RunDir(run).read_config()
     assert config["train"]["init"] == GOOD and config["data"]["unk_tokens"] > 0
     assert (run / "tokenizer.json").read_text() == (site / "runs/good/tokenizer.json").read_text()
     before = load_file(str(site / "runs" / "good" / "model.safetensors"))

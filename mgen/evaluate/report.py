@@ -320,7 +320,8 @@ class RunContext:
 
 
 def run_context(path: Path) -> RunContext:
-    from mgen.core.runs import rundir
+    """The judging context of a run directory or shipped model, read by the run artifact."""
+    from mgen.core.runs.artifact import RunDir
 
-    run = rundir.resolve_run(Path(path))
-    return RunContext(rundir.read_config(run), rundir.load_tokenizer(run)[1])
+    run = RunDir.resolve(path)
+    return RunContext(run.read_config(), run.load_tokenizer())

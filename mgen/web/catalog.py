@@ -5,21 +5,16 @@ sends reaches the file system. Nothing here imports torch.
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import struct
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mgen.core.runs.rundir import CONFIG, TOKENIZER, WEIGHTS
-from mgen.core.training.history import best_val_loss
+from mgen.core.runs.artifact import RunDir
 
 MAX_DEPTH = 3  # runs/<group>/<run>/ and no deeper
-MAX_HEADER = 16 << 20  # a safetensors header larger than this is not read
 
 
 @dataclass(frozen=True)
@@ -47,58 +42,14 @@ class ModelEntry:
         }
 
 
-def _inside(path: Path, root: Path) -> bool:
-    """Whether `path`, every link followed, lies under `root` (already resolved)."""
-    try:
-        return path.resolve(strict=True).is_relative_to(root)
-    except (OSError, RuntimeError):  # a broken or looping link
-        return False
-
-
-def _run_dirs(root: Path) -> list[Path]:
-    """Folders under `root` holding a run's files, none of them reached through a link that
-    leads out of `root`; each real folder once (`latest` and its target are one run)."""
-    found: dict[Path, Path] = {}
-    for here, dirs, _files in os.walk(root, followlinks=False):
-        folder = Path(here)
-        depth = len(folder.relative_to(root).parts)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if depth < MAX_DEPTH else []
-        candidates = [folder] + [folder / d for d in dirs if (folder / d).is_symlink()]
-        for cand in candidates:
-            files = [cand / CONFIG, cand / TOKENIZER, cand / WEIGHTS]
-            if all(_inside(f, root) and f.is_file() for f in files) and _inside(cand, root):
-                real = cand.resolve()
-                if real not in found or found[real].is_symlink():
-                    found[real] = cand
-    return sorted(found.values())
-
-
-def parameter_count(weights: Path) -> int | None:
-    """Numbers in a .safetensors file, read from its header (no tensor is loaded)."""
-    try:
-        with open(weights, "rb") as f:
-            (size,) = struct.unpack("<Q", f.read(8))
-            if size > MAX_HEADER:
-                return None
-            header = json.loads(f.read(size))
-        shapes = [v["shape"] for k, v in header.items() if k != "__metadata__"]
-        return int(sum(math.prod(s) for s in shapes))
-    except (OSError, ValueError, KeyError, TypeError, struct.error):
-        return None
-
-
 def run_entry(name: str, path: Path) -> ModelEntry | None:
-    """A run directory as an entry; None when its config cannot be read."""
+    """A run directory as an entry (its facts: `RunDir.facts`); None when they cannot be read."""
     try:
-        config = json.loads((path / CONFIG).read_text(encoding="utf-8"))
-        loss = best_val_loss(path)
+        facts = RunDir(path).facts()
     except Exception:  # noqa: BLE001 - a broken run is just not listed
         return None
-    if not isinstance(config, dict):
-        return None
-    tokenizer, model = str(config.get("tokenizer", "?")), str(config.get("model", "?"))
-    params = parameter_count(path / WEIGHTS)
-    return ModelEntry(name, "run", path, tokenizer, model, params, loss)
+    return ModelEntry(name, "run", path, facts.tokenizer, facts.model, facts.parameters,
+                      facts.val_loss)  # fmt: skip
 
 
 def pretrained_models() -> list[ModelEntry]:
@@ -140,7 +91,8 @@ class Catalog:
         for i, root in enumerate(self.roots):
             if not root.is_dir():
                 continue
-            for path in _run_dirs(root):
+            for run in RunDir.find(root, MAX_DEPTH):
+                path = run.path
                 name = path.relative_to(root).as_posix() if path != root else root.name
                 if name in found:
                     name = f"{i + 1}:{name}"

@@ -68,6 +68,7 @@ def source(run: Path, write: bool = False) -> Source:
     dataset not written yet is written with `write` (the builder), else NotPrepared."""
     from mgen import __version__
     from mgen.core.data.prepare import corpus_files
+    from mgen.core.runs.artifact import RunDir
     from mgen.evaluate.notes import reader_for
     from mgen.evaluate.report import run_context
 
@@ -82,8 +83,7 @@ def source(run: Path, write: bool = False) -> Source:
     files = corpus_files(ctx.tokenizer, data, progress=False)
     held = corpus_files(ctx.tokenizer, val, progress=False) if val else []
     digest = hashlib.sha256()
-    for part in (f"{FORMAT} {__version__} {REFERENCE_LIMIT}", (run / "config.json").read_bytes(),
-                 (run / "tokenizer.json").read_bytes()):  # fmt: skip
+    for part in (f"{FORMAT} {__version__} {REFERENCE_LIMIT}", *RunDir(run).identity()):
         digest.update(part if isinstance(part, bytes) else part.encode())
     for f in files + held:
         stat = f.stat()

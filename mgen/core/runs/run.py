@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from mgen.core.runs import pretrained, rundir
+from mgen.core.runs.artifact import RunDir
 from mgen.core.contracts.decoder import build_decoder
 from mgen.core.training.device import resolve_device
 from mgen.core.contracts.errors import CheckpointError
@@ -143,18 +143,18 @@ class Run:
         <run>/samples/<time>/, or runs/<name>/samples/<time>/ in the current folder for a
         shipped model, which is read-only); see `mgen.core.runs.output.write_samples`."""
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        base = Path("runs") / self.shipped if self.shipped else self.path
-        return write_samples(self.tokenizer, pieces, folder or base / "samples" / stamp, force)
+        base = RunDir(Path("runs") / self.shipped if self.shipped else self.path)
+        return write_samples(self.tokenizer, pieces, folder or base.samples(stamp), force)
 
 
 def load_run(path: Path | str = "runs/latest", device: str | torch.device = "cpu") -> Run:
     """Load a run directory (`runs/latest` by default) or a shipped model by name (`mgen
     models`) for sampling or scoring."""
     dev = device if isinstance(device, torch.device) else resolve_device(device)
-    run = rundir.resolve_run(Path(path))
-    config = rundir.read_config(run)
-    _, tok = rundir.load_tokenizer(run)
+    run = RunDir.resolve(path)
+    config = run.read_config()
+    tok = run.load_tokenizer()
     if tok.vocab is None:
-        raise CheckpointError(f"{run / rundir.TOKENIZER} holds no vocabulary")
-    model = rundir.load_model(run, config, len(tok.vocab))
-    return Run(run, config, tok, model.to(dev).eval(), dev, pretrained.shipped_name(run))
+        raise CheckpointError(f"{run.tokenizer_file} holds no vocabulary")
+    model = run.load_model(len(tok.vocab), config)
+    return Run(run.path, config, tok, model.to(dev).eval(), dev, run.shipped_name())

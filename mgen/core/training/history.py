@@ -1,68 +1,30 @@
-"""A run's training history: metrics.csv (one row per evaluation) and its loss curve."""
+"""A run's training history: its metrics (one row per evaluation; the file is the run
+artifact's, `mgen.core.runs.artifact.RunDir`) and its loss curve."""
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Any
 
-from mgen.core.contracts.errors import CheckpointError, MgenError, one_line
-from mgen.core.contracts.io import atomic_path, write_text
+from mgen.core.contracts.errors import MgenError
+from mgen.core.contracts.io import atomic_path
+from mgen.core.runs.artifact import CURVE, METRICS, RunDir
+from mgen.core.runs.metrics import METRIC_FIELDS
 
-METRICS, CURVE = "metrics.csv", "loss.png"
-METRIC_FIELDS = [
-    "epoch",
-    "step",
-    "tokens",
-    "train_loss",
-    "train_bits",
-    "val_loss",
-    "val_bits",
-    "val_acc",
-    "val_nats_note",
-    "val_bits_note",
-    "val_unk",
-    "lr",
-    "elapsed_s",
-    "tokens_per_s",
-]
+__all__ = ["CURVE", "METRICS", "METRIC_FIELDS", "best_val_loss", "plot_loss", "read_metrics",
+           "write_metrics"]  # fmt: skip
 
 
 def write_metrics(run: Path, rows: list[dict[str, Any]]) -> None:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=METRIC_FIELDS, extrasaction="ignore")
-    w.writeheader()
-    w.writerows(rows)
-    write_text(run / METRICS, buf.getvalue())
+    RunDir(run).write_metrics(rows)
 
 
 def read_metrics(run: Path) -> list[dict[str, Any]]:
-    path = run / METRICS
-    if not path.exists():
-        return []
-    try:
-        with open(path, newline="", encoding="utf-8") as f:
-            return [{k: _num(v) for k, v in row.items()} for row in csv.DictReader(f)]
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise CheckpointError(f"cannot read {path}: {one_line(e)}") from None
+    return RunDir(run).read_metrics()
 
 
 def best_val_loss(run: Path) -> float | None:
-    vals = [r["val_loss"] for r in read_metrics(run) if isinstance(r.get("val_loss"), float)]
-    return min(vals) if vals else None
-
-
-def _num(v: str | None) -> Any:
-    if not isinstance(v, str):  # a short or long row of a hand-edited file: None or a list
-        return v
-    try:
-        return int(v)
-    except ValueError:
-        try:
-            return float(v)
-        except ValueError:
-            return v
+    return RunDir(run).best_val_loss()
 
 
 def plot_loss(run: Path, rows: list[dict[str, Any]], title: str) -> None:
@@ -87,7 +49,7 @@ def plot_loss(run: Path, rows: list[dict[str, Any]], title: str) -> None:
     ax.legend()
     fig.tight_layout()
     try:
-        with atomic_path(run / CURVE) as tmp:
+        with atomic_path(RunDir(run).curve) as tmp:
             fig.savefig(tmp, format="png")
     except MgenError:
         raise

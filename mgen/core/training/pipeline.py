@@ -11,7 +11,8 @@ from mgen.core.contracts.config import plain
 from mgen.core.contracts.errors import CheckpointError, ConfigError
 from mgen.core.contracts.tokenizer import Tokenizer
 from mgen.core.data.prepare import build_tokenizer, prepare_data
-from mgen.core.runs import finetune, pretrained, rundir
+from mgen.core.runs import finetune
+from mgen.core.runs.artifact import RunDir
 from mgen.core.training import distributed
 from mgen.core.training.device import resolve_device, resolve_precision
 from mgen.core.training.signals import set_threads
@@ -29,12 +30,13 @@ def resume_config(run: Path, overrides: dict[str, Any] | None = None) -> TrainCo
     extend its length (`epochs`, `max_steps`, `time_budget`) or move it (`device`, `workers`,
     `checkpoint_every`); any other setting that differs from the run's is refused, never
     silently ignored, and every value given is validated."""
-    if pretrained.shipped_name(run):
+    files = RunDir(run)
+    if files.shipped_name():
         raise ConfigError(f"{run} is a shipped model (read-only); fine-tune it with --init")
-    rundir.check_resumable(run)  # before any data is read: trained weights are never restarted
-    saved = rundir.read_config(run).get("train")
+    files.check_resumable()  # before any data is read: trained weights are never restarted
+    saved = files.read_config().get("train")
     if not isinstance(saved, dict):
-        raise CheckpointError(f"{run / rundir.CONFIG} holds no training settings")
+        raise CheckpointError(f"{files.config_file} holds no training settings")
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     if given.pop("init", None):
         raise ConfigError("--init starts a new run; --resume continues one: pass one of them")
@@ -76,8 +78,8 @@ def _shown(value: Any) -> str:
 
 def new_run_path(cfg: TrainConfig, out: Path | None, root: Path = Path("runs")) -> Path:
     """`out`, or a fresh runs/<time>-<tokenizer>-<model>; never a folder holding a run."""
-    run = out or rundir.new_run_dir(root, cfg.tokenizer, cfg.model)
-    if (run / rundir.CONFIG).exists():
+    run = out or RunDir.new(root, cfg.tokenizer, cfg.model).path
+    if RunDir(run).config_file.exists():
         raise ConfigError(f"{run} already holds a run; pass --resume or another --out")
     return run
 
@@ -115,8 +117,8 @@ def train_run(
         if resume:
             trainer.restore()
         if dist.is_main:
-            rundir.make_run_dir(run)
-            rundir.mark_latest(run)
+            RunDir(run).create()
+            RunDir(run).mark_latest()
         log(
             f"training {cfg.model} ({trainer.model.num_parameters():,} parameters) on "
             f"{trainer.device}{dist.describe()} [{trainer.precision}], run directory {run}"
@@ -133,7 +135,7 @@ def _say_default_length(cfg: TrainConfig, tok: Tokenizer, log: Log) -> None:
 def _tokenizer(cfg: TrainConfig, run: Path, resume: bool) -> Tokenizer:
     """A resumed run's own tokenizer, the init run's (fine-tuning), or a new one to fit."""
     if resume:
-        return rundir.load_tokenizer(run)[1]
+        return RunDir(run).load_tokenizer()
     if cfg.init:
         return finetune.init_tokenizer(cfg)
     return build_tokenizer(cfg.tokenizer, cfg.tokenizer_options)

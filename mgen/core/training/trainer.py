@@ -17,13 +17,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mgen.core.contracts import registry
 from mgen.core.contracts.errors import CheckpointError, one_line
 from mgen.core.contracts.model import SequenceModel, build_model
 from mgen.core.contracts.vocab import Vocab
 from mgen.core.data.batches import Windows
 from mgen.core.data.prepare import TrainData
-from mgen.core.runs import rundir
+from mgen.core.runs.artifact import RunDir
 from mgen.core.runs.versions import package_versions
 from mgen.core.sampling.scoring import Score, score_pieces
 from mgen.core.training import carry, history
@@ -107,16 +106,21 @@ class Trainer:
         return model.to(self.device)
 
     # -- checkpoints -----------------------------------------------------------------------
+    @property
+    def files(self) -> RunDir:
+        """The run directory's files (the run artifact)."""
+        return RunDir(self.run)
+
     def restore(self) -> None:
         """Continue from the run directory's checkpoint (if it has one yet)."""
         if self.dist.is_main:  # every rank reads the run; rank 0 alone writes (and tidies) it
-            rundir.remove_stale_temps(self.run)
-        rundir.check_resumable(self.run)  # trained weights and no checkpoint: never restart
-        if not (self.run / rundir.CHECKPOINT).exists():
+            self.files.remove_stale_temps()
+        self.files.check_resumable()  # trained weights and no checkpoint: never restart
+        if not self.files.checkpoint.exists():
             # Stopped before its first checkpoint: start over, exactly as the run first began.
             self.log(f"no checkpoint in {self.run} yet; starting it again from step 0")
             return
-        ck = rundir.load_checkpoint(self.run)
+        ck = self.files.load_checkpoint()
         try:
             self.model.load_state_dict(ck["model"])
             self.opt.load_state_dict(ck["optimizer"])
@@ -128,7 +132,7 @@ class Trainer:
                 f"checkpoint in {self.run} does not fit this run: {one_line(e)}"
             ) from None
         # Rows written after this checkpoint (a kill between metrics and checkpoint) are redone.
-        self.rows = history.read_metrics(self.run)[: self.state.metric_rows]
+        self.rows = self.files.read_metrics()[: self.state.metric_rows]
         self.log(f"resumed {self.run} at step {self.state.step} (epoch {self.state.epoch + 1})")
 
     def save_checkpoint(self) -> None:
@@ -136,8 +140,7 @@ class Trainer:
         lanes = carry.gather(self.carry, self.dist) if self.stateful else None  # every rank
         if not self.dist.is_main:
             return
-        rundir.save_checkpoint(
-            self.run,
+        self.files.save_checkpoint(
             {
                 "model": self.model.state_dict(),
                 "optimizer": self.opt.state_dict(),
@@ -151,26 +154,15 @@ class Trainer:
         """config.json and tokenizer.json: everything needed to rebuild this run."""
         if not self.dist.is_main:
             return
-        cfg = self.cfg
-        rundir.make_run_dir(self.run)
-        rundir.save_tokenizer(self.run, cfg.tokenizer, self.tok)
-        plugins = {
-            kind: {
-                "name": name,
-                "version": registry.plugin_version(kind, name),
-                "distribution": registry.plugin_distribution(kind, name),
-            }
-            for kind, name in (("tokenizer", cfg.tokenizer), ("model", cfg.model))
-        }
-        rundir.write_json(
-            self.run / rundir.CONFIG,
+        cfg, files = self.cfg, self.files
+        files.create()
+        files.save_tokenizer(cfg.tokenizer, self.tok)
+        files.save_config(
             {
                 "train": cfg.to_dict(),
-                "tokenizer": cfg.tokenizer,
                 "model": cfg.model,
                 "model_config": self.model.config.to_dict(),
                 "model_parameters": self.model.num_parameters(),
-                "plugins": plugins,
                 "seq_len": self.data.seq_len,
                 "device": str(self.device),
                 "precision": self.precision,
@@ -304,8 +296,8 @@ class Trainer:
         finally:
             # DDP holds the process group; released here, its threads can stop before exit.
             self.net = self.model
-        if self.dist.is_main and not (self.run / rundir.WEIGHTS).exists():
-            rundir.save_weights(self.run, self.model)
+        if self.dist.is_main and not self.files.weights.exists():
+            self.files.save_weights(self.model)
         return self.run
 
     def _epoch(self) -> None:
@@ -369,8 +361,8 @@ class Trainer:
         val = metrics.get("val_loss", train_loss)
         if self.dist.is_main:
             if val < s.best_val:
-                rundir.save_weights(self.run, self.model)
-            history.write_metrics(self.run, self.rows)
+                self.files.save_weights(self.model)
+            self.files.write_metrics(self.rows)
             history.plot_loss(self.run, self.rows, f"{self.cfg.model} on {self.cfg.tokenizer}")
         s.best_val = min(s.best_val, val)
         self.log(_row_text(row, metrics))
