@@ -1,0 +1,1 @@
+"""Runs: a trained model's directory, loading it, shipped models, fine-tuning, writing its output."""
