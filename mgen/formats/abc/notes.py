@@ -16,7 +16,7 @@ from mgen.formats.abc.abc2midi import abc2midi, convert_problem
 from mgen.formats.abc.tunes import abc_tunes as abc_tunes  # re-exported: its old home
 from mgen.formats.abc.tunes import read_text as read_text  # re-exported: its old home
 from mgen.formats.abc.tunes import split_tunes
-from mgen.formats.score import Piece as Score
+from mgen.formats.score import Score
 
 
 def read_abc_notes(path: Path, limit: int | None = None) -> list[Score]:
@@ -48,7 +48,7 @@ def _stamp(path: Path) -> tuple[int, int]:
 def _read(
     path: str, mtime: int, size: int, limit: int | None
 ) -> tuple[tuple[Score, ...], tuple[str, ...]]:
-    from mgen.formats.m21 import music21_piece, parse
+    from mgen.formats.m21 import music21_score, parse
 
     del mtime, size  # cache key only: a rewritten file is read again
     try:
@@ -60,7 +60,7 @@ def _read(
         name = path if len(tunes) == 1 else f"{path}#{i + 1}"
         text = tunes[i].text
         try:
-            pieces.append(music21_piece(parse(text, "abc"), name))
+            pieces.append(music21_score(parse(text, "abc"), name, fmt="abc", source=text))
         except DataError as e:
             errors.append(f"tune {i + 1}: {e}" if len(tunes) > 1 else str(e))
     return tuple(pieces), tuple(errors)
