@@ -131,6 +131,7 @@ def test_a_kern_file_reads_into_a_score_with_a_track_per_spine(music21_corpus: P
     assert [len(v.tracks) for v in voices] == [1] * 5
     assert sum(len(v) for v in voices) == len(score)
     assert [notes_of(v.tracks[0]) for v in voices] == [notes_of(t) for t in score.tracks]
+    assert [s.name for s in score.split()] == [v.name for v in voices]
 
 
 def test_one_tune_splitter_for_notes_and_checks(music21_corpus: Path):
