@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 
 from mgen.evaluate import classify, form, metrics
-from mgen.evaluate.notes import Piece
+from mgen.evaluate.notes import Score
 from mgen.evaluate.validity import Unit
 
 
-def histogram(pieces: list[Piece], by_key: bool = False) -> np.ndarray:
+def histogram(pieces: list[Score], by_key: bool = False) -> np.ndarray:
     """[12] pitch-class counts summed over pieces (each rotated to one key if `by_key`)."""
     counts = [metrics.pitch_class_counts(p) for p in pieces]
     if by_key:
@@ -25,12 +25,12 @@ def histogram(pieces: list[Piece], by_key: bool = False) -> np.ndarray:
     return np.sum(counts, axis=0)
 
 
-def mean_stats(pieces: list[Piece]) -> dict[str, float]:
+def mean_stats(pieces: list[Score]) -> dict[str, float]:
     stats = [metrics.piece_stats(p) for p in pieces]
     return {k: float(np.mean([s[k] for s in stats])) for k in metrics.STAT_NAMES}
 
 
-def repetition(pieces: list[Piece]) -> dict[str, Any]:
+def repetition(pieces: list[Score]) -> dict[str, Any]:
     periods = {p.name: metrics.tail_period(p.melody()) for p in pieces}
     looping = {name: per for name, per in periods.items() if per is not None}
     stuck = [p.name for p in pieces if metrics.is_stuck(p, periods[p.name])]
@@ -47,7 +47,7 @@ def repetition(pieces: list[Piece]) -> dict[str, Any]:
     }
 
 
-def divergences(a: list[Piece], b: list[Piece], form_a: dict, form_b: dict) -> dict[str, float]:
+def divergences(a: list[Score], b: list[Score], form_a: dict, form_b: dict) -> dict[str, float]:
     """Pitch-class (absolute and in C/Am), interval and duration JSD between two piece sets."""
     return {
         "pitch_class_jsd": metrics.js_divergence(histogram(a), histogram(b)),
@@ -61,7 +61,7 @@ def unit_facts(units: list[Unit]) -> dict[str, dict[str, Any]]:
     return {u.name: u.form for u in units}
 
 
-def corpus_figures(pieces: list[Piece], units: list[Unit]) -> dict[str, Any]:
+def corpus_figures(pieces: list[Score], units: list[Unit]) -> dict[str, Any]:
     """Every corpus-side figure of a reference: its own and its halves against each other."""
     odd, even = pieces[1::2], pieces[::2]
     facts = unit_facts(units)

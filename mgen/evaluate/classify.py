@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from mgen.evaluate import form, metrics
-from mgen.evaluate.notes import Piece, evenly
+from mgen.evaluate.notes import Score, evenly
 
 MIN_PER_CLASS = 5
 FOLDS = 5
@@ -39,7 +39,7 @@ def _norm(x: np.ndarray) -> np.ndarray:
     return x / s if s > 0 else x
 
 
-def features(piece: Piece) -> np.ndarray:
+def features(piece: Score) -> np.ndarray:
     """[74] the feature vector of one piece (names in FEATURES)."""
     melody = piece.melody()
     steps = np.diff(melody)
@@ -107,7 +107,7 @@ def binomial_p(k: int, n: int) -> float:
     return min(1.0, sum(math.comb(n, i) for i in range(k, n + 1)) / 2**n)
 
 
-def distinguish(samples: list[Piece], corpus: list[Piece]) -> dict[str, Any]:
+def distinguish(samples: list[Score], corpus: list[Score]) -> dict[str, Any]:
     """Cross-validated accuracy of telling `samples` from as many `corpus` pieces."""
     samples = [p for p in samples if len(p) >= 2]
     corpus = [p for p in corpus if len(p) >= 2]

@@ -25,7 +25,7 @@ import numpy as np
 from mgen.core.contracts.tokenizer import Tokenizer
 from mgen.core.data.corpus import Corpus
 from mgen.evaluate import metrics
-from mgen.evaluate.notes import Piece, Reader, evenly, midi_piece, read_pieces, reader_for
+from mgen.evaluate.notes import Reader, Score, evenly, midi_piece, read_pieces, reader_for
 
 if TYPE_CHECKING:
     from mgen.core.data.prepare import Split
@@ -117,7 +117,7 @@ def training_index(
     )
 
 
-def reference_index(pieces: list[Piece], source: str) -> TrainingIndex:
+def reference_index(pieces: list[Score], source: str) -> TrainingIndex:
     """From pieces already read: the even ones indexed, the odd ones held out."""
     start = time.perf_counter()
     melodies = [p.melody() for p in pieces]
@@ -218,7 +218,7 @@ def _held_out(melodies: list[np.ndarray], groups: list[tuple]) -> tuple[list[int
     return evenly(held, BASELINE_PIECES), [int(i) for i in rest]
 
 
-def sample_melodies(paths: Sequence[Path], pieces: list[Piece], tok: Tokenizer | None):
+def sample_melodies(paths: Sequence[Path], pieces: list[Score], tok: Tokenizer | None):
     """{piece name: top line} of the judged pieces; files in `tok`'s own format are read
     through `tok` (its `read`, then `melody`), as the training pieces were."""
     out = {p.name: p.melody() for p in pieces}

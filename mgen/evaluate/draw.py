@@ -21,9 +21,9 @@ import numpy as np
 
 from mgen.core.contracts.tokenizer import Tokenizer
 from mgen.core.data.corpus import Corpus
-from mgen.evaluate.notes import Piece, Reader, evenly, read_pieces, reader_for
+from mgen.evaluate.notes import Reader, Score, evenly, read_pieces, reader_for
 from mgen.evaluate.validity import Unit, judge, kind_of
-from mgen.formats.abc import check as abc_check
+from mgen.formats.abc.tunes import read_text, tune_texts
 
 Draw = dict[Path, list[int]]
 
@@ -35,10 +35,8 @@ def _kind(path: Path, reader: Reader) -> str:
 def _abc_texts(path: Path) -> tuple[list[str], str]:
     """The file's tunes as the ABC checks split it, and its text before the first `X:` line
     (file-wide fields that its tunes may rely on)."""
-    from mgen.formats.abc.notes import read_text
-
     text = read_text(path)
-    tunes, starts = abc_check.tune_texts(text)
+    tunes, starts = tune_texts(text)
     lines = text.splitlines()
     header = "\n".join(lines[: starts[0] - 1]) + "\n" if starts[0] > 1 else ""
     return tunes, header
@@ -113,9 +111,9 @@ def _judge_numbers(
     return sorted({owner[k] for k in pieces if k < len(owner)})
 
 
-def read_draw(draw: Draw) -> tuple[list[Piece], list[Unit], list[str]]:
+def read_draw(draw: Draw) -> tuple[list[Score], list[Unit], list[str]]:
     """The drawn pieces (notes), their judged units, and the checks that ran."""
-    pieces: list[Piece] = []
+    pieces: list[Score] = []
     units: list[Unit] = []
     checks: dict[str, None] = {}
     for path, picks in sorted(draw.items()):
@@ -134,7 +132,7 @@ def read_draw(draw: Draw) -> tuple[list[Piece], list[Unit], list[str]]:
 
 def _read_whole(
     path: Path, reader: Reader, picks: list[int]
-) -> tuple[list[Piece], list[Unit], list[str]]:
+) -> tuple[list[Score], list[Unit], list[str]]:
     """A file of another format, read whole (one piece, or a score's few spines): the picked
     pieces kept, or as many spread evenly when the reader numbers them otherwise."""
     pieces = read_pieces(path, None, reader)[0]
@@ -146,7 +144,7 @@ def _read_whole(
 
 def _read_tunes(
     path: Path, reader: Reader, picks: list[int]
-) -> tuple[list[Piece], list[Unit], list[str]]:
+) -> tuple[list[Score], list[Unit], list[str]]:
     """The chosen tunes of an ABC file: copied (after the file's header) into a file of their
     own, read and judged there, and named back after their place in `path`."""
     tunes, header = _abc_texts(path)

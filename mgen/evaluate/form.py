@@ -16,14 +16,14 @@ from typing import Any
 import numpy as np
 
 from mgen.evaluate.metrics import pitch_class_counts
-from mgen.evaluate.notes import Piece
+from mgen.evaluate.notes import Score
 
 SECTION_BARS = 2  # bars in a row that must recur for a section to count as repeated
 INTERVAL_BINS = 27  # -13..13: an octave or more lands in the outer bins
 DURATION_BINS = 8  # 1/16 beat .. 8 beats, by powers of two
 
 
-def top_line(piece: Piece) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def top_line(piece: Score) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(pitch, onset, duration) of the highest note at each onset."""
     if len(piece) == 0:
         return piece.pitch, piece.onset, piece.duration
@@ -31,20 +31,20 @@ def top_line(piece: Piece) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return piece.pitch[last], piece.onset[last], piece.duration[last]
 
 
-def interval_counts(piece: Piece) -> np.ndarray:
+def interval_counts(piece: Score) -> np.ndarray:
     """[27] counts of melodic intervals -13..13 semitones (beyond an octave clipped)."""
     steps = np.clip(np.diff(top_line(piece)[0]), -13, 13) + 13
     return np.bincount(steps, minlength=INTERVAL_BINS).astype(np.float64)
 
 
-def duration_counts(piece: Piece) -> np.ndarray:
+def duration_counts(piece: Score) -> np.ndarray:
     """[8] counts of note durations by powers of two: 1/16 beat and shorter .. 8 beats and longer."""
     d = piece.duration[piece.duration > 0]
     bins = np.clip(np.round(np.log2(d)).astype(np.int64), -4, 3) + 4
     return np.bincount(bins, minlength=DURATION_BINS).astype(np.float64)
 
 
-def _bars(piece: Piece) -> list[tuple]:
+def _bars(piece: Score) -> list[tuple]:
     """Each bar of the top line as a hashable tuple of (pitch, position, duration) in 48ths."""
     pitch, onset, dur = top_line(piece)
     index = np.floor(onset / piece.bar_length + 1e-9).astype(np.int64)
@@ -55,7 +55,7 @@ def _bars(piece: Piece) -> list[tuple]:
     return [tuple(b) for b in bars]
 
 
-def recurring_section(piece: Piece, span: int = SECTION_BARS) -> bool:
+def recurring_section(piece: Score, span: int = SECTION_BARS) -> bool:
     """Whether `span` consecutive bars with notes recur later, without overlapping."""
     bars = _bars(piece)
     first: dict[tuple, int] = {}
@@ -69,7 +69,7 @@ def recurring_section(piece: Piece, span: int = SECTION_BARS) -> bool:
     return False
 
 
-def phrase_lengths(piece: Piece) -> list[float]:
+def phrase_lengths(piece: Score) -> list[float]:
     """Phrase lengths in bars: a phrase ends after a rest or a note at least twice as long as
     the median gap between onsets."""
     _, onset, dur = top_line(piece)
@@ -85,7 +85,7 @@ def phrase_lengths(piece: Piece) -> list[float]:
     return [float(x) for x in lengths if x > 0]
 
 
-def piece_form(pieces: list[Piece], units: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def piece_form(pieces: list[Score], units: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The form figures of a set of pieces; `units` holds text facts by piece (or file) name."""
     facts = [units.get(p.name) or units.get(p.name.split("#")[0]) or {} for p in pieces]
     repeated = [

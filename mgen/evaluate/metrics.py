@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mgen.formats.score import Piece
+from mgen.formats.score import Score
 
 STUCK_TAIL = 16  # the fewest notes a tail must have before a sample can be called stuck
 STUCK_PERIOD = 4  # longest cycle, in notes, that counts as stuck
@@ -30,17 +30,17 @@ _MINOR = np.array([1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1, 0], dtype=bool)
 SCALES = np.stack([np.roll(m, r) for m in (_MAJOR, _MINOR) for r in range(12)])
 
 
-def pitch_class_counts(piece: Piece) -> np.ndarray:
+def pitch_class_counts(piece: Score) -> np.ndarray:
     """[12] note counts per pitch class."""
     return np.bincount(piece.pitch % 12, minlength=12).astype(np.float64)
 
 
-def scale_consistency(piece: Piece) -> float:
+def scale_consistency(piece: Score) -> float:
     counts = pitch_class_counts(piece)
     return float((SCALES @ counts).max() / counts.sum())
 
 
-def piece_stats(piece: Piece) -> dict[str, float]:
+def piece_stats(piece: Score) -> dict[str, float]:
     """The per-piece statistics compared with the reference corpus."""
     return {
         "pitch_range": float(piece.pitch.max() - piece.pitch.min()),
@@ -112,7 +112,7 @@ def tail_period(melody: np.ndarray) -> int | None:
     return None
 
 
-def held_too_long(piece: Piece) -> bool:
+def held_too_long(piece: Score) -> bool:
     """One note sounding for at least half of a piece of HELD_BARS bars or more: the way a
     grid tokenizer (one token per time step) gets stuck, by holding one note forever."""
     if len(piece) == 0 or piece.bars() < HELD_BARS:
@@ -120,7 +120,7 @@ def held_too_long(piece: Piece) -> bool:
     return float(piece.duration.max()) >= piece.end() / 2
 
 
-def is_stuck(piece: Piece, period: int | None) -> bool:
+def is_stuck(piece: Score, period: int | None) -> bool:
     """Stuck on one note or a short cycle: the tail loops with a cycle of at most STUCK_PERIOD
     notes, or one note is held for half the piece."""
     return (period is not None and period <= STUCK_PERIOD) or held_too_long(piece)

@@ -1,7 +1,7 @@
 """Any readable file -> pieces of note events (pitch, onset and duration in quarter-note beats).
 
-Which reader takes a file: MIDI (.mid/.midi, pretty_midi) and MusicXML (.xml/.musicxml/.mxl,
-music21), the interchange formats every tool reads, are read here. Any other file goes to the
+Which reader takes a file: MIDI (.mid/.midi, mgen's one MIDI reader, symusic) and MusicXML
+(.xml/.musicxml/.mxl, music21), the interchange formats every tool reads, are read here. Any other file goes to the
 first installed tokenizer plugin whose `file_patterns` match its name: its `read_notes`, or,
 when that gives None, each piece its `read` returns written with its `to_midi` and read back as
 MIDI. So a third-party format is judged and rendered with no change to mgen.
@@ -22,12 +22,14 @@ import numpy as np
 from mgen.core.contracts import registry
 from mgen.core.contracts.errors import DataError, MgenError, PluginError
 from mgen.core.contracts.tokenizer import Tokenizer
-from mgen.formats.score import DEFAULT_BAR, Piece, make_piece
+from mgen.formats.midi.notes import midi_piece
+from mgen.formats.score import DEFAULT_BAR, Piece, Score, make_piece
 
 __all__ = [
     "DEFAULT_BAR",
     "Piece",
     "Reader",
+    "Score",
     "evenly",
     "make_piece",
     "midi_piece",
@@ -132,7 +134,7 @@ def require_reader(path: Path, action: str = "read") -> Reader:
 
 def read_pieces(
     path: Path, limit: int | None = None, reader: Reader | None = None
-) -> tuple[list[Piece], list[str]]:
+) -> tuple[list[Score], list[str]]:
     """Pieces of one file and the reasons any part of it could not be read.
 
     `limit` keeps at most that many pieces of a file holding several, spread evenly across it.
@@ -154,7 +156,7 @@ def read_pieces(
 
 def read_with(
     tok: Tokenizer, path: Path, limit: int | None = None
-) -> tuple[list[Piece], list[str]]:
+) -> tuple[list[Score], list[str]]:
     """A file in `tok`'s format: its `read_notes`, or when that gives None, each piece of its
     `read` through `to_midi`. -> (pieces, reasons). Plugin failures never escape."""
     path = Path(path)
@@ -167,7 +169,7 @@ def read_with(
     return evenly(list(pieces), limit), []
 
 
-def _via_midi(tok: Tokenizer, path: Path, limit: int | None) -> tuple[list[Piece], list[str]]:
+def _via_midi(tok: Tokenizer, path: Path, limit: int | None) -> tuple[list[Score], list[str]]:
     """`read`, then each chosen piece written with `to_midi` and its notes read back."""
     token_pieces = tok.read(path)
     if not token_pieces:
@@ -185,18 +187,11 @@ def _via_midi(tok: Tokenizer, path: Path, limit: int | None) -> tuple[list[Piece
     return pieces, errors
 
 
-def midi_piece(path: Path, name: str | None = None) -> Piece:
-    """Notes of every non-drum instrument of a MIDI file (pretty_midi), timed in beats."""
-    from mgen.formats.midi.notes import midi_piece as read
+def musicxml_piece(path: Path) -> Score:
+    """A MusicXML file (music21): one score, a track per part."""
+    from mgen.formats.m21 import music21_score, parse
 
-    return read(path, name)
-
-
-def musicxml_piece(path: Path) -> Piece:
-    """Notes of a MusicXML file (music21): one piece, every part together."""
-    from mgen.formats.m21 import music21_piece, parse
-
-    return music21_piece(parse(Path(path)), str(path))
+    return music21_score(parse(Path(path)), str(path), fmt="musicxml")
 
 
 def evenly(items: Sequence[Any], n: int | None) -> list[Any]:

@@ -16,7 +16,8 @@ import numpy as np
 from mgen.core.contracts.errors import ConfigError, DataError, MgenError
 from mgen.core.contracts.io import atomic_path
 from mgen.core.contracts.tokenizer import Tokenizer
-from mgen.evaluate.notes import MIDI, MUSICXML, Piece, read_pieces, reason, require_reader
+from mgen.evaluate.notes import MIDI, MUSICXML, read_pieces, reason, require_reader
+from mgen.formats.score import Score, single
 
 INSTALL_HINT = "install FluidSynth: sudo apt-get install fluidsynth fluid-soundfont-gm"
 #: General MIDI soundfonts where Debian/Ubuntu, Fedora, Arch and Homebrew put them.
@@ -79,31 +80,15 @@ def midi_of(path: Path, folder: Path) -> Path:
     return write_piece_midi(first_piece(path), out)
 
 
-def write_piece_midi(piece: Piece, out: Path, bpm: float = 120.0) -> Path:
-    """One piano track of the piece's notes at `bpm` quarter notes a minute."""
-    import pretty_midi
+def write_piece_midi(piece: Score, out: Path, bpm: float = 120.0) -> Path:
+    """One piano track of the piece's sounding notes at `bpm` quarter notes a minute, in the
+    meter of its bar length."""
+    from mgen.formats.midi.write import write_midi
 
-    spb = 60.0 / bpm  # seconds per beat
-    pm = pretty_midi.PrettyMIDI(initial_tempo=bpm)
-    inst = pretty_midi.Instrument(program=0)
-    for p, on, dur in zip(piece.pitch, piece.onset, piece.duration, strict=True):
-        if 0 <= p <= 127 and dur > 0:
-            inst.notes.append(pretty_midi.Note(90, int(p), on * spb, (on + dur) * spb))
-    pm.instruments.append(inst)
-    num, den = _time_signature(piece.bar_length)
-    pm.time_signature_changes.append(pretty_midi.TimeSignature(num, den, 0.0))
-    with atomic_path(out) as dest:
-        pm.write(str(dest))
-    return out
-
-
-def _time_signature(bar: float) -> tuple[int, int]:
-    """A time signature lasting `bar` quarter notes (4/4 when it has no simple one)."""
-    for den in (4, 8, 16):
-        num = bar * den / 4
-        if abs(num - round(num)) < 1e-9 and 1 <= round(num) <= 64:
-            return round(num), den
-    return 4, 4
+    ok = (piece.pitch >= 0) & (piece.pitch <= 127)
+    columns = (piece.pitch[ok], piece.onset[ok], piece.duration[ok])
+    piano = single(piece.name, *columns, piece.bar_length, piece.velocity[ok], tempos=[[0.0, bpm]])
+    return write_midi(piano, out)
 
 
 def render_wav(path: Path, out: Path, soundfont: Path | None = None) -> Path:
@@ -196,7 +181,7 @@ def _write_score(score, out: Path, fmt: str, source: Path) -> Path:
     return out
 
 
-def first_piece(path: Path) -> Piece:
+def first_piece(path: Path) -> Score:
     """The first piece of any readable file; DataError when there is none."""
     reader = require_reader(path, "render")
     pieces, errors = read_pieces(path, limit=1, reader=reader)
@@ -225,7 +210,7 @@ def render_png(path: Path, out: Path, title: str | None = None) -> Path:
     return out
 
 
-def piano_roll(ax, piece: Piece, title: str) -> None:
+def piano_roll(ax, piece: Score, title: str) -> None:
     """Draw `piece` on matplotlib axes: one box per note, pitch against beats, bar lines."""
     from matplotlib.collections import PolyCollection
 

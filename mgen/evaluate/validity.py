@@ -19,6 +19,8 @@ from typing import Any
 
 from mgen.evaluate.notes import reason
 from mgen.formats.abc import check as abc_check
+from mgen.formats.abc.abc2midi import abc2midi
+from mgen.formats.abc.tunes import read_text, tune_texts
 from mgen.formats.kern.humdrum import read_kern
 from mgen.formats.midi.smf import read_smf
 
@@ -91,15 +93,14 @@ def kind_of(path: Path, reader_name: str) -> str:
 
 def judge_abc(path: Path, limit: int | None = None) -> Verdict:
     from mgen.evaluate.notes import evenly
-    from mgen.formats.abc.notes import read_text
 
-    tunes, starts = abc_check.tune_texts(read_text(path))
+    tunes, starts = tune_texts(read_text(path))
     checks = [
         "strict ABC (header fields, every body character, bar lengths, final bar line)",
         "music21 (parses, has notes, no warnings)",
     ]
     a2m: dict[int, list[str]] = {}
-    if abc_check.abc2midi():
+    if abc2midi():
         checks.append("abc2midi -c (its Error lines, known false alarms aside)")
         a2m = abc2midi_errors(path, starts)
     else:

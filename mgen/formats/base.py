@@ -11,7 +11,7 @@ import fnmatch
 from pathlib import Path
 
 from mgen.core.contracts.errors import DataError
-from mgen.formats.score import Piece
+from mgen.formats.score import Score
 
 
 class Format:
@@ -26,7 +26,7 @@ class Format:
     def matches(self, path: Path) -> bool:
         return any(fnmatch.fnmatchcase(Path(path).name.lower(), p.lower()) for p in self.patterns)
 
-    def read_notes(self, path: Path, limit: int | None = None) -> list[Piece] | None:
+    def read_notes(self, path: Path, limit: int | None = None) -> list[Score] | None:
         """The notes of a file: at most `limit` pieces (spread evenly) when given. None: this format
         cannot say; mgen then converts the file with `to_midi` and reads that."""
         del path, limit

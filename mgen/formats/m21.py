@@ -8,6 +8,8 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from mgen.core.contracts.errors import DataError
 
 
@@ -90,25 +92,15 @@ def _without_grace_notes(score):
 
 
 def _write_notes(score, path: Path, bpm: float = 100.0) -> bool:
-    """Write the score's notes (flattened, ties joined) with pretty_midi; False if it has none."""
-    import pretty_midi
+    """Write the score's notes (ties joined) at `bpm` through the `Score`; False if it has none."""
+    from mgen.formats.midi.write import write_midi
 
     try:
-        notes = list(score.stripTies().flatten().notes)
-    except Exception:  # noqa: BLE001 - music21 may fail on the same malformed stream
+        ours = music21_score(score, str(path))
+    except DataError:  # music21 may fail on the same malformed stream, or find no notes
         return False
-    spb = 60.0 / bpm  # seconds per quarter note
-    inst = pretty_midi.Instrument(program=0)
-    for n in notes:
-        start, end = float(n.offset) * spb, float(n.offset + n.quarterLength) * spb
-        for p in n.pitches:  # a chord has several
-            if 0 <= p.midi <= 127 and end > start:
-                inst.notes.append(pretty_midi.Note(90, int(p.midi), start, end))
-    if not inst.notes:
-        return False
-    pm = pretty_midi.PrettyMIDI(initial_tempo=bpm)
-    pm.instruments.append(inst)
-    pm.write(str(path))
+    ours.tempos = np.array([[0.0, bpm]])
+    write_midi(ours, path)
     return True
 
 
@@ -117,31 +109,67 @@ def _short(e: Exception) -> str:
     return text[0][:160] if text else ""
 
 
-def music21_piece(score, name: str):
-    """The notes of a parsed music21 stream (all parts) as a `Piece`: tied notes merged, grace
-    notes and chord symbols left out, a chord one note per pitch. Modifies `score` (ties)."""
-    from music21 import harmony, meter
+def music21_score(stream, name: str, fmt: str = "", source: str = ""):
+    """A parsed music21 stream as a `Score`: a track per part (the stream itself when it has
+    none), tied notes merged, grace notes and chord symbols left out, a chord one note per
+    pitch; the parts' meter, key and tempo marks as maps. Modifies `stream` (ties)."""
+    from mgen.formats.score import Score, change_map
 
-    from mgen.formats.score import DEFAULT_BAR, make_piece
-
+    rows: tuple[list, list, list] = ([], [], [])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            score.stripTies(inPlace=True)
-            flat = score.flatten()
-            notes = []
-            for el in flat.notes:
-                if isinstance(el, harmony.Harmony):  # chord symbols are labels, not sounding notes
-                    continue
-                dur = float(el.quarterLength)
-                if dur <= 0:  # grace notes take no time
-                    continue
-                onset = float(el.offset)
-                notes.extend((p.midi, onset, dur) for p in el.pitches)
-            sigs = flat.getElementsByClass(meter.TimeSignature)
-            bar = float(sigs[0].barDuration.quarterLength) if len(sigs) else DEFAULT_BAR
+            stream.stripTies(inPlace=True)
+            tracks = []
+            for part in list(getattr(stream, "parts", None) or [stream]):
+                flat = part.flatten()
+                tracks.append(_track(part, flat))
+                for found, more in zip(rows, _marks(flat), strict=True):
+                    found.extend(more)
     except Exception as e:  # noqa: BLE001 - music21 can fail late, on odd streams
         raise DataError(f"music21 cannot read its notes: {type(e).__name__}: {_short(e)}") from None
-    if not notes:
+    if not any(len(t) for t in tracks):
         raise DataError("no notes")
-    return make_piece(name, notes, bar)
+    maps = [change_map(found, width) for found, width in zip(rows, (2, 3, 3), strict=True)]
+    return Score(name, tracks, *maps, fmt=fmt, source=source)
+
+
+def _track(part, flat):
+    """One part's sounding notes as a `Track`, named and with the program of its instrument."""
+    from music21 import harmony
+
+    from mgen.formats.score import Track
+
+    notes = []
+    for el in flat.notes:
+        if isinstance(el, harmony.Harmony):  # chord symbols are labels, not sounding notes
+            continue
+        dur = float(el.quarterLength)
+        if dur <= 0:  # grace notes take no time
+            continue
+        onset = float(el.offset)
+        notes.extend((p.midi, onset, dur) for p in el.pitches)
+    inst = part.getInstrument(returnDefault=False)
+    program = getattr(inst, "midiProgram", None)
+    name = getattr(part, "partName", None) or getattr(inst, "partName", None) or ""
+    return Track.from_notes(notes, name=str(name), program=int(program or 0))
+
+
+def _marks(flat) -> tuple[list, list, list]:
+    """(tempo, meter, key) changes of a flattened stream, as rows of `Score`'s maps."""
+    from music21 import key, meter, tempo
+
+    meters = [
+        (float(ts.offset), ts.numerator, ts.denominator)
+        for ts in flat.getElementsByClass(meter.TimeSignature)
+    ]
+    keys = [
+        (float(k.offset), k.sharps, int(getattr(k, "mode", "") == "minor"))
+        for k in flat.getElementsByClass(key.KeySignature)
+    ]
+    tempos = []
+    for mark in flat.getElementsByClass(tempo.MetronomeMark):
+        bpm = mark.getQuarterBPM() if mark.number is not None else None
+        if bpm and bpm > 0:
+            tempos.append((float(mark.offset), float(bpm)))
+    return tempos, meters, keys

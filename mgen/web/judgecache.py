@@ -241,12 +241,12 @@ def _reference(meta: dict[str, Any], z: dict[str, np.ndarray]) -> Any:
     from mgen.evaluate import baseline
     from mgen.evaluate.report import Reference
     from mgen.evaluate.validity import Unit
-    from mgen.formats.score import Piece
+    from mgen.formats.score import single
 
     off = z["piece_offsets"]
     columns = [_unpack(z[f], off) for f in ("pitch", "onset", "duration")]
     pieces = [
-        Piece(name, pitch.astype(np.int64), onset, duration, float(bar))
+        single(name, pitch.astype(np.int64), onset, duration, float(bar))
         for name, bar, pitch, onset, duration in zip(
             meta["names"], meta["bars"], *columns, strict=True
         )

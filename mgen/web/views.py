@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from mgen.core.contracts.errors import MgenError, one_line
 from mgen.core.contracts.tokenizer import Tokenizer
 
@@ -63,22 +65,21 @@ def notation(native: Path, midi: Path | None) -> tuple[str | None, str]:
 
 
 def notes(midi: Path | None) -> list[list[float]]:
-    """[[pitch, start s, end s, velocity], ...] of every pitched note, by start."""
+    """[[pitch, start s, end s, velocity], ...] of every sounding pitched note, by start: the
+    notes of the sample's score (mgen's MIDI reader), timed in seconds by its tempo map."""
     if midi is None:
         return []
-    import pretty_midi
+    from mgen.formats.midi.read import read_midi
 
     try:
-        pm = pretty_midi.PrettyMIDI(str(midi))
+        score = read_midi(midi)
     except Exception:  # noqa: BLE001 - an unreadable file simply has no notes to show
         return []
-    out = [
-        [int(n.pitch), round(float(n.start), 4), round(float(n.end), 4), int(n.velocity)]
-        for inst in pm.instruments
-        if not inst.is_drum
-        for n in inst.notes
-    ]
-    return sorted(out, key=lambda n: (n[1], n[0]))[:MAX_NOTES]
+    n = min(len(score), MAX_NOTES)
+    pitch, velocity = score.pitch[:n].tolist(), score.velocity[:n].tolist()
+    start = np.round(score.seconds(score.onset[:n]), 4).tolist()
+    end = np.round(score.seconds(score.onset[:n] + score.duration[:n]), 4).tolist()
+    return [list(note) for note in zip(pitch, start, end, velocity, strict=True)]
 
 
 def primer_text(tok: Tokenizer, tokens: list[str]) -> str | None:

@@ -14,19 +14,17 @@ are what count.
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import re
-import shutil
-import subprocess
-import tempfile
 import warnings
 from fractions import Fraction
 from pathlib import Path
 
+from mgen.formats.abc.abc2midi import abc2midi as abc2midi  # re-exported: its old home
+from mgen.formats.abc.abc2midi import error_lines
 from mgen.formats.abc.read import Bar, Tune, read_tune
-
-_ERROR = re.compile(r"^Error in line-char (\d+)-(\d+) : (.*)$")
+from mgen.formats.abc.tunes import read_text
+from mgen.formats.abc.tunes import tune_texts as tune_texts  # re-exported: its old home
 
 
 def _show(x: Fraction) -> str:
@@ -117,34 +115,19 @@ def music21_problems(text: str) -> list[str]:
     return problems + ([] if notes else ["music21 finds no notes"])
 
 
-@functools.cache
-def abc2midi() -> str | None:
-    """The abc2midi program, if installed."""
-    return shutil.which("abc2midi")
-
-
 def abc2midi_errors(path: Path, tune_lines: list[int]) -> dict[int, list[str]]:
     """abc2midi's "Error" lines for a file (`abc2midi FILE -c`), by the tune they fall in
     (`tune_lines`: the first line of each tune, 1-based, ascending). Needs abc2midi."""
-    binary = abc2midi()
-    assert binary is not None
-    # In a folder of its own: `-c` still writes a barloc.txt into the working folder.
-    with tempfile.TemporaryDirectory(prefix="mgen-abc2midi-") as tmp:
-        try:
-            proc = subprocess.run(
-                [binary, str(Path(path).resolve()), "-c"], capture_output=True, text=True,
-                timeout=120, errors="replace", cwd=tmp,
-            )  # fmt: skip
-        except (OSError, subprocess.TimeoutExpired) as e:
-            return {0: [f"abc2midi failed to run: {e}"]}
     found: dict[int, list[str]] = {}
-    text = _lines(path)
-    for line in (proc.stdout + proc.stderr).splitlines():
-        m = _ERROR.match(line.strip())
-        if m and not _text_tempo_alarm(m[3], text, int(m[1])):
-            at = int(m[1])
+    text: list[str] | None = None
+    for at, message in error_lines(path):
+        if at == 0:  # abc2midi did not run
+            found.setdefault(0, []).append(message)
+            continue
+        text = _lines(path) if text is None else text
+        if not _text_tempo_alarm(message, text, at):
             tune = max([i for i, first in enumerate(tune_lines) if first <= at] or [0])
-            found.setdefault(tune, []).append(f"abc2midi: line {at}: {m[3].strip()}")
+            found.setdefault(tune, []).append(f"abc2midi: line {at}: {message.strip()}")
     return found
 
 
@@ -174,24 +157,10 @@ def _text_tempo_alarm(message: str, lines: list[str], at: int) -> bool:
 
 
 def _lines(path: Path) -> list[str]:
-    from mgen.formats.abc.notes import read_text
-
     try:
         return read_text(Path(path)).splitlines()
     except Exception:  # noqa: BLE001 - abc2midi read it; without its text no alarm is waived
         return []
-
-
-def tune_texts(text: str) -> tuple[list[str], list[int]]:
-    """The `X:` tunes of a file's text and the line each starts on (1-based); a text without
-    any `X:` line is one tune."""
-    lines = text.splitlines()
-    starts = [n for n, ln in enumerate(lines) if ln.startswith("X:")]
-    if not starts:
-        return [text], [1]
-    bounds = [*starts, len(lines)]
-    tunes = ["\n".join(lines[a:b]) + "\n" for a, b in zip(bounds, bounds[1:], strict=False)]
-    return tunes, [s + 1 for s in starts]
 
 
 def read(text: str) -> Tune:

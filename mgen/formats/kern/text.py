@@ -1,9 +1,19 @@
 """Writing **kern (grid events -> one `**kern` spine in 4/4, with barlines and ties), and the
-interval tokens that announce each pitch."""
+interval tokens that announce each pitch.
+
+`Events` are the kern tokenizer's token-level form of a melody, not a note form of their own:
+one (pitch or rest, length in grid steps) per pitch token and its length tokens, with the rests
+that the tokens spell and the grid the tokens count in. They become notes only as a `Score`
+(`events_score`), which is what is written as MIDI.
+"""
 
 from __future__ import annotations
 
 from fractions import Fraction
+
+import numpy as np
+
+from mgen.formats.score import DEFAULT_VELOCITY, Score, Track
 
 REST = "r"
 BAR_QUARTERS = 4  # `write` notates in 4/4
@@ -11,6 +21,18 @@ BAR_QUARTERS = 4  # `write` notates in 4/4
 _NAMES = ("c", "c#", "d", "e-", "e", "f", "f#", "g", "g#", "a", "b-", "b")
 #: A melody: (MIDI pitch, or None for a rest; length in grid steps) per event.
 Events = list[tuple[int | None, int]]
+
+
+def events_score(events: Events, time_step: float, tempo_bpm: float, name: str = "") -> Score:
+    """The melody's notes as a one-track (piano) score at `tempo_bpm`, in 4/4 as written."""
+    steps = np.asarray([n for _, n in events], dtype=np.int64)
+    start = np.r_[0, np.cumsum(steps)[:-1]] if len(steps) else steps
+    sounding = [i for i, (pitch, _) in enumerate(events) if pitch is not None]
+    pitch = [events[i][0] for i in sounding]
+    track = Track(onset=start[sounding] * time_step, duration=steps[sounding] * time_step,
+                  pitch=pitch, velocity=[DEFAULT_VELOCITY] * len(pitch))  # fmt: skip
+    return Score(name, [track], tempos=[[0.0, tempo_bpm]], meters=[[0.0, BAR_QUARTERS, 4.0]],
+                 fmt="kern")  # fmt: skip
 
 
 def interval_token(semitones: int) -> str:

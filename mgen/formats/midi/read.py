@@ -1,9 +1,15 @@
-"""MIDI files -> note and tempo arrays in ticks, for both MIDI tokenizers.
+"""MIDI files -> a `Score`: mgen's one MIDI reader, for the tokenizers and for the judge's notes.
 
-Two readers give the same arrays: `symusic` (the default: a C++ parser, ~50x faster) and
+Two readers give the same score: `symusic` (the default: a C++ parser, ~50x faster) and
 `miditoolkit` (pure Python over mido: the reader mgen used before, kept as the reference the
 tests compare against and as a fallback). Both pair a note-off with the oldest open note of its
-channel and pitch (first in, first out) and mark channel 10 as drums.
+channel and pitch (first in, first out), make a track of each channel's program on each MIDI
+track (none of a track without notes: the score holds no controls), and mark channel 10 as
+drums. (The strict reader in `smf` is the judge's independent
+check of a file's bytes, not a way to its notes.)
+
+`load` gives the tokenizers the same score in the file's own ticks (`MidiData`), so that
+quantizing to their grid is exact integer arithmetic.
 """
 
 from __future__ import annotations
@@ -15,27 +21,14 @@ from typing import Any
 import numpy as np
 
 from mgen.core.contracts.errors import ConfigError, DataError
+from mgen.formats.score import DEFAULT_TEMPO, Score, Track, change_map
 
 READERS = ("symusic", "miditoolkit")
-DEFAULT_TEMPO = 120.0  # MIDI's own default, for a file without tempo events
+__all__ = ["DEFAULT_TEMPO", "READERS", "MidiData", "load", "read_midi", "tempo_map"]
 
 
-@dataclasses.dataclass
-class MidiData:
-    """One file's kept notes and its tempo map, in the file's own ticks."""
-
-    ticks_per_beat: int
-    notes: np.ndarray  # [N, 4] int64: start tick, end tick, pitch, velocity
-    tempos: np.ndarray  # [K, 2] float64: tick, bpm; from tick 0, ticks ascending, no repeats
-
-    def tempo_at(self, ticks: np.ndarray) -> np.ndarray:
-        """bpm in force at each tick (the map starts at tick 0)."""
-        idx = np.searchsorted(self.tempos[:, 0], ticks, side="right") - 1
-        return self.tempos[np.maximum(idx, 0), 1]
-
-
-def load(path: Path, reader: str = "symusic", piano_only: bool = False) -> MidiData:
-    """Notes of every non-drum track (only programs 0-7 with `piano_only`) and the tempo map.
+def read_midi(path: Path, reader: str = "symusic", name: str | None = None) -> Score:
+    """Every track of a MIDI file, timed in beats, with its tempo, meter and key maps.
     DataError for a missing, empty, unreadable or untimed file."""
     path = Path(path)
     try:
@@ -45,10 +38,13 @@ def load(path: Path, reader: str = "symusic", piano_only: bool = False) -> MidiD
     if not data:
         raise DataError("empty file")
     if reader == "symusic":
-        return _symusic(data, piano_only)
-    if reader == "miditoolkit":
-        return _miditoolkit(path, piano_only)
-    raise ConfigError(f"reader must be one of {', '.join(READERS)}, got {reader!r}")
+        score = _symusic(data)
+    elif reader == "miditoolkit":
+        score = _miditoolkit(path)
+    else:
+        raise ConfigError(f"reader must be one of {', '.join(READERS)}, got {reader!r}")
+    score.name = name or str(path)
+    return score
 
 
 def _unreadable(e: Exception) -> DataError:
@@ -62,7 +58,15 @@ def _check_timing(ticks_per_beat: int) -> None:
         raise DataError(f"no usable timing ({ticks_per_beat} ticks per beat)")
 
 
-def _symusic(data: bytes, piano_only: bool) -> MidiData:
+def _track(name: str, program: int, drum: bool, ticks: np.ndarray, res: int) -> Track:
+    """A track from [N, 4] (start tick, end tick, pitch, velocity) rows. A duration is the
+    end's beat less the start's (not the ticks' difference over `res`): the beats the judge
+    has always measured, to the last bit."""
+    start, end = ticks[:, 0] / res, ticks[:, 1] / res
+    return Track(name, int(program), bool(drum), start, end - start, ticks[:, 2], ticks[:, 3])
+
+
+def _symusic(data: bytes) -> Score:
     import symusic
 
     try:
@@ -71,21 +75,33 @@ def _symusic(data: bytes, piano_only: bool) -> MidiData:
         if "Division type" in str(e):
             raise DataError("no usable timing (SMPTE division, not ticks per beat)") from None
         raise _unreadable(e) from None
-    _check_timing(score.ticks_per_quarter)
-    parts = []
-    for track in score.tracks:
-        if track.is_drum or (piano_only and not 0 <= track.program <= 7):
+    res = score.ticks_per_quarter
+    _check_timing(res)
+    tracks = []
+    for t in score.tracks:
+        if not len(t.notes):
             continue
-        n = track.notes.numpy()
+        n = t.notes.numpy()
         start = n["time"].astype(np.int64)
-        parts.append(np.stack([start, start + n["duration"], n["pitch"], n["velocity"]], axis=1))
+        ticks = np.stack([start, start + n["duration"], n["pitch"], n["velocity"]], axis=1)
+        tracks.append(_track(t.name, t.program, t.is_drum, ticks, res))
     tempos = score.tempos.numpy()
     with np.errstate(divide="ignore"):
         bpm = 60e6 / tempos["mspq"].astype(np.float64)
-    return MidiData(score.ticks_per_quarter, _stack(parts), tempo_map(tempos["time"], bpm))
+    meters = score.time_signatures.numpy()
+    keys = score.key_signatures.numpy()
+    return Score(
+        "",
+        tracks,
+        tempos=_in_beats(tempo_map(tempos["time"], bpm), res),
+        meters=_map(meters["time"], res, meters["numerator"], meters["denominator"]),
+        keys=_map(keys["time"], res, keys["key"], keys["tonality"]),
+        resolution=res,
+        fmt="midi",
+    )
 
 
-def _miditoolkit(path: Path, piano_only: bool) -> MidiData:
+def _miditoolkit(path: Path) -> Score:
     import miditoolkit
 
     try:
@@ -94,21 +110,57 @@ def _miditoolkit(path: Path, piano_only: bool) -> MidiData:
         raise DataError("truncated MIDI file (the data ends early)") from None
     except Exception as e:  # noqa: BLE001 - mido raises many types (OSError, KeyError, ...) on bad files
         raise _unreadable(e) from None
-    _check_timing(midi.ticks_per_beat)
-    parts = [
-        np.asarray([(n.start, n.end, n.pitch, n.velocity) for n in inst.notes], dtype=np.int64)
+    res = midi.ticks_per_beat
+    _check_timing(res)
+    tracks = [
+        _track(inst.name, inst.program, inst.is_drum, _note_rows(inst.notes), res)
         for inst in midi.instruments
-        if not inst.is_drum and (not piano_only or 0 <= inst.program <= 7)
+        if inst.notes
     ]
     changes = midi.tempo_changes
     times = np.asarray([c.time for c in changes], dtype=np.int64)
     bpm = np.asarray([c.tempo for c in changes], dtype=np.float64)
-    return MidiData(midi.ticks_per_beat, _stack(parts), tempo_map(times, bpm))
+    meters = midi.time_signature_changes
+    keys = [(k.time, *_sharps(k.key_number)) for k in midi.key_signature_changes]
+    return Score(
+        "",
+        tracks,
+        tempos=_in_beats(tempo_map(times, bpm), res),
+        meters=_map(
+            [m.time for m in meters],
+            res,
+            [m.numerator for m in meters],
+            [m.denominator for m in meters],
+        ),  # fmt: skip
+        keys=_map([k[0] for k in keys], res, [k[1] for k in keys], [k[2] for k in keys]),
+        resolution=res,
+        fmt="midi",
+    )
 
 
-def _stack(parts: list[np.ndarray]) -> np.ndarray:
-    parts = [p.reshape(-1, 4) for p in parts if len(p)]
-    return np.concatenate(parts).astype(np.int64) if parts else np.zeros((0, 4), np.int64)
+def _note_rows(notes: list[Any]) -> np.ndarray:
+    rows = [(n.start, n.end, n.pitch, n.velocity) for n in notes]
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 4)
+
+
+#: Sharps of the major key on each pitch class (C, C#=Db, D, ...): Db, Eb, Ab, Bb in flats.
+_MAJOR_SHARPS = (0, -5, 2, -3, 4, -1, 6, 1, -4, 3, -2, 5)
+
+
+def _sharps(key_number: int) -> tuple[int, int]:
+    """miditoolkit's key number (0-11 major tonics, 12-23 minor) -> (sharps, minor)."""
+    minor = int(key_number >= 12)
+    major_tonic = (key_number % 12 + 3 * minor) % 12  # a minor key's relative major
+    return _MAJOR_SHARPS[major_tonic], minor
+
+
+def _map(ticks: Any, res: int, *values: Any) -> np.ndarray:
+    rows = np.stack([np.asarray(ticks, dtype=np.float64) / res, *map(np.asarray, values)], axis=1)
+    return change_map(rows.astype(np.float64), rows.shape[1])
+
+
+def _in_beats(tempos: np.ndarray, res: int) -> np.ndarray:
+    return np.stack([tempos[:, 0] / res, tempos[:, 1]], axis=1)
 
 
 def tempo_map(times: Any, bpm: Any) -> np.ndarray:
@@ -124,3 +176,41 @@ def tempo_map(times: Any, bpm: Any) -> np.ndarray:
     times, bpm = times[last], bpm[last]
     new = np.r_[True, bpm[1:] != bpm[:-1]]
     return np.stack([times[new], bpm[new]], axis=1).astype(np.float64)
+
+
+# -- the tokenizers' view: the same score in the file's ticks ---------------------------------
+
+
+@dataclasses.dataclass
+class MidiData:
+    """A score's pitched notes and tempo map in its file's own ticks: what the MIDI tokenizers
+    quantize (a view of the `Score` `read_midi` gives, not a reading of its own)."""
+
+    ticks_per_beat: int
+    notes: np.ndarray  # [N, 4] int64: start tick, end tick, pitch, velocity
+    tempos: np.ndarray  # [K, 2] float64: tick, bpm; from tick 0, ticks ascending, no repeats
+
+    @classmethod
+    def of(cls, score: Score, piano_only: bool = False) -> MidiData:
+        """Notes of every non-drum track (only programs 0-7 with `piano_only`)."""
+        res = score.resolution
+        parts = []
+        for t in score.tracks:
+            if t.is_drum or (piano_only and not 0 <= t.program <= 7):
+                continue
+            start, end = t.onset * res, (t.onset + t.duration) * res
+            parts.append(np.stack([start, end, t.pitch, t.velocity], axis=1))
+        notes = np.concatenate(parts) if parts else np.zeros((0, 4))
+        tempo = score.tempo_map()
+        ticks = np.c_[np.rint(tempo[:, 0] * res), tempo[:, 1]]
+        return cls(res, np.rint(notes).astype(np.int64), ticks)
+
+    def tempo_at(self, ticks: np.ndarray) -> np.ndarray:
+        """bpm in force at each tick (the map starts at tick 0)."""
+        idx = np.searchsorted(self.tempos[:, 0], ticks, side="right") - 1
+        return self.tempos[np.maximum(idx, 0), 1]
+
+
+def load(path: Path, reader: str = "symusic", piano_only: bool = False) -> MidiData:
+    """The tokenizers' reading of a MIDI file: `read_midi`, in ticks (see `MidiData.of`)."""
+    return MidiData.of(read_midi(path, reader), piano_only)

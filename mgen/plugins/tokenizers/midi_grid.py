@@ -1,5 +1,10 @@
 """Notes on a beat grid, for `midi-notes`: quantizing, the one-note-per-pitch rule, tempo marks,
-velocity bins and writing the grid back as a MIDI file (symusic).
+velocity bins and writing the grid back as a MIDI file.
+
+A `Grid` is the tokenizer's token-level form, not a note form of its own: steps of its grid
+(not beats), one note per pitch and step, and the tempo marks its tokens carry. It is made from
+the `Score` the one MIDI reader gives (in the file's ticks, `MidiData`) and written as a
+`Score` (`grid_score`) by the one MIDI writer.
 
 The rules make reading the written file give the same grid again (docs/tokenizers/midi-notes.md):
 - a note's onset step is its rounded onset, its length the rounded end minus that (at least 1,
@@ -17,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mgen.core.contracts.io import atomic_path
 from mgen.formats.midi.read import MidiData
+from mgen.formats.midi.write import write_midi
+from mgen.formats.score import Score, Track
 
 TEMPO_STEP = 10  # bpm between tempo tokens: tempo_60, tempo_70, ...
 TEMPO_RANGE = (20, 300)
@@ -160,23 +166,14 @@ def resolution(steps_per_beat: int) -> int:
     return 480 if 480 % steps_per_beat == 0 else 120 * steps_per_beat
 
 
-def write_grid(grid: Grid, steps_per_beat: int, tempo: float, path: Path, name: str) -> None:
-    """One piano track (program 0) at `tempo` bpm from tick 0 and `grid.tempo`'s later marks."""
-    import symusic
+def grid_score(grid: Grid, steps_per_beat: int, tempo: float, name: str) -> Score:
+    """One piano track (program 0) at `tempo` bpm from beat 0 and `grid.tempo`'s later marks."""
+    spb = float(steps_per_beat)
+    track = Track(name, 0, False, grid.onset / spb, grid.duration / spb, grid.pitch, grid.velocity)
+    marks = [[step / spb, float(bpm)] for step, bpm in sorted(grid.tempo.items()) if step > 0]
+    return Score(name, [track], tempos=[[0.0, float(tempo)], *marks], fmt="midi")
 
-    tpq = resolution(steps_per_beat)
-    k = tpq // steps_per_beat
-    score = symusic.Score(tpq)
-    track = symusic.Track(name=name, program=0, is_drum=False)
-    track.notes.extend(
-        symusic.Note(int(o) * k, int(d) * k, int(p), int(v))
-        for o, d, p, v in zip(grid.onset, grid.duration, grid.pitch, grid.velocity, strict=True)
-    )
-    score.tracks.append(track)
-    score.tempos.append(symusic.Tempo(0, qpm=float(tempo)))
-    for step, bpm in sorted(grid.tempo.items()):
-        if step > 0:
-            score.tempos.append(symusic.Tempo(step * k, qpm=float(bpm)))
-    data = score.dumps_midi()  # bytes: Python's write reports a full disk, symusic's would not
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
+
+def write_grid(grid: Grid, steps_per_beat: int, tempo: float, path: Path, name: str) -> None:
+    """The grid as a MIDI file at a resolution where every step is a whole tick (`grid_score`)."""
+    write_midi(grid_score(grid, steps_per_beat, tempo, name), path, resolution(steps_per_beat))
