@@ -43,7 +43,7 @@ MOVED = {
     "mgen.core.schedule": "mgen.core.training.schedule",
     "mgen.core.scoring": "mgen.core.sampling.scoring",
     "mgen.core.signals": "mgen.core.training.signals",
-    "mgen.core.tokenizer": "mgen.core.contracts.tokenizer",
+    "mgen.core.tokenizer": "mgen.core.contracts.tokenizer01",  # the 0.1 base methods too
     "mgen.core.train_config": "mgen.core.training.train_config",
     "mgen.core.trainer": "mgen.core.training.trainer",
     "mgen.core.versions": "mgen.core.runs.versions",

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from mgen.core.contracts.errors import ConfigError, DataError
-from mgen.core.contracts.io import atomic_path
 from mgen.core.contracts.recipe import Recipe
 from mgen.core.contracts.tokenizer import Tokenizer, TokenizerConfig
 from mgen.core.contracts.vocab import Vocab
+from mgen.formats.kern.format import KERN, check_records, parts
 from mgen.formats.kern.text import (
     REST,
     Events,
@@ -36,7 +36,6 @@ from mgen.formats.kern.text import (
     kern_text,
     with_intervals,
 )
-from mgen.formats.score import Piece
 from mgen.plugins.tokenizers.kern_grammar import KernGrammar
 
 HOLD = "_"
@@ -45,7 +44,6 @@ SEED_DURATIONS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
 #: The seed's set plus the dotted whole and the breve: with the seed's set alone, 6,147 of the
 #: 6,321 Palestrina/Bach voices of the default dataset are dropped (breves, dotted wholes).
 DEFAULT_DURATIONS = (*SEED_DURATIONS, 6.0, 8.0)
-MAX_SPINES, MAX_RECORD_CHARS = 256, 20_000  # per record; real scores stay far below both
 
 
 @dataclasses.dataclass
@@ -204,29 +202,6 @@ def _greedy(steps: int, table: list[int]) -> list[int]:
     return out
 
 
-def _check_records(path: Path) -> None:
-    """Refuse records no score has before music21 sees them: its Humdrum parser slows down
-    quadratically with a record's fields (50,000 took 23 s): one bad line stalled loading."""
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise DataError(f"cannot read {path}: {e.strerror or e}") from None
-    for n, line in enumerate(raw.splitlines(), 1):
-        fields = line.count(b"\t") + 1
-        if len(line) > MAX_RECORD_CHARS or fields > MAX_SPINES:
-            raise DataError(
-                f"line {n} is {len(line)} characters in {fields} fields: "
-                f"not **kern (at most {MAX_SPINES} spines and {MAX_RECORD_CHARS} characters)"
-            )
-
-
-def _parts(score) -> list:
-    from music21 import stream
-
-    scores = score.scores if isinstance(score, stream.Opus) else [score]
-    return [p for s in scores for p in (s.parts or [s])]
-
-
 # -- writing: tokens -> events -> **kern text -----------------------------------------------
 
 
@@ -249,16 +224,13 @@ def events_from_tokens(tokens: list[str], cfg: KernConfig) -> Events:
 
 
 class KernTokenizer(Tokenizer):
-    """**kern melodies: MIDI pitch or `r` per note, then its duration tokens (or `_` holds)."""
+    """**kern melodies as pitch and duration tokens, transposed to C major / A minor (music21's Palestrina and Bach **kern by default)
 
-    description = (
-        "**kern melodies as pitch and duration tokens, transposed to C major / A minor "
-        "(music21's Palestrina and Bach **kern by default)"
-    )
+    Each note is its MIDI pitch or `r`, then its duration tokens (or `_` holds)."""
+
     version = "3"  # 2: trim_rests; 3: encoding (durations by default), intervals
     Config = KernConfig
-    file_patterns = ("*.krn",)
-    suffix = ".krn"
+    format = KERN
     # Seconds of training when no length is given: 10 minutes, not 5. At 600 CPU-s the samples'
     # voice range came within 1.2x Palestrina's (1.16x, 1.18x; at 300 CPU-s 1.25x, 1.26x).
     # Each voice from the empty state, as sampling starts it: carried across voices (lanes) the
@@ -281,9 +253,9 @@ class KernTokenizer(Tokenizer):
     def read(self, path: Path) -> list[list[str]]:
         from mgen.formats.m21 import parse
 
-        _check_records(Path(path))
+        check_records(Path(path))
         pieces, reasons = [], []
-        for part in _parts(parse(Path(path), "humdrum")):
+        for part in parts(parse(Path(path), "humdrum")):
             flat = part.flatten()
             try:
                 events = _melody(flat, self.config)
@@ -332,60 +304,7 @@ class KernTokenizer(Tokenizer):
     def write(self, tokens: list[str], path: Path) -> Path:
         from mgen.core.contracts.io import write_text
 
-        return write_text(Path(path).with_suffix(self.suffix), self.text(tokens))
-
-    def to_midi(self, tokens: list[str], path: Path) -> Path:
-        import pretty_midi
-
-        events = events_from_tokens(tokens, self.config)
-        if not any(p is not None for p, _ in events):
-            raise DataError("no notes to write")
-        seconds = self.config.time_step * 60.0 / self.config.tempo_bpm  # per grid step
-        pm = pretty_midi.PrettyMIDI(initial_tempo=self.config.tempo_bpm)
-        inst = pretty_midi.Instrument(program=0)
-        step = 0
-        for pitch, steps in events:
-            if pitch is not None:
-                inst.notes.append(
-                    pretty_midi.Note(
-                        velocity=90, pitch=pitch, start=step * seconds, end=(step + steps) * seconds
-                    )
-                )
-            step += steps
-        pm.instruments.append(inst)
-        path = Path(path).with_suffix(".mid")
-        with atomic_path(path) as tmp:  # a full disk leaves no half-written .mid behind
-            try:
-                pm.write(str(tmp))
-            except ValueError as e:
-                raise DataError(f"cannot write MIDI {path}: {e}") from None
-        return path
-
-    def fuzz_strategy(self, st):
-        """Generated **kern and named spine/record edge cases (hypothesis, for tools/fuzz)."""
-        from mgen.plugins.tokenizers.fuzzing_kern import strategy
-
-        return strategy(st)
-
-    def read_notes(self, path: Path, limit: int | None = None) -> list[Piece]:
-        """One piece per spine (a melody, as `read` sees it), so a 4-voice mass compares with
-        generated melodies voice by voice; notes as written: no transposition, no duration
-        filter, chords whole."""
-        from mgen.formats.m21 import music21_piece, parse
-
-        _check_records(Path(path))
-        parts = _parts(parse(Path(path), "humdrum"))
-        if len(parts) == 1:
-            return [music21_piece(parts[0], str(path))]
-        pieces, errors = [], []
-        for i, part in enumerate(parts, 1):
-            try:
-                pieces.append(music21_piece(part, f"{path}#{i}"))
-            except DataError as e:
-                errors.append(f"spine {i}: {e}")
-        if not pieces:
-            raise DataError("; ".join(errors) or "no **kern spine")
-        return pieces
+        return write_text(Path(path).with_suffix(self.format.suffix), self.text(tokens))
 
     def melody(self, tokens: list[str]) -> list[int]:
         """The pitch tokens: one note onset each (holds and rests are not onsets)."""
