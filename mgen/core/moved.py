@@ -1,7 +1,7 @@
 """Old module paths, kept importable for one release with a DeprecationWarning.
 
 Version 0.2 grouped `mgen.core` into subpackages and moved the music formats to `mgen.formats`
-(docs/plugins.md, "Porting a plugin"). A plugin that still imports, say, `mgen.core.tokenizer` gets
+(docs/plugins.md, "Porting a plugin from 0.1"). A plugin that still imports, say, `mgen.core.tokenizer` gets
 the module from its new home and a warning naming it.
 """
 
