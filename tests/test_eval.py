@@ -292,7 +292,8 @@ def test_sample_eval_and_wav_judge_and_render_what_it_wrote(tiny_run, cli, tmp_p
 
 class ToyTokenizer(Tokenizer):
     """A third-party format with only read/write/to_midi: MIDI pitches, a blank line between
-    pieces. mgen finds its notes by writing each piece as MIDI."""
+    pieces. mgen finds its notes by writing each piece as MIDI. Written to the 0.1 contract
+    (file_patterns, suffix, to_midi on the tokenizer), which is honoured for one release."""
 
     file_patterns = ("*.toy",)
     suffix = ".toy"

@@ -23,6 +23,7 @@ from mgen.core.contracts import registry
 from mgen.core.contracts.errors import DataError, MgenError
 from mgen.core.contracts.tokenizer import Tokenizer
 from mgen.formats.abc.format import ABC
+from mgen.formats.base import Format
 from tools import fuzz
 from tools.fuzz import inputs_abc, inputs_kern, inputs_midi
 
@@ -138,11 +139,15 @@ def test_the_property_can_fail(tmp_path: Path) -> None:
 FOO_SEEDS = (b"FOO1 a b c\nd e\n", b"FOO1 x y\n")
 
 
-class FooTokenizer(Tokenizer):
-    """A third party's format with no `fuzz_strategy`: only a changed real file breaks it."""
-
-    file_patterns = ("*.foo",)
+class FooFormat(Format):
+    patterns = ("*.foo",)
     suffix = ".foo"
+
+
+class FooTokenizer(Tokenizer):
+    """A third party's format with no fuzz inputs of its own: only a changed real file breaks it."""
+
+    format = FooFormat()
 
     def read(self, path: Path) -> list[list[str]]:
         data = Path(path).read_bytes()
