@@ -1,7 +1,7 @@
 """Old module paths, kept importable for one release with a DeprecationWarning.
 
 Version 0.2 grouped `mgen.core` into subpackages and moved the music formats to `mgen.formats`
-(docs/plugins.md, "Porting a plugin"). A plugin that still imports, say, `mgen.core.tokenizer` gets
+(docs/plugins.md, "Porting a plugin from 0.1"). A plugin that still imports, say, `mgen.core.tokenizer` gets
 the module from its new home and a warning naming it.
 """
 
@@ -43,7 +43,7 @@ MOVED = {
     "mgen.core.schedule": "mgen.core.training.schedule",
     "mgen.core.scoring": "mgen.core.sampling.scoring",
     "mgen.core.signals": "mgen.core.training.signals",
-    "mgen.core.tokenizer": "mgen.core.contracts.tokenizer",
+    "mgen.core.tokenizer": "mgen.core.contracts.tokenizer01",  # the 0.1 base methods too
     "mgen.core.train_config": "mgen.core.training.train_config",
     "mgen.core.trainer": "mgen.core.training.trainer",
     "mgen.core.versions": "mgen.core.runs.versions",

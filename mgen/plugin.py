@@ -21,6 +21,12 @@ _HOME = {
     "Vocab": "mgen.core.contracts.vocab",
     "Grammar": "mgen.core.contracts.grammar",
     "KindGrammar": "mgen.core.contracts.grammar",
+    "Recipe": "mgen.core.contracts.recipe",
+    # file formats: a tokenizer's `format` (a built-in one, or a Format of its own)
+    "Format": "mgen.formats.base",
+    "ABC": "mgen.formats.abc.format",
+    "KERN": "mgen.formats.kern.format",
+    "MIDI": "mgen.formats.midi.format",
     # errors a plugin raises
     "MgenError": "mgen.core.contracts.errors",
     "ConfigError": "mgen.core.contracts.errors",
@@ -31,6 +37,7 @@ _HOME = {
     "write_json": "mgen.core.contracts.io",
     # the score every format reads into
     "Piece": "mgen.formats.score",
+    "make_piece": "mgen.formats.score",
 }
 __all__ = sorted(_HOME)
 

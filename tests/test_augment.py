@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mgen.core.contracts.vocabulary import build_vocab, require_vocab
 from mgen.core.data import batches
 from mgen.core.data.augment import transposed_counts, transposing
 from mgen.core.data.prepare import prepare_data
@@ -23,19 +24,19 @@ PIECES = [
 
 def fitted(spec: str = "-5..6") -> MidiNotesTokenizer:
     tok = MidiNotesTokenizer(MidiNotesConfig(transpose=spec))
-    tok.fit(transposed_counts(tok, Counter(t for p in PIECES for t in p)))
+    build_vocab(tok, transposed_counts(tok, Counter(t for p in PIECES for t in p)))
     return tok
 
 
 def stream_of(tok: MidiNotesTokenizer) -> np.ndarray:
-    v = tok.require_vocab()
+    v = require_vocab(tok)
     ids = [[v.start_id, *v.encode(p), v.end_id] for p in PIECES]
     return np.asarray([i for p in ids for i in p], dtype=np.uint16)
 
 
 def shifts_seen(tok: MidiNotesTokenizer, x: np.ndarray, base: np.ndarray) -> set[int]:
     """The pitch shifts between moved and original ids of one row (one piece)."""
-    v = tok.require_vocab()
+    v = require_vocab(tok)
     moved, orig = v.decode(x.tolist()), v.decode(base.tolist())
     return {int(a) - int(b) for a, b in zip(moved, orig, strict=True) if a.isdigit()}
 
@@ -44,10 +45,10 @@ def test_streams_move_each_piece_by_one_allowed_shift() -> None:
     tok = fitted()
     stream = stream_of(tok)
     plain = batches.Windows(stream, 8, 3)
-    moved = transposing(batches.Windows(stream, 8, 3), tok, tok.require_vocab())
+    moved = transposing(batches.Windows(stream, 8, 3), tok, require_vocab(tok))
     assert isinstance(moved, batches.Windows)
     seen: dict[int, set[int]] = {0: set(), 1: set(), 2: set()}
-    starts = np.flatnonzero(stream == tok.require_vocab().start_id)
+    starts = np.flatnonzero(stream == require_vocab(tok).start_id)
     for epoch in range(200):
         moved.rows = moved.transposer.draw(0, epoch)
         for p, (a, b) in enumerate(zip(starts, [*starts[1:], len(stream)], strict=True)):
@@ -61,8 +62,8 @@ def test_streams_move_each_piece_by_one_allowed_shift() -> None:
 
 def test_draws_depend_on_seed_and_epoch_only() -> None:
     tok = fitted()
-    a = transposing(batches.Streams(stream_of(tok), 4, 2), tok, tok.require_vocab())
-    b = transposing(batches.Streams(stream_of(tok), 4, 2), tok, tok.require_vocab())
+    a = transposing(batches.Streams(stream_of(tok), 4, 2), tok, require_vocab(tok))
+    b = transposing(batches.Streams(stream_of(tok), 4, 2), tok, require_vocab(tok))
     assert (a.transposer.draw(3, 7) == b.transposer.draw(3, 7)).all()
     assert any((a.transposer.draw(3, e) != a.transposer.draw(3, 0)).any() for e in range(1, 9))
     # a resumed epoch sees exactly the batches an uninterrupted one would
@@ -76,16 +77,16 @@ def test_draws_depend_on_seed_and_epoch_only() -> None:
 
 def test_off_by_default_and_for_non_pitched_tokenizers() -> None:
     tok = MidiNotesTokenizer()
-    tok.fit(Counter())
+    build_vocab(tok, Counter())
     windows = batches.Windows(stream_of(tok), 4, 2)
-    assert transposing(windows, tok, tok.require_vocab()) is windows
+    assert transposing(windows, tok, require_vocab(tok)) is windows
     assert type(windows) is batches.Windows
 
 
 @pytest.mark.skipif(not hasattr(batches, "PieceBatches"), reason="no whole-piece batches")
 def test_whole_piece_batches_are_moved_too() -> None:
     tok = fitted("2..2")
-    v = tok.require_vocab()
+    v = require_vocab(tok)
     pieces = [np.asarray([v.start_id, *v.encode(p), v.end_id]) for p in PIECES]
     moved = transposing(batches.PieceBatches(pieces, 16, 3), tok, v)
     [(_, (x, _y))] = list(moved.epoch_batches(0, 0))

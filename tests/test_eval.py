@@ -293,7 +293,8 @@ def test_sample_eval_and_wav_judge_and_render_what_it_wrote(tiny_run, cli, tmp_p
 
 class ToyTokenizer(Tokenizer):
     """A third-party format with only read/write/to_midi: MIDI pitches, a blank line between
-    pieces. mgen finds its notes by writing each piece as MIDI."""
+    pieces. mgen finds its notes by writing each piece as MIDI. Written to the 0.1 contract
+    (file_patterns, suffix, to_midi on the tokenizer), which is honoured for one release."""
 
     file_patterns = ("*.toy",)
     suffix = ".toy"
@@ -316,24 +317,26 @@ class ToyTokenizer(Tokenizer):
 def test_a_format_without_a_note_reader_is_read_through_its_midi(tmp_path):
     path = tmp_path / "two.toy"
     path.write_text("60 62 64 65\n\n67 x 69\n\n72 71\n")
-    pieces, errors = read_with(ToyTokenizer(), path)
+    pieces, errors = read_with(ToyTokenizer.format, path)
     assert [p.pitch.tolist() for p in pieces] == [[60, 62, 64, 65], [72, 71]]
     assert [p.name for p in pieces] == [f"{path}#1", f"{path}#3"]
     assert errors == ["piece 2: x is no pitch"]
     assert pieces[0].onset.tolist() == [0, 1, 2, 3]  # 0.5 s at 120 bpm: one beat each
-    first, _ = read_with(ToyTokenizer(), path, limit=1)
+    first, _ = read_with(ToyTokenizer.format, path, limit=1)
     assert [p.name for p in first] == [f"{path}#1"]
     (tmp_path / "one.toy").write_text("60 60")
-    assert read_with(ToyTokenizer(), tmp_path / "one.toy")[0][0].name == str(tmp_path / "one.toy")
+    assert read_with(ToyTokenizer.format, tmp_path / "one.toy")[0][0].name == str(
+        tmp_path / "one.toy"
+    )
 
 
 @pytest.fixture
 def toy_installed(monkeypatch):
     """The toy tokenizer as if it were an installed plugin, beside the real ones."""
-    from mgen.evaluate import notes
+    from mgen.core.contracts import formats as find
 
-    real = notes._plugins()
-    monkeypatch.setattr(notes, "_plugins", lambda: [*real, ("toy", ToyTokenizer)])
+    real = find._plugins()
+    monkeypatch.setattr(find, "_plugins", lambda: [*real, ("toy", ToyTokenizer)])
 
 
 def test_a_plugin_format_is_judged_and_rendered(toy_installed, tmp_path):

@@ -1,9 +1,9 @@
 """Fuzzing: every registered tokenizer's `read` survives bad input.
 
 The property (tools.fuzz.check): `read(path)` returns pieces (lists of string tokens) or raises
-the project's own `MgenError` with a one-line message; nothing else escapes. The inputs are the
-tokenizer's own `fuzz_strategy` (generated files and named edge cases of its format), generic
-ones, and real files (its default dataset, ../shared/data) truncated, spliced and corrupted.
+the project's own `MgenError` with a one-line message; nothing else escapes. The inputs are its
+own format's (tools/fuzz/inputs_*.py: generated files and named edge cases), generic ones,
+and real files (its default dataset, ../shared/data) truncated, spliced and corrupted.
 CI runs a few hundred derandomized examples per tokenizer; `python -m tools.fuzz --examples
 10000` is the long run (docs/reliability.md).
 """
@@ -22,8 +22,10 @@ from hypothesis import strategies as st
 from mgen.core.contracts import registry
 from mgen.core.contracts.errors import DataError, MgenError
 from mgen.core.contracts.tokenizer import Tokenizer
-from mgen.plugins.tokenizers import fuzzing_abc, fuzzing_kern, fuzzing_midi
+from mgen.formats.abc.format import ABC
+from mgen.formats.base import Format
 from tools import fuzz
+from tools.fuzz import inputs_abc, inputs_kern, inputs_midi
 
 REPO = Path(__file__).resolve().parents[1]
 TOKENIZERS = registry.names("tokenizer")
@@ -33,7 +35,7 @@ DEFAULT_EXAMPLES = 200
 #: Every named case: the generic ones and each built-in format's. Every reader gets them all
 #: (a file in another format is bad input too).
 NAMED = {f"generic:{k}": v for k, v in fuzz.named_cases().items()}
-for _fmt, _module in (("abc", fuzzing_abc), ("kern", fuzzing_kern), ("midi", fuzzing_midi)):
+for _fmt, _module in (("abc", inputs_abc), ("kern", inputs_kern), ("midi", inputs_midi)):
     NAMED |= {f"{_fmt}:{k}": v for k, v in _module.named_cases().items()}
 
 
@@ -75,7 +77,7 @@ def test_generated_and_mutated_inputs(name: str, tmp_path: Path, real_dirs: list
 def test_format_strategy_gives_bytes(name: str) -> None:
     """mgen's own tokenizers bring generated inputs for their format; any strategy a tokenizer
     gives yields file contents (bytes)."""
-    strategy = _tokenizer(name).fuzz_strategy(st)
+    strategy = fuzz.own_strategy(st, name)
     if strategy is None:
         assert registry.plugin_distribution("tokenizer", name) != registry.BUILTIN
         return
@@ -117,8 +119,7 @@ def test_the_property_can_fail(tmp_path: Path) -> None:
     """check() really catches a foreign exception, a bad message and a malformed result."""
 
     class Broken:
-        file_patterns = ("*.abc",)
-        suffix = ".abc"
+        format = ABC
 
         def __init__(self, outcome):
             self.outcome = outcome
@@ -138,11 +139,15 @@ def test_the_property_can_fail(tmp_path: Path) -> None:
 FOO_SEEDS = (b"FOO1 a b c\nd e\n", b"FOO1 x y\n")
 
 
-class FooTokenizer(Tokenizer):
-    """A third party's format with no `fuzz_strategy`: only a changed real file breaks it."""
-
-    file_patterns = ("*.foo",)
+class FooFormat(Format):
+    patterns = ("*.foo",)
     suffix = ".foo"
+
+
+class FooTokenizer(Tokenizer):
+    """A third party's format with no fuzz inputs of its own: only a changed real file breaks it."""
+
+    format = FooFormat()
 
     def read(self, path: Path) -> list[list[str]]:
         data = Path(path).read_bytes()
@@ -165,7 +170,7 @@ def test_tokenizer_without_strategy_gets_generic_inputs_and_mutations(tmp_path: 
     (real / "sub" / "two.foo").write_bytes(FOO_SEEDS[1])
     (real / "other.abc").write_bytes(b"FOO1 not mine\n")
     tok = FooTokenizer()
-    assert tok.fuzz_strategy(st) is None
+    assert fuzz.own_strategy(st, tok) is None
     assert sorted(f.name for f in fuzz.real_files(tok, [real])) == ["one.foo", "two.foo"]
     failures = fuzz.fuzz(tok, 100, real=[real], derandomize=True)
     assert [case for case, _ in failures] == ["generated"], failures

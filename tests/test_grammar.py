@@ -138,7 +138,7 @@ def test_samples_under_the_grammar_are_valid(barely_trained: dict, name: str, tm
     assert broken, "an untrained model's raw samples should break the grammar somewhere"
     assert report.share() > 0  # the grammar had to refuse the model's first choice
     written = run.write(pieces, tmp_path / "s")
-    native = [p for p in written.paths if p.suffix != ".mid" or tok.suffix == ".mid"]
+    native = [p for p in written.paths if p.suffix != ".mid" or tok.format.suffix == ".mid"]
     assert len(native) == 8 and not written.problems
     for path in native:
         check = check_file(path)
@@ -200,6 +200,6 @@ def test_a_fixed_seed_batch_of_each_shipped_model_is_valid(name: str, tmp_path: 
     pieces = run.sample(n=300, num_samples=8, decoder="temperature", seed=11)
     assert all(grammar_of(tok, tok.vocab, 1).accepts(p) is None for p in pieces)
     written = run.write(pieces, tmp_path / "s")
-    native = [p for p in written.paths if p.suffix == tok.suffix]
+    native = [p for p in written.paths if p.suffix == tok.format.suffix]
     assert len(native) == 8 and not written.problems
     assert all(check_file(p).valid for p in native)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mgen.core.contracts.errors import ConfigError, DataError
+from mgen.core.contracts.tokenizer import to_midi
 from mgen.plugins.tokenizers.kern import KernConfig, KernTokenizer
 
 ESSEN = "essen-deutschl-kern"
@@ -200,13 +201,13 @@ def test_to_midi(music21_corpus: Path, tmp_path: Path):
 
     tok = KernTokenizer()
     tokens = tok.read(music21_corpus / "bach" / "bwv281.krn")[0]
-    path = tok.to_midi(tokens, tmp_path / "bach.mid")
+    path = to_midi(tok, tokens, tmp_path / "bach.mid")
     notes = sorted(pretty_midi.PrettyMIDI(str(path)).instruments[0].notes, key=lambda n: n.start)
     assert [n.pitch for n in notes] == [p for p, _ in _onsets(tokens)]
     seconds = 60 / tok.config.tempo_bpm  # per quarter note
     assert [round(n.start / seconds, 3) for n in notes] == [o for _, o in _onsets(tokens)]
     with pytest.raises(DataError, match="no notes"):
-        tok.to_midi(_toks("r _ _ _"), tmp_path / "silent.mid")
+        to_midi(tok, _toks("r _ _ _"), tmp_path / "silent.mid")
 
 
 def test_parse_primer():

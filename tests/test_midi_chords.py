@@ -13,6 +13,7 @@ import pytest
 
 from mgen.core.contracts.errors import ConfigError, DataError
 from mgen.core.contracts.tokenizer import UNK
+from mgen.core.contracts.vocabulary import build_vocab
 from mgen.plugins.tokenizers.midi_chords import MidiChordsConfig, MidiChordsTokenizer
 
 SPB = 4  # the default steps_per_beat
@@ -120,12 +121,12 @@ def test_min_count_maps_rare_tokens_to_unk(shared_data: Path) -> None:
     tok = MidiChordsTokenizer(MidiChordsConfig(min_count=5))
     pieces = [p for f in piano_files(shared_data, 3) for p in tok.read(f)]
     counts = Counter(t for p in pieces for t in p)
-    tok.fit(counts)
+    build_vocab(tok, counts)
     rare = [t for t, c in counts.items() if c < 5]
     common = [t for t, c in counts.items() if c >= 5]
     assert rare and common
-    assert all(tok.decode(tok.encode([t])) == [UNK] for t in rare)
-    assert all(tok.decode(tok.encode([t])) == [t] for t in common)
+    assert all(tok.vocab.decode(tok.vocab.encode([t])) == [UNK] for t in rare)
+    assert all(tok.vocab.decode(tok.vocab.encode([t])) == [t] for t in common)
     # The median tempo of the pieces' tempo tokens is what write() uses without one.
     tempos = sorted(int(p[0].removeprefix("tempo_")) for p in pieces)
     assert tok.tempo == tempos[1]

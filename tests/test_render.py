@@ -190,6 +190,7 @@ def test_grace_notes_do_not_hang_in_the_midi(music21_corpus: Path, tmp_path: Pat
     note-off before its note-on, so it sounded until the next note-off of its pitch: in "The
     Friar's Hill" for 19 beats. Written by the abc-char tokenizer, no note is longer than the
     longest note the tune writes (ties joined)."""
+    from mgen.core.contracts.tokenizer import to_midi
     from mgen.formats.m21 import parse
     from mgen.plugins.tokenizers.abc_char import AbcCharTokenizer
 
@@ -198,7 +199,7 @@ def test_grace_notes_do_not_hang_in_the_midi(music21_corpus: Path, tmp_path: Pat
     graced = [t for t in tunes[:12] if "{" in "".join(t)]
     assert len(graced) >= 5
     for i, tune in enumerate(graced):
-        midi = pretty_midi.PrettyMIDI(str(tok.to_midi(tune, tmp_path / f"{i}.mid")))
+        midi = pretty_midi.PrettyMIDI(str(to_midi(tok, tune, tmp_path / f"{i}.mid")))
         quarter = 60 / midi.get_tempo_changes()[1][0]
         longest = max(n.end - n.start for n in midi.instruments[0].notes) / quarter
         written = parse(tok.text(tune), "abc").stripTies().flatten().notes

@@ -18,6 +18,7 @@ import torch
 from mgen.core.contracts.decoder import build_decoder
 from mgen.core.contracts.model import SequenceModel, build_model
 from mgen.core.contracts.vocab import Vocab
+from mgen.core.contracts.vocabulary import build_vocab, require_vocab
 from mgen.core.data.batches import (
     Streams,
     drop_duplicates,
@@ -57,8 +58,7 @@ def _key_pieces(n: int, seed: int) -> list[list[str]]:
 def _data(batching: str) -> TrainData:
     corpus = _corpus(_key_pieces(200, 0))
     tok = AbcCharTokenizer()
-    tok.fit(corpus.counts(range(len(corpus))))
-    vocab = tok.require_vocab()
+    vocab = build_vocab(tok, corpus.counts(range(len(corpus))))
     from mgen.core.data.batches import PieceBatches, Windows
 
     ids = np.arange(len(corpus))
@@ -89,7 +89,7 @@ def _first_key_accuracy(tr: Trainer, data: TrainData, carried: bool) -> float:
     """Each validation piece read from its start in windows of SEQ tokens (the state carried
     from window to window, or each window from an empty state): how often the model predicts a
     window's first key right, when that key is not its piece's first (which nothing tells)."""
-    vocab = data.tokenizer.require_vocab()
+    vocab = require_vocab(data.tokenizer)
     keys = {vocab.index["a"], vocab.index["b"]}
     hits = total = 0
     model = tr.model.eval()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -113,13 +115,35 @@ def test_toy_tokenizer_trains_on_its_dataset_samples_is_judged_and_rendered(
     result = cli("sample", "--run", run, "-n", "40", "-k", "3", "--out", out, "--seed", "2")
     assert result.exit_code == 0, result.output
     assert (out / "sample-001.notes").exists() and (out / "sample-001.mid").exists()
-    judged = cli("eval", out / "sample-001.notes", "--reference", "toy-scales")
+    report = tmp_path / "eval.json"
+    judged = cli("eval", out / "sample-001.notes", "--reference", "toy-scales", "--json", report)
     assert judged.exit_code == 0, judged.output
     assert "reference: toy-scales" in judged.output
+    # Judged through the plugin's format: its notes read, its own checks run, its melodies
+    # (the tokenizer's judge protocol) indexed for copies.
+    toy = json.loads(report.read_text())["formats"]["toy-notes"]
+    assert (toy["files"], toy["valid"]) == (1, 1) and toy["notes"] > 0
+    assert "toy-notes: 1 file(s)" in judged.output
     rendered = cli("render", out / "sample-001.notes", "--png", "--out", tmp_path / "png")
     assert rendered.exit_code == 0, rendered.output
     png = tmp_path / "png" / "sample-001.png"
     assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_toy_plugin_is_written_to_the_current_contract(installed):
+    """tests/plugin_pkg builds on `mgen.plugin` only: importing it warns of nothing deprecated,
+    and its tokenizer has the base class's members, its own format and the judge protocol."""
+    code = "import mgen_toy_plugin.tokenizer, mgen_toy_plugin.dataset, mgen_toy_plugin.model"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(installed), *sys.path])}
+    done = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-c", code],
+                          env=env, capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    from mgen.core.contracts import judge
+    from mgen.core.contracts.formats import format_of
+
+    cls = registry.load("tokenizer", "toy-notes")
+    assert format_of(Path("x.notes")) is cls.format and cls.recipe.dataset == "toy-scales"
+    assert judge.has_melody(cls()) and judge.melody(cls(), ["60:4", "r:2", "62:2"]) == [60, 62]
 
 
 def test_a_name_registered_twice_warns_and_the_first_wins(monkeypatch):

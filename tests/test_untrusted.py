@@ -117,7 +117,7 @@ def test_a_poisoned_corpus_cache_is_ignored_not_unpickled(tmp_path, music21_corp
     shutil.copy(music21_corpus / "essenFolksong" / "testd.abc", folder)
     marker = tmp_path / "pwned"
     tok = build_tokenizer("abc-char", {})
-    files = data.find_files([folder], tok.file_patterns)
+    files = data.find_files([folder], tok.format.patterns)
     planted = data.cache_dir() / "corpora" / f"{data._cache_key(tok, files)}.npz"
     planted.parent.mkdir(parents=True, exist_ok=True)
     payload = np.array([_Payload(marker)], dtype=object)

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from mgen.core.contracts.vocabulary import require_vocab
+
 REPO = Path(__file__).resolve().parents[1]
 KERN = REPO.parent / "shared" / "data" / "essen-deutschl-kern"
 #: (label, tokenizer, --data) of the two corpora.
@@ -165,7 +167,7 @@ def _cached(run, steps: int, k: int) -> None:
     from mgen.core.contracts.decoder import build_decoder
     from mgen.core.sampling.engine import generate
 
-    vocab = run.tokenizer.require_vocab()
+    vocab = require_vocab(run.tokenizer)
     generate(run.model, [vocab.start_id], steps=steps, num_samples=k, vocab=vocab, seed=0,
              decoder=build_decoder("multinomial", {}), stop_at_end=False)  # fmt: skip
 

@@ -12,6 +12,9 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from mgen.core.contracts.loops import neutral_ids
+from mgen.core.contracts.vocabulary import require_vocab
+
 #: (label, decoder, guards, exempt, capped): guards are RepetitionConfig fields (None: today's
 #: defaults for that decoder); exempt: holds, rests and time shifts are left alone; capped: but
 #: only up to the longest run of them in the training data (`Run.guards`).
@@ -68,10 +71,8 @@ def _sample(run, decoder, guards, exempt, capped, primers, length) -> list[list[
 
     rep = RepetitionConfig(**guards) if guards else default_repetition(decoder)
     rep = run.guards(rep) if capped else rep
-    vocab = run.tokenizer.require_vocab()
-    neutral = (
-        [i for i, t in enumerate(vocab.tokens) if run.tokenizer.loop_neutral(t)] if exempt else []
-    )
+    vocab = require_vocab(run.tokenizer)
+    neutral = neutral_ids(run.tokenizer, vocab) if exempt else []
     from mgen.core.contracts.decoder import build_decoder
 
     out = []

@@ -38,7 +38,7 @@ def patterns(init: str) -> tuple[str, ...]:
     from mgen.core.runs.pretrained import resolve_run
 
     plugin = json.loads((resolve_run(init) / "tokenizer.json").read_text())["plugin"]
-    return tuple(registry.load("tokenizer", plugin).file_patterns)
+    return tuple(registry.load("tokenizer", plugin).format.patterns)
 
 
 def pick(

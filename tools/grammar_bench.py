@@ -33,7 +33,7 @@ from mgen.evaluate.report import check_file
 def judged(run, pieces: list[list[str]], folder: Path) -> tuple[int, int]:
     """(files valid by the strict check, pieces the grammar accepts)."""
     written = run.write(pieces, folder)
-    native = [p for p in written.paths if p.suffix == run.tokenizer.suffix]
+    native = [p for p in written.paths if p.suffix == run.tokenizer.format.suffix]
     valid = sum(check_file(p).valid for p in native)
     tok = run.tokenizer
     accepted = sum(grammar_of(tok, tok.vocab, 1).accepts(p) is None for p in pieces)

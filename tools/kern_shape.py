@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 
 from mgen.bench.quality import shape_against_corpus
+from mgen.core.contracts.vocabulary import require_vocab
 from mgen.core.data.prepare import build_tokenizer, corpus_files
 from mgen.core.runs.run import load_run
 from mgen.evaluate.notes import evenly
@@ -28,7 +29,7 @@ from mgen.evaluate.notes import evenly
 
 def leap_calibration(run, pieces: list[list[str]]) -> tuple[int, float, int]:
     """(note onsets after the first, expected octave leaps under the model, actual leaps)."""
-    vocab = run.tokenizer.require_vocab()
+    vocab = require_vocab(run.tokenizer)
     pitch_ids = [i for i, t in enumerate(vocab.tokens) if t.isdigit()]
     pitch_of = torch.tensor([int(vocab.tokens[i]) for i in pitch_ids])
     onsets, expected, actual = 0, 0.0, 0

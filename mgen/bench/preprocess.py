@@ -75,7 +75,9 @@ def shared_datasets(b: Bench) -> list[BenchData]:
     if not shared.is_dir():
         b.add("preprocess", f"datasets in {shared}", "absent")
         return []
-    patterns = {n: registry.load("tokenizer", n).file_patterns for n in registry.names("tokenizer")}
+    patterns = {
+        n: registry.load("tokenizer", n).format.patterns for n in registry.names("tokenizer")
+    }
     found = []
     for folder in sorted(p for p in shared.iterdir() if p.is_dir()):
         best = max(((find_files([folder], pats), n) for n, pats in patterns.items()),

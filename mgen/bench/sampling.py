@@ -14,6 +14,7 @@ from torch import nn
 from mgen.bench.common import fig, ratio
 from mgen.bench.training import trainer
 from mgen.core.contracts.decoder import build_decoder
+from mgen.core.contracts.vocabulary import require_vocab
 from mgen.core.sampling.engine import generate
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def ways(b: Bench, steps: int, wsteps: int) -> dict[str, tuple[Callable[[], obje
     """The three ways of sampling lstm2 (the one trained in the train section, if it ran),
     each as (a call, the tokens it computes). <end> is banned: every sample runs all its steps."""
     tr = b.lstm2 or trainer(b, "lstm2", b.fastest)
-    model, vocab = tr.model.eval(), tr.tok.require_vocab()
+    model, vocab = tr.model.eval(), require_vocab(tr.tok)
     decoder = build_decoder("temperature")
 
     def carried(k: int) -> Callable[[], object]:

@@ -97,7 +97,7 @@ from mgen.plugins.tokenizers.midi_notes import MidiNotesTokenizer
 _PARSE = """
 from mgen.core.data.corpus import find_files, load_corpus
 tok = MidiNotesTokenizer()
-files = find_files([folder], tok.file_patterns)
+files = find_files([folder], tok.format.patterns)
 corpus = load_corpus(tok, files, progress=False, warn=lambda m: None)
 figures = {"tokens": int(corpus.offsets[-1]), "cached": corpus.from_cache}
 """

@@ -17,6 +17,7 @@ from torch import nn
 
 from mgen.bench.common import fig, percent, quiet, ratio
 from mgen.core.contracts.vocab import SPECIALS, Vocab
+from mgen.core.contracts.vocabulary import require_vocab
 from mgen.core.data.prepare import build_tokenizer, dataset_files, prepare_data
 from mgen.core.training.trainer import TrainConfig, Trainer
 from mgen.plugins.tokenizers.abc_char import AbcCharTokenizer
@@ -101,7 +102,7 @@ def trainer(b: Bench, model: str, precision: str, data: str = "abc-char",
 
 def plain_trainer(b: Bench, precision: str, like: Trainer) -> Trainer:
     """A trainer of `PlainLSTM2`, starting from the weights `like`'s lstm2 has now."""
-    model = PlainLSTM2(len(like.tok.require_vocab()))
+    model = PlainLSTM2(len(require_vocab(like.tok)))
     model.load_state_dict(like.model.state_dict())
     return trainer(b, "lstm2", precision, plain=model)
 

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mgen.core.contracts.tokenizer import Tokenizer
+from mgen.core.contracts import judge
+from mgen.core.contracts.tokenizer import Tokenizer, to_midi
 from mgen.core.data.corpus import Corpus
 from mgen.evaluate import metrics
 from mgen.evaluate.notes import Reader, Score, evenly, midi_piece, read_pieces, reader_for
@@ -68,7 +69,7 @@ def piece_names(corpus: Corpus) -> list[str]:
 
 
 def corpus_melodies(tok: Tokenizer, corpus: Corpus, ids: Sequence[int]) -> list[np.ndarray]:
-    """The top line of each chosen piece: the `melody` hook, else through `to_midi`."""
+    """The top line of each chosen piece: the `melody` hook, else through its MIDI."""
     table = np.asarray(corpus.tokens, dtype=object)
     out = []
     with tempfile.TemporaryDirectory(prefix="mgen-melody-") as tmp:
@@ -80,11 +81,11 @@ def corpus_melodies(tok: Tokenizer, corpus: Corpus, ids: Sequence[int]) -> list[
 
 def token_melody(tok: Tokenizer, tokens: list[str], tmp: Path) -> np.ndarray:
     """One piece's top line from its tokens; empty when it has none or cannot be written."""
-    found = tok.melody(tokens)
+    found = judge.melody(tok, tokens)
     if found is not None:
         return np.asarray(found, dtype=np.int64)
     try:
-        return midi_piece(tok.to_midi(tokens, tmp / "piece.mid")).melody()
+        return midi_piece(to_midi(tok, tokens, tmp / "piece.mid")).melody()
     except Exception:  # noqa: BLE001 - a piece that cannot be written has no melody to copy
         return np.zeros(0, dtype=np.int64)
 
@@ -105,7 +106,7 @@ def training_index(
     held = corpus_melodies(tok, split.held, evenly([int(i) for i in split.val], BASELINE_PIECES))
     data = config.get("train", {}).get("data") or []
     source = ", ".join(map(str, data)) or f"the {config.get('tokenizer')} default dataset"
-    hook = type(tok).melody is not Tokenizer.melody
+    hook = judge.has_melody(tok)
     log(f"copy index: {len(train)} training pieces of {source} in {seconds:.1f} s")
     return TrainingIndex(
         index=index,
@@ -159,8 +160,7 @@ def _melodies_from(reader: Reader) -> str:
     tok = reader.tokenizer
     if tok is None:
         return "notes read from the files"
-    hook = type(tok).melody is not Tokenizer.melody
-    return "the tokenizer's melody hook" if hook else "the tokenizer's to_midi"
+    return "the tokenizer's melody hook" if judge.has_melody(tok) else "the tokenizer's to_midi"
 
 
 def _reference_melodies(files: Sequence[Path]):
@@ -222,16 +222,12 @@ def sample_melodies(paths: Sequence[Path], pieces: list[Score], tok: Tokenizer |
     """{piece name: top line} of the judged pieces; files in `tok`'s own format are read
     through `tok` (its `read`, then `melody`), as the training pieces were."""
     out = {p.name: p.melody() for p in pieces}
-    if tok is None or type(tok).melody is Tokenizer.melody:
+    if tok is None or not judge.has_melody(tok):
         return out
     with tempfile.TemporaryDirectory(prefix="mgen-melody-") as tmp:
         for path in paths:
             reader = reader_for(path)
-            if (
-                reader is None
-                or reader.tokenizer is None
-                or type(reader.tokenizer) is not type(tok)
-            ):
+            if reader is None or reader.plugin is not type(tok):
                 continue
             try:
                 token_pieces = tok.read(Path(path))

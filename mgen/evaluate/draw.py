@@ -29,7 +29,7 @@ Draw = dict[Path, list[int]]
 
 
 def _kind(path: Path, reader: Reader) -> str:
-    return kind_of(path, reader.name)
+    return kind_of(path, reader.format.name)
 
 
 def _abc_texts(path: Path) -> tuple[list[str], str]:

@@ -19,7 +19,9 @@ import torch
 
 from mgen.core.contracts import registry
 from mgen.core.contracts.errors import ConfigError, DataError, MgenError
+from mgen.core.contracts.judge import count_notes
 from mgen.core.contracts.vocab import Vocab
+from mgen.core.contracts.vocabulary import require_vocab
 from mgen.core.data.batches import piece_arrays
 from mgen.core.data.corpus import load_corpus
 from mgen.core.data.prepare import corpus_files
@@ -42,13 +44,13 @@ def heldout_loss(
     piece from <start> to <end> with the state carried, in fp32, as validation scores it."""
     _check(data, batch_size)
     loaded = run if isinstance(run, Run) else load_run(run, device)
-    tok, vocab = loaded.tokenizer, loaded.tokenizer.require_vocab()
+    tok, vocab = loaded.tokenizer, require_vocab(loaded.tokenizer)
     files = corpus_files(tok, list(data), progress=False)
     corpus = load_corpus(tok, files, progress=False, warn=log)
     if len(corpus) == 0:
         raise DataError(f"no usable piece in {len(files)} file(s) under {', '.join(data)}")
     ids = np.arange(len(corpus))
-    notes = [tok.count_notes(corpus.piece(int(i))) for i in ids]
+    notes = [count_notes(tok, corpus.piece(int(i))) for i in ids]
     score = score_pieces(
         loaded.model, piece_arrays(corpus, ids, vocab), loaded.device, unk_id=vocab.unk_id,
         notes=None if None in notes else notes, batch_size=batch_size,

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from mgen.core.contracts.errors import ConfigError, DataError, MgenError
+from mgen.core.contracts.formats import reads_notes
 from mgen.core.contracts.io import atomic_path
-from mgen.core.contracts.tokenizer import Tokenizer
 from mgen.evaluate.notes import MIDI, MUSICXML, read_pieces, reason, require_reader
 from mgen.formats.score import Score, single
 
@@ -58,8 +58,8 @@ def _pyfluidsynth() -> bool:
 
 def midi_of(path: Path, folder: Path) -> Path:
     """A MIDI file of the first piece of any readable file: `path` itself if it is MIDI;
-    MusicXML through music21; a plugin format through its notes, or when the plugin reads no
-    notes itself, its `read` and `to_midi`. Conversions are written into `folder`."""
+    MusicXML through music21; a plugin format through its notes, or when the format reads no
+    notes itself, its `to_midi`. Conversions are written into `folder`."""
     path, folder = Path(path), Path(folder)
     reader = require_reader(path, "render")
     out = folder / (path.stem + ".mid")
@@ -67,14 +67,9 @@ def midi_of(path: Path, folder: Path) -> Path:
         return path
     if reader.name == MUSICXML:
         return _write_score(_music21_parse(path), out, "midi", path)
-    tok = reader.tokenizer
-    assert tok is not None  # a reader that is neither built-in is a plugin's
-    if type(tok).read_notes is Tokenizer.read_notes:  # no note reader: the plugin's own MIDI
+    if not reads_notes(reader.format):  # no note reader: the format's own MIDI
         try:
-            pieces = tok.read(path)
-            if not pieces:
-                raise DataError("no piece")
-            return Path(tok.to_midi(pieces[0], out))
+            return Path(reader.format.to_midi(path, out))
         except Exception as e:  # noqa: BLE001 - a plugin may fail in any way on a bad file
             raise DataError(f"cannot convert {path} to MIDI: {reason(e)}") from None
     return write_piece_midi(first_piece(path), out)

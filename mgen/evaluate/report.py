@@ -164,17 +164,17 @@ class FileCheck:
 
 
 def check_file(path: Path, reader: Reader | None = None) -> FileCheck:
-    """Read one file, run its format's checks, and a plugin format's own `check_file`."""
+    """Read one file, run its format's checks, and a plugin format's own (`Format.check`)."""
     reader = reader or require_reader(path)
     pieces, errors = read_pieces(path, reader=reader)
-    verdict = judge(Path(path), kind_of(Path(path), reader.name))
+    verdict = judge(Path(path), kind_of(Path(path), reader.format.name))
     check = FileCheck(Path(path), reader.name, pieces, errors, list(verdict.checks), verdict.units)
     check.checks.insert(0, f"{reader.name} reader (its notes)")
     check.errors += [e for u in verdict.units for e in u.errors]
-    if reader.tokenizer is not None and pieces:
-        check.checks.append(f"the {reader.name} plugin's check_file")
+    if reader.plugin is not None and pieces:
+        check.checks.append(f"the {reader.name} format's own checks")
         try:
-            check.errors += [str(p) for p in reader.tokenizer.check_file(Path(path))]
+            check.errors += [str(p) for p in reader.format.check(Path(path))]
         except Exception as e:  # noqa: BLE001 - a plugin's checker may fail in any way
             check.errors.append(f"{reader.name} check failed: {reason(e)}")
     check.errors = list(dict.fromkeys(check.errors))

@@ -79,9 +79,9 @@ def judge(path: Path, kind: str, limit: int | None = None) -> Verdict:
     return Verdict([], [Unit(str(path))])
 
 
-def kind_of(path: Path, reader_name: str) -> str:
+def kind_of(path: Path, format_name: str) -> str:
     suffix = Path(path).suffix.lower()
-    if suffix == ".abc" or (suffix == ".txt" and reader_name == "abc-char"):
+    if suffix == ".abc" or (suffix == ".txt" and format_name == "abc"):
         return "abc"
     if suffix == ".krn":
         return "kern"

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from mgen.core.contracts.errors import ConfigError, DataError, MgenError, one_line
+from mgen.core.contracts.primer import parse_primer as contract_primer
+from mgen.core.contracts.vocabulary import require_vocab
 
 MODELS_KEPT = 3  # loaded models kept in one worker's memory
 JUDGES_KEPT = 2  # models whose judge data one worker keeps (the shipped ones: ~20-60 MB each)
@@ -39,8 +41,8 @@ def parse_primer(tok: Any, text: str) -> list[str]:
     Symbols outside the model's vocabulary are refused by name."""
     if not text:
         return []
-    tokens = tok.parse_primer(text)
-    vocab = tok.require_vocab()
+    tokens = contract_primer(tok, text)
+    vocab = require_vocab(tok)
     unknown = sorted({t for t in tokens if t not in vocab})
     if unknown:
         shown = " ".join(repr(t) for t in unknown)
@@ -119,7 +121,7 @@ class Engine:
         """An uploaded file (MIDI, kern, ABC: what the model's tokenizer reads) as primer text."""
         tok = self.load(path).tokenizer
         suffix = Path(filename or "").suffix.lower()
-        patterns = type(tok).file_patterns
+        patterns = tok.format.patterns
         if not suffix or not any(fnmatch.fnmatch("x" + suffix, p.lower()) for p in patterns):
             wanted = ", ".join(p.lstrip("*") for p in patterns) or "no files"
             raise Unsupported(f"upload: this model reads {wanted}; got {suffix or 'no suffix'!r}")
@@ -200,7 +202,7 @@ def fit_primer(tok: Any, tokens: list[str], max_chars: int) -> dict[str, Any]:
     """The longest start of `tokens` whose primer text fits `max_chars`."""
     from mgen.web.views import primer_text
 
-    vocab = tok.require_vocab()
+    vocab = require_vocab(tok)
     unknown = sorted({t for t in tokens if t not in vocab})
     if unknown:
         shown = " ".join(repr(t) for t in unknown)

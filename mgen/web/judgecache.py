@@ -130,7 +130,7 @@ def build(src: Source) -> JudgeData:
     The copy index is made as `copies.training_index` makes it, keeping its melodies."""
     import time
 
-    from mgen.core.contracts.tokenizer import Tokenizer
+    from mgen.core.contracts.judge import has_melody
     from mgen.core.data.prepare import run_split
     from mgen.evaluate import copies, metrics
     from mgen.evaluate.notes import evenly
@@ -147,7 +147,7 @@ def build(src: Source) -> JudgeData:
     names = copies.piece_names(split.corpus)
     val = evenly([int(i) for i in split.val], copies.BASELINE_PIECES)
     held = copies.corpus_melodies(tok, split.held, val)
-    hook = type(tok).melody is not Tokenizer.melody
+    hook = has_melody(tok)
     return JudgeData(
         reference=split_reference(split, tok, REFERENCE_LIMIT, src.name, _quiet),
         melodies=melodies, held=held, held_copies=[index.find(m)[0] for m in held if len(m)],

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from mgen.core.contracts.errors import MgenError, one_line
+from mgen.core.contracts.primer import parse_primer
 from mgen.core.contracts.tokenizer import Tokenizer
 
 VEROVIO_TEXT = {".abc", ".krn"}  # formats verovio reads as they are written
@@ -87,7 +88,7 @@ def primer_text(tok: Tokenizer, tokens: list[str]) -> str | None:
     an uploaded primer put in the primer box); None when no simple joining does."""
     for joined in ("".join(tokens), " ".join(tokens)):
         try:
-            if tok.parse_primer(joined) == tokens:
+            if parse_primer(tok, joined) == tokens:
                 return joined
         except MgenError:
             continue

@@ -8,8 +8,8 @@ The property (`check`): `read(path)` returns pieces (lists of string tokens) or 
 run prints the smallest input hypothesis finds for it and saves that input under --save.
 
 Nothing here knows a file format. Inputs are generic (random bytes and text, huge lines, empty
-files), the tokenizer's own `fuzz_strategy` (generated files and named edge cases of its
-format; mgen's tokenizers keep theirs in mgen/plugins/tokenizers/fuzzing_*.py), and real files
+files), the inputs of the tokenizer's own format (generated files and named edge cases, in
+tools/fuzz/inputs_*.py, keyed by tokenizer name in strategies.OWN), and real files
 mutated: truncated, spliced, bit-flipped and line-shuffled. The real files are a few of the
 tokenizer's default dataset (when it is ready to use) and of each --real folder (by the
 tokenizer's file patterns). The tests (tests/test_fuzz.py) run the same strategies with a few
@@ -19,7 +19,7 @@ hundred examples each.
 from tools.fuzz.property import MAX_MESSAGE, FuzzFailure, check, input_suffix
 from tools.fuzz.runner import fuzz, main
 from tools.fuzz.seeds import real_files, seed_inputs
-from tools.fuzz.strategies import named_cases, strategy
+from tools.fuzz.strategies import named_cases, own_strategy, strategy
 
 __all__ = [
     "MAX_MESSAGE",
@@ -29,6 +29,7 @@ __all__ = [
     "input_suffix",
     "main",
     "named_cases",
+    "own_strategy",
     "real_files",
     "seed_inputs",
     "strategy",

@@ -21,7 +21,8 @@ class FuzzFailure(AssertionError):
 
 def input_suffix(tok: Tokenizer) -> str:
     """The suffix inputs are written with: the first file pattern's, else the native one."""
-    return Path(tok.file_patterns[0]).suffix if tok.file_patterns else tok.suffix
+    fmt = tok.format
+    return Path(fmt.patterns[0]).suffix if fmt.patterns else fmt.suffix
 
 
 def check(tok: Tokenizer, data: bytes, folder: Path) -> None:

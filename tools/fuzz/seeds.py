@@ -31,7 +31,7 @@ def real_files(tok: Tokenizer, extra: Sequence[Path] = (), per_source: int = 4) 
     """A few small real files in the tokenizer's format: from its default dataset, then
     from each folder in `extra` (files matching its file patterns)."""
     sources = [dataset_files(tok)]
-    sources += [find_files([Path(folder)], tok.file_patterns) for folder in extra]
+    sources += [find_files([Path(folder)], tok.format.patterns) for folder in extra]
     found: list[Path] = []
     for files in sources:
         found += [f for f in pick(files, per_source) if f not in found]

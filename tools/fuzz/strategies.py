@@ -1,15 +1,26 @@
-"""Generic hypothesis strategies: no file format is known here.
+"""Hypothesis strategies: generic ones, and each built-in tokenizer's own, by its name.
 
 hypothesis is a test-only dependency, so nothing here imports it: each function receives the
-`hypothesis.strategies` module as `st`, as a tokenizer's `fuzz_strategy` does.
+`hypothesis.strategies` module as `st`.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from typing import Any
 
+from mgen.core.contracts import registry
+from mgen.core.contracts.errors import PluginError
 from mgen.core.contracts.tokenizer import Tokenizer
+
+#: The inputs of a tokenizer's own format (generated files and named edge cases), by its name.
+OWN = {
+    "abc-char": "tools.fuzz.inputs_abc",
+    "kern": "tools.fuzz.inputs_kern",
+    "midi-notes": "tools.fuzz.inputs_midi",
+    "midi-chords": "tools.fuzz.inputs_midi",
+}
 
 _BYTE_OPS = ["truncate", "splice", "set", "flip", "insert", "cut", "copy"]
 _LINE_OPS = ["drop", "repeat", "swap", "join", "split", "junk"]
@@ -28,11 +39,32 @@ def named_cases() -> dict[str, bytes]:
     }
 
 
+def name_of(tok: Tokenizer) -> str | None:
+    """The name `tok`'s class is registered under, or None."""
+    for name in registry.names("tokenizer"):
+        try:
+            if registry.load("tokenizer", name) is type(tok):
+                return name
+        except PluginError:
+            continue
+    return None
+
+
+def own_strategy(st: Any, tok: str | Tokenizer) -> Any:
+    """The inputs of the tokenizer's own format (`OWN`, by its registered name); a 0.1 plugin's
+    `fuzz_strategy(st)` is still asked (deprecated); None: it has none."""
+    name = tok if isinstance(tok, str) else name_of(tok)
+    if name in OWN:
+        return importlib.import_module(OWN[name]).strategy(st)
+    legacy = getattr(tok, "fuzz_strategy", None)
+    return legacy(st) if callable(legacy) else None
+
+
 def strategy(st: Any, tok: Tokenizer, seeds: Sequence[bytes]) -> Any:
-    """All inputs for one tokenizer: its own format's (`tok.fuzz_strategy`, if it gives one),
+    """All inputs for one tokenizer: its own format's (`own_strategy`, if it has one),
     mutations of the real files `seeds` (of its own inputs, or random bytes, when there are
     none), and generic inputs."""
-    own = tok.fuzz_strategy(st)
+    own = own_strategy(st, tok)
     specific = [own] if own is not None else []
     # What the mutations start from: real files; without any, the format's own inputs.
     if seeds:

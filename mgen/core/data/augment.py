@@ -1,10 +1,11 @@
 """Transposition augmentation: each epoch reads each training piece in a random key.
 
-A tokenizer says which shifts it allows (`Tokenizer.transpositions`, e.g. -5..6 semitones from
-`-T transpose=-5..6`) and how a token moves (`Tokenizer.transpose`). Training batches are then
-read through a table [shift, id] -> moved id: the shift of piece p in epoch e is drawn from
-(seed, e) alone, so a resumed run sees exactly the batches an uninterrupted one would. A piece is
-only moved by shifts that keep every token of it in the vocabulary (no pitch leaves 0..127).
+A tokenizer says which shifts it allows (`transpositions`, e.g. -5..6 semitones from
+`-T transpose=-5..6`) and how a token moves (`transpose`: mgen.core.contracts.transpose).
+Training batches are then read through a table [shift, id] -> moved id: the shift of piece p
+in epoch e is drawn from (seed, e) alone, so a resumed run sees exactly the batches an
+uninterrupted one would. A piece is only moved by shifts that keep every token of it in the
+vocabulary (no pitch leaves 0..127).
 Validation pieces are never moved.
 """
 
@@ -116,7 +117,7 @@ if hasattr(batches, "PieceBatches"):
 def transposing(train: Any, tok: Tokenizer, vocab: Vocab) -> Any:
     """`train` (lanes, windows or whole pieces) reading every piece moved by a shift drawn per
     piece and epoch; `train` itself when the tokenizer allows no shift but 0."""
-    if tok.transpositions() == (0,) or type(train) not in _WRAPPED:
+    if transpose.shifts(tok) == (0,) or type(train) not in _WRAPPED:
         return train
     if hasattr(train, "groups"):  # whole pieces, in groups
         pieces = [p for group in train.groups for p in group]

@@ -12,8 +12,11 @@ import numpy as np
 
 from mgen.core.contracts import registry
 from mgen.core.contracts.errors import DataError
-from mgen.core.contracts.tokenizer import Tokenizer, neutral_ids
+from mgen.core.contracts.judge import count_notes
+from mgen.core.contracts.loops import neutral_ids
+from mgen.core.contracts.tokenizer import Tokenizer
 from mgen.core.contracts.vocab import Vocab
+from mgen.core.contracts.vocabulary import build_vocab, require_vocab
 from mgen.core.data.augment import transposed_counts, transposing
 from mgen.core.data.batches import (
     PieceBatches,
@@ -65,9 +68,9 @@ def corpus_files(tok: Tokenizer, data: Sequence[str], progress: bool = True) -> 
     files: list[Path] = []
     for spec in data:
         if Path(spec).exists() or spec not in registry.names("dataset"):
-            found = find_files([Path(spec)], tok.file_patterns)
+            found = find_files([Path(spec)], tok.format.patterns)
             if not found:
-                patterns = ", ".join(tok.file_patterns)
+                patterns = ", ".join(tok.format.patterns)
                 raise DataError(f"no files matching {patterns} under {spec}")
             files += found
         else:
@@ -101,7 +104,7 @@ def prepare_data(
     corpus, held, train_ids, val_ids = split.corpus, split.held, split.train, split.val
     dropped = split.dropped
     unknown = _vocab(tok, corpus.counts(train_ids), fit, log)
-    vocab = tok.require_vocab()
+    vocab = require_vocab(tok)
     stream = token_stream(corpus, train_ids, vocab)
     train, used = _batches(corpus, train_ids, vocab, stream, seq_len, batch_size, batching, log)
     val = piece_arrays(held, val_ids, vocab)
@@ -131,9 +134,9 @@ def _neutral_runs(tok: Tokenizer, vocab: Vocab, stream: np.ndarray) -> dict[str,
 def _vocab(tok: Tokenizer, counts: Counter[str], fit: bool, log: Log) -> int:
     """Fit `tok`'s vocabulary on the training counts; or, fixed, count the tokens it lacks."""
     if fit:
-        tok.fit(transposed_counts(tok, counts))
+        build_vocab(tok, transposed_counts(tok, counts))
         return 0
-    return count_unknown(tok.require_vocab(), counts, log)
+    return count_unknown(require_vocab(tok), counts, log)
 
 
 def count_unknown(vocab: Vocab, counts: Counter[str], log: Log) -> int:
@@ -242,7 +245,7 @@ def _batches(
 
 def _notes(tok: Tokenizer, corpus: Corpus, pieces: np.ndarray) -> list[int] | None:
     """Notes per piece as the tokenizer counts them; None if it does not count notes."""
-    counts = [tok.count_notes(corpus.piece(int(i))) for i in pieces]
+    counts = [count_notes(tok, corpus.piece(int(i))) for i in pieces]
     if not counts or any(c is None for c in counts):
         return None
     return [int(c) for c in counts]  # type: ignore[arg-type]
@@ -257,7 +260,7 @@ def _check_usable(
         where = ", ".join(data) or "the default dataset"
         raise DataError(
             f"no usable piece in {len(files)} file(s) under {where} "
-            f"(patterns {', '.join(tok.file_patterns)})"
+            f"(patterns {', '.join(tok.format.patterns)})"
         )
 
 

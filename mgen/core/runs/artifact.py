@@ -72,7 +72,11 @@ class RunDir:
         self.path = Path(path)
         self.config_file, self.tokenizer_file = self.path / CONFIG, self.path / TOKENIZER
         self.weights, self.checkpoint = self.path / WEIGHTS, self.path / CHECKPOINT
-        self.metrics, self.curve, self.card = self.path / METRICS, self.path / CURVE, self.path / CARD
+        self.metrics, self.curve, self.card = (
+            self.path / METRICS,
+            self.path / CURVE,
+            self.path / CARD,
+        )
 
     def __repr__(self) -> str:
         return f"RunDir({str(self.path)!r})"

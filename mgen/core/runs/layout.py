@@ -41,7 +41,9 @@ def stored(config: dict[str, Any]) -> dict[str, Any]:
         if key == "train" and isinstance(value, dict):
             value = {k: v for k, v in value.items() if k not in _TRAIN_COPIES}
         elif key == "plugins" and isinstance(value, dict):
-            value = {kind: _unnamed(record) for kind, record in value.items() if kind != "tokenizer"}
+            value = {
+                kind: _unnamed(record) for kind, record in value.items() if kind != "tokenizer"
+            }
         out[key] = value
     return out
 

@@ -4,10 +4,11 @@ earlier samples unless asked."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from mgen.core.contracts.errors import DataError, MgenError
-from mgen.core.contracts.tokenizer import Tokenizer
+from mgen.core.contracts.tokenizer import Tokenizer, to_midi
 
 
 @dataclass
@@ -52,7 +53,7 @@ def write_samples(
             out.pieces += 1
             midi = stem.with_suffix(".mid")
             if native != midi:  # a MIDI-native tokenizer has just written it
-                out.paths.append(_write_one(tok.to_midi, tokens, midi))
+                out.paths.append(_write_one(partial(to_midi, tok, native=native), tokens, midi))
         except DataError as e:
             out.problems.append(f"{stem.name}: {e}")
     if not out.paths:

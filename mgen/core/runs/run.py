@@ -10,14 +10,16 @@ from typing import Any
 
 import torch
 
-from mgen.core.runs.artifact import RunDir
+from mgen.core.contracts.cutoff import cut_off
 from mgen.core.contracts.decoder import build_decoder
-from mgen.core.training.device import resolve_device
 from mgen.core.contracts.errors import CheckpointError
 from mgen.core.contracts.grammar import HasGrammar, grammar_of
+from mgen.core.contracts.loops import neutral_ids
 from mgen.core.contracts.model import SequenceModel
+from mgen.core.contracts.tokenizer import Tokenizer
+from mgen.core.contracts.vocabulary import require_vocab
+from mgen.core.runs.artifact import RunDir
 from mgen.core.runs.output import Written, write_samples
-from mgen.core.sampling.primer import primer_tokens
 from mgen.core.sampling.engine import (
     GrammarReport,
     RepetitionConfig,
@@ -25,7 +27,8 @@ from mgen.core.sampling.engine import (
     default_repetition,
     generate,
 )
-from mgen.core.contracts.tokenizer import Tokenizer, neutral_ids
+from mgen.core.sampling.primer import primer_tokens
+from mgen.core.training.device import resolve_device
 
 
 @dataclass
@@ -90,7 +93,7 @@ class Run:
         how often it refused the model's first choice."""
         check_request(n, num_samples, seed)
         dec = build_decoder(decoder, options)
-        vocab = self.tokenizer.require_vocab()
+        vocab = require_vocab(self.tokenizer)
         rep = self.guards(repetition or default_repetition(decoder))
         rules = grammar_of(self.tokenizer, vocab, num_samples) if grammar else None
         if rules is not None:
@@ -108,11 +111,12 @@ class Run:
     def _ending(self, tokens: list[str], ids: list[int], n: int, end: int | None) -> list[str]:
         """A sample as long as n ran out of steps before its <end>: cut where the grammar last
         let it end, or without one where the tokenizer says (ABC: at its last bar line)."""
+        decode = require_vocab(self.tokenizer).decode
         if len(ids) < n:
-            return tokens + self.tokenizer.decode(ids)
+            return tokens + decode(ids)
         if end is not None:
-            return tokens + self.tokenizer.decode(ids[:end])
-        return self.tokenizer.cut_off(tokens + self.tokenizer.decode(ids))
+            return tokens + decode(ids[:end])
+        return cut_off(self.tokenizer, tokens + decode(ids))
 
     def has_grammar(self) -> bool:
         """Whether this run's tokenizer has a grammar to sample under (mgen.core.contracts.grammar)."""
@@ -133,7 +137,7 @@ class Run:
         held that pitch; the single `longest_neutral_run` would let every note last as long as
         the longest rest. Empty for runs trained before mgen recorded it."""
         after = self.config.get("data", {}).get("longest_neutral_run_after") or {}
-        vocab = self.tokenizer.require_vocab()
+        vocab = require_vocab(self.tokenizer)
         return {vocab.index[t]: int(n) for t, n in after.items() if t in vocab}
 
     def write(

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from mgen.core.contracts.errors import ConfigError, MgenError
+from mgen.core.contracts.primer import parse_primer
 from mgen.core.contracts.tokenizer import Tokenizer
+from mgen.core.contracts.vocabulary import require_vocab
 
 MAX_PATH = 4096  # longer primers are text, never a file name
 
@@ -16,7 +18,7 @@ def primer_tokens(tok: Tokenizer, primer: str | None) -> list[str]:
     if not primer:
         return []
     tokens = _tokens(tok, primer)
-    vocab = tok.require_vocab()
+    vocab = require_vocab(tok)
     unknown = sorted({t for t in tokens if t not in vocab})
     if unknown:
         shown = " ".join(repr(t) for t in unknown)  # repr: a newline token stays on one line
@@ -33,5 +35,5 @@ def _tokens(tok: Tokenizer, primer: str) -> list[str]:
             pieces = []
         if pieces:
             return pieces[0]
-        return tok.parse_primer(path.read_text(encoding="utf-8", errors="replace"))
-    return tok.parse_primer(primer)
+        return parse_primer(tok, path.read_text(encoding="utf-8", errors="replace"))
+    return parse_primer(tok, primer)

@@ -10,6 +10,7 @@ from typing import Any
 from mgen.core.contracts.config import plain
 from mgen.core.contracts.errors import CheckpointError, ConfigError
 from mgen.core.contracts.tokenizer import Tokenizer
+from mgen.core.contracts.vocabulary import require_vocab
 from mgen.core.data.prepare import build_tokenizer, prepare_data
 from mgen.core.runs import finetune
 from mgen.core.runs.artifact import RunDir
@@ -112,7 +113,7 @@ def train_run(
             workers=cfg.workers, log=log, progress=progress, dist=dist,
         )  # fmt: skip
         _say_default_length(cfg, tok, log)
-        model = finetune.init_model(cfg, len(tok.require_vocab())) if cfg.init else None
+        model = finetune.init_model(cfg, len(require_vocab(tok))) if cfg.init else None
         trainer = Trainer(cfg, run, data, model=model, dist=dist, log=log, progress=progress)
         if resume:
             trainer.restore()

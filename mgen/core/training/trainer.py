@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from mgen.core.contracts.errors import CheckpointError, one_line
 from mgen.core.contracts.model import SequenceModel, build_model
 from mgen.core.contracts.vocab import Vocab
+from mgen.core.contracts.vocabulary import require_vocab
 from mgen.core.data.batches import Windows
 from mgen.core.data.prepare import TrainData
 from mgen.core.runs.artifact import RunDir
@@ -101,7 +102,7 @@ class Trainer:
         """`model`, or the config's plugin built with seeded first weights; on the device."""
         torch.manual_seed(self.cfg.seed)
         if model is None:
-            options = {**self.cfg.model_options, "vocab_size": len(self.tok.require_vocab())}
+            options = {**self.cfg.model_options, "vocab_size": len(require_vocab(self.tok))}
             model = build_model(self.cfg.model, options)
         return model.to(self.device)
 
@@ -231,7 +232,7 @@ class Trainer:
         mine = self.dist.shard(np.arange(len(pieces)))
         score = score_pieces(
             self.model, [pieces[i] for i in mine], self.device,
-            unk_id=self.tok.require_vocab().unk_id,
+            unk_id=require_vocab(self.tok).unk_id,
             notes=[notes[i] for i in mine] if notes is not None else None,
             stateful=self.model.carries_state,
         )  # fmt: skip

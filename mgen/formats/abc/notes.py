@@ -1,4 +1,4 @@
-"""The notes of an ABC file (abc-char's `read_notes` and `check_file`), read with music21.
+"""The notes of an ABC file (the ABC format's `read_notes` and `check`), read with music21.
 
 An ABC file may hold many tunes: each `X:` tune is its own score, parsed on its own, so one bad
 tune spoils only itself and a reference corpus can be sampled tune by tune. The tunes are parsed

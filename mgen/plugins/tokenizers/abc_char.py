@@ -15,7 +15,7 @@ from mgen.core.contracts.errors import DataError
 from mgen.core.contracts.io import write_text
 from mgen.core.contracts.recipe import Recipe
 from mgen.core.contracts.tokenizer import Tokenizer, TokenizerConfig
-from mgen.formats.score import Piece
+from mgen.formats.abc.format import ABC
 
 #: Header fields kept: title, rhythm, meter, unit length, tempo, parts, voice, key.
 KEEP_FIELDS = set("TRMLQPVK")
@@ -103,13 +103,13 @@ def _is_tune(lines: list[str]) -> bool:
 
 
 class AbcCharTokenizer(Tokenizer):
-    """ABC notation, one character per token; tunes wrapped in <start>/<end>."""
+    """ABC notation, one character per token (music21 folk-tune corpus by default)
 
-    description = "ABC notation, one character per token (music21 folk-tune corpus by default)"
+    Each tune is one piece; the engine wraps it in <start>/<end>."""
+
     version = "1"
     Config = AbcCharConfig
-    file_patterns = ("*.abc", "*.txt")
-    suffix = ".abc"
+    format = ABC
     recipe = Recipe(
         dataset="folk-abc",
         split_by="piece",  # a file is a collection of independent tunes
@@ -163,31 +163,8 @@ class AbcCharTokenizer(Tokenizer):
         return "\n".join(["X:1", *header, keys[-1], *body]) + "\n"
 
     def write(self, tokens: list[str], path: Path) -> Path:
-        path = Path(path).with_suffix(self.suffix)
+        path = Path(path).with_suffix(self.format.suffix)
         return write_text(path, self.text(tokens))  # atomic: never a half-written tune
-
-    def to_midi(self, tokens: list[str], path: Path) -> Path:
-        from mgen.formats.m21 import write_midi
-
-        return write_midi(self.text(tokens), "abc", Path(path).with_suffix(".mid"))
-
-    def fuzz_strategy(self, st):
-        """Generated ABC and named ABC edge cases (hypothesis, for tools/fuzz)."""
-        from mgen.plugins.tokenizers.fuzzing_abc import strategy
-
-        return strategy(st)
-
-    def read_notes(self, path: Path, limit: int | None = None) -> list[Piece]:
-        """One piece per `X:` tune, as written (at most `limit` tunes, spread evenly)."""
-        from mgen.formats.abc.notes import read_abc_notes
-
-        return read_abc_notes(path, limit)
-
-    def check_file(self, path: Path) -> list[str]:
-        """Tunes music21 cannot read; abc2midi's complaint when that program is installed."""
-        from mgen.formats.abc.notes import abc_problems
-
-        return abc_problems(path)
 
     def melody(self, tokens: list[str]) -> list[int]:
         """The tune's top pitch at every note onset (key, accidentals, octaves, chords by their

@@ -28,16 +28,15 @@ from mgen.core.contracts.errors import ConfigError, DataError
 from mgen.core.contracts.recipe import Recipe
 from mgen.core.contracts.tokenizer import Tokenizer, TokenizerConfig
 from mgen.core.contracts.vocab import Vocab
-from mgen.formats.kern.notes import check_records, parts, read_kern_notes
+from mgen.formats.kern.format import KERN
+from mgen.formats.kern.notes import check_records, parts
 from mgen.formats.kern.text import (
     REST,
     Events,
-    events_score,
     is_interval,
     kern_text,
     with_intervals,
 )
-from mgen.formats.score import Piece
 from mgen.plugins.tokenizers.kern_grammar import KernGrammar
 
 HOLD = "_"
@@ -226,16 +225,13 @@ def events_from_tokens(tokens: list[str], cfg: KernConfig) -> Events:
 
 
 class KernTokenizer(Tokenizer):
-    """**kern melodies: MIDI pitch or `r` per note, then its duration tokens (or `_` holds)."""
+    """**kern melodies as pitch and duration tokens, transposed to C major / A minor (music21's Palestrina and Bach **kern by default)
 
-    description = (
-        "**kern melodies as pitch and duration tokens, transposed to C major / A minor "
-        "(music21's Palestrina and Bach **kern by default)"
-    )
+    Each note is its MIDI pitch or `r`, then its duration tokens (or `_` holds)."""
+
     version = "3"  # 2: trim_rests; 3: encoding (durations by default), intervals
     Config = KernConfig
-    file_patterns = ("*.krn",)
-    suffix = ".krn"
+    format = KERN
     # Seconds of training when no length is given: 10 minutes, not 5. At 600 CPU-s the samples'
     # voice range came within 1.2x Palestrina's (1.16x, 1.18x; at 300 CPU-s 1.25x, 1.26x).
     # Each voice from the empty state, as sampling starts it: carried across voices (lanes) the
@@ -309,30 +305,7 @@ class KernTokenizer(Tokenizer):
     def write(self, tokens: list[str], path: Path) -> Path:
         from mgen.core.contracts.io import write_text
 
-        return write_text(Path(path).with_suffix(self.suffix), self.text(tokens))
-
-    def to_midi(self, tokens: list[str], path: Path) -> Path:
-        from mgen.formats.midi.write import write_midi
-
-        c = self.config
-        events = events_from_tokens(tokens, c)
-        if not any(p is not None for p, _ in events):
-            raise DataError("no notes to write")
-        return write_midi(
-            events_score(events, c.time_step, c.tempo_bpm), Path(path).with_suffix(".mid")
-        )
-
-    def fuzz_strategy(self, st):
-        """Generated **kern and named spine/record edge cases (hypothesis, for tools/fuzz)."""
-        from mgen.plugins.tokenizers.fuzzing_kern import strategy
-
-        return strategy(st)
-
-    def read_notes(self, path: Path, limit: int | None = None) -> list[Piece]:
-        """One score per spine (a melody, as `read` sees it), so a 4-voice mass compares with
-        generated melodies voice by voice; notes as written: no transposition, no duration
-        filter, chords whole."""
-        return read_kern_notes(path, limit)
+        return write_text(Path(path).with_suffix(self.format.suffix), self.text(tokens))
 
     def melody(self, tokens: list[str]) -> list[int]:
         """The pitch tokens: one note onset each (holds and rests are not onsets)."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +27,7 @@ from mgen.core.contracts.io import atomic_path
 from mgen.core.contracts.tokenizer import Tokenizer
 from mgen.core.contracts.vocab import Vocab
 from mgen.formats.midi.read import MidiData, load
-from mgen.plugins.tokenizers.midi_format import MidiConfig, MidiFormat
+from mgen.plugins.tokenizers.midi_base import MidiBase, MidiConfig
 from mgen.plugins.tokenizers.midi_grammar import MidiChordsGrammar
 from mgen.plugins.tokenizers.midi_transpose import TransposeMixin
 
@@ -54,10 +53,11 @@ class _Event:
     duration: int | None = None  # steps; None until a d token (or the next onset) sets it
 
 
-class MidiChordsTokenizer(MidiFormat, TransposeMixin, Tokenizer):
-    """MIDI notes and chords with duration and time-shift tokens on a beat grid."""
+class MidiChordsTokenizer(MidiBase, TransposeMixin, Tokenizer):
+    """MIDI: one token per chord + duration + time-shift tokens on a beat grid (seed 004's scheme)
 
-    description = "MIDI: one token per chord + duration + time-shift tokens on a beat grid (seed 004's scheme)"
+    Notes and chords with duration and time-shift tokens on a beat grid."""
+
     version = "1"
     Config = MidiChordsConfig
 
@@ -86,11 +86,6 @@ class MidiChordsTokenizer(MidiFormat, TransposeMixin, Tokenizer):
     def _shift_tokens(self, gap: int) -> list[str]:
         cap = self.config.max_shift_steps
         return [f"t{cap}"] * (gap // cap) + ([f"t{gap % cap}"] if gap % cap else [])
-
-    # -- vocabulary and state --------------------------------------------------------------
-    def fit(self, counts: Counter[str]) -> None:
-        super().fit(counts)
-        self.fit_tempo(counts)
 
     # -- writing ---------------------------------------------------------------------------
     def events(self, tokens: list[str]) -> tuple[float, list[_Event]]:
@@ -133,7 +128,7 @@ class MidiChordsTokenizer(MidiFormat, TransposeMixin, Tokenizer):
             start, end = ev.onset * sec, (ev.onset + ev.duration) * sec
             piano.notes += [pretty_midi.Note(VELOCITY, p, start, end) for p in ev.pitches]
         pm.instruments.append(piano)
-        path = Path(path).with_suffix(self.suffix)
+        path = Path(path).with_suffix(self.format.suffix)
         with atomic_path(path) as tmp:
             pm.write(str(tmp))
         return path

@@ -26,7 +26,7 @@ from mgen.core.contracts.errors import ConfigError, DataError
 from mgen.core.contracts.tokenizer import Tokenizer
 from mgen.core.contracts.vocab import Vocab
 from mgen.formats.midi.read import load
-from mgen.plugins.tokenizers.midi_format import MidiConfig, MidiFormat
+from mgen.plugins.tokenizers.midi_base import MidiBase, MidiConfig
 from mgen.plugins.tokenizers.midi_grammar import MidiNotesGrammar
 from mgen.plugins.tokenizers.midi_grid import (
     TEMPO_RANGE,
@@ -60,10 +60,11 @@ class MidiNotesConfig(MidiConfig):
             raise ConfigError("midi-notes: tempo_change must be >= 0")
 
 
-class MidiNotesTokenizer(MidiFormat, TransposeMixin, Tokenizer):
-    """MIDI note by note: pitch, duration and time-shift tokens on a beat grid."""
+class MidiNotesTokenizer(MidiBase, TransposeMixin, Tokenizer):
+    """MIDI: one pitch + duration token per note, time shifts between onsets (Bach chorales by default)
 
-    description = "MIDI: one pitch + duration token per note, time shifts between onsets (Bach chorales by default)"
+    Every note on a beat grid is its pitch, duration (and velocity) tokens."""
+
     version = "2"
     Config = MidiNotesConfig
 
@@ -121,7 +122,7 @@ class MidiNotesTokenizer(MidiFormat, TransposeMixin, Tokenizer):
         """The vocabulary is every token the settings allow (`counts` only set the tempo
         written when a piece has no tempo token: the training pieces' median)."""
         self.vocab = Vocab(list(self.table))
-        self.fit_tempo(counts)
+        super().fit(counts)
 
     # -- writing ---------------------------------------------------------------------------
     def to_grid(self, tokens: list[str]) -> tuple[float, Grid]:
@@ -156,7 +157,7 @@ class MidiNotesTokenizer(MidiFormat, TransposeMixin, Tokenizer):
         tempo, grid = self.to_grid(tokens)
         if not len(grid):
             raise DataError("the piece has no notes to write")
-        path = Path(path).with_suffix(self.suffix)
+        path = Path(path).with_suffix(self.format.suffix)
         write_grid(grid, self.config.steps_per_beat, tempo, path, "mgen midi-notes")
         return path
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mgen.core.contracts.dataset import Dataset
+from mgen.plugin import Dataset
 
 
 class ToyScales(Dataset):

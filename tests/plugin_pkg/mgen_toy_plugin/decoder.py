@@ -6,8 +6,7 @@ import dataclasses
 
 import torch
 
-from mgen.core.contracts.config import Config
-from mgen.core.contracts.decoder import Decoder
+from mgen.plugin import Config, Decoder
 
 
 @dataclasses.dataclass

@@ -7,7 +7,7 @@ import dataclasses
 import torch
 from torch import nn
 
-from mgen.core.contracts.model import ModelConfig, SequenceModel
+from mgen.plugin import ModelConfig, SequenceModel
 
 
 @dataclasses.dataclass

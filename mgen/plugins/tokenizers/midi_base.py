@@ -1,21 +1,22 @@
-"""What the two MIDI tokenizers (midi-notes, midi-chords) share: the MIDI file format itself."""
+"""What the two MIDI tokenizers (midi-notes, midi-chords) share: the MIDI format, their settings,
+the training pieces' tempo."""
 
 from __future__ import annotations
 
 import dataclasses
 import statistics
 from collections import Counter
-from pathlib import Path
 from typing import Any, ClassVar
 
 from mgen.core.contracts.errors import ConfigError
 from mgen.core.contracts.recipe import Recipe
 from mgen.core.contracts.tokenizer import TokenizerConfig
+from mgen.formats.base import Format
+from mgen.formats.midi.format import MIDI
 from mgen.formats.midi.read import DEFAULT_TEMPO, READERS
-from mgen.formats.score import Piece
 from mgen.plugins.tokenizers.midi_transpose import parse_range
 
-__all__ = ["DEFAULT_TEMPO", "MidiConfig", "MidiFormat"]
+__all__ = ["DEFAULT_TEMPO", "MidiBase", "MidiConfig"]
 
 
 @dataclasses.dataclass
@@ -39,12 +40,10 @@ class MidiConfig(TokenizerConfig):
         parse_range(self.transpose)
 
 
-class MidiFormat:
-    """Mixin for a tokenizer of MIDI files: their patterns, dataset, primer, notes and fuzzing."""
+class MidiBase:
+    """Mixin for a tokenizer of MIDI files: their format, recipe, tempo and primer."""
 
-    # Upper case too: folders are globbed case-sensitively on Linux (piano-midi.de has .MID files).
-    file_patterns: ClassVar[tuple[str, ...]] = ("*.mid", "*.midi", "*.MID", "*.MIDI")
-    suffix: ClassVar[str] = ".mid"
+    format: ClassVar[Format] = MIDI
     # Each piece from the empty state, as sampling starts it: trained with the state carried
     # across pieces (lanes), 53 of 64 bach-midi samples opened mid-stream (a shift, a stray
     # pitch) instead of with the tempo token every piece opens with; with piece-lanes 2 of 64,
@@ -57,8 +56,9 @@ class MidiFormat:
         super().__init__(config)  # type: ignore[call-arg]  # the Tokenizer after this mixin
         self.tempo = DEFAULT_TEMPO  # median tempo of the training pieces, set by fit()
 
-    def fit_tempo(self, counts: Counter[str]) -> None:
-        """The tempo written for a piece without a tempo token: the training pieces' median."""
+    def fit(self, counts: Counter[str]) -> None:
+        """The vocabulary hook (contracts.vocabulary): the tempo written for a piece without a
+        tempo token is the training pieces' median."""
         tempos = Counter({int(t[6:]): n for t, n in counts.items() if t.startswith("tempo_")})
         if tempos:
             self.tempo = float(statistics.median_low(sorted(tempos.elements())))
@@ -72,15 +72,3 @@ class MidiFormat:
     def parse_primer(self, text: str) -> list[str]:
         """Whitespace-separated tokens, e.g. `tempo_120 60 d4 t4 62 d2`."""
         return text.split()
-
-    def fuzz_strategy(self, st: Any) -> Any:
-        """MIDI files built byte by byte and named MIDI edge cases (hypothesis, for tools/fuzz)."""
-        from mgen.plugins.tokenizers.fuzzing_midi import strategy
-
-        return strategy(st)
-
-    def read_notes(self, path: Path, limit: int | None = None) -> list[Piece]:
-        """The file's notes as played (not quantized): one piece."""
-        from mgen.formats.midi.notes import midi_piece
-
-        return [midi_piece(path)]

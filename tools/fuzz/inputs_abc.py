@@ -1,4 +1,4 @@
-"""Fuzz inputs for abc-char (`AbcCharTokenizer.fuzz_strategy`, used by tools/fuzz).
+"""Fuzz inputs in the ABC format for abc-char (tools/fuzz/strategies.py, by tokenizer name).
 
 hypothesis is a test-only dependency: nothing here imports it. Each function receives the
 `hypothesis.strategies` module as `st` and builds its strategies from it.

@@ -1,4 +1,4 @@
-"""Fuzz inputs for kern (`KernTokenizer.fuzz_strategy`, used by tools/fuzz).
+"""Fuzz inputs in the **kern format for kern (tools/fuzz/strategies.py, by tokenizer name).
 
 hypothesis is a test-only dependency: nothing here imports it. Each function receives the
 `hypothesis.strategies` module as `st` and builds its strategies from it.
