@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import tempfile
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from mgen.core.contracts.errors import ConfigError, DataError, MgenError, one_line
+from mgen.core.contracts.errors import MgenError, one_line
 
 MODELS_KEPT = 3  # loaded models kept in one worker's memory
 JUDGES_KEPT = 2  # models whose judge data one worker keeps (the shipped ones: ~20-60 MB each)
@@ -32,20 +31,6 @@ class Unsupported(MgenError):
 
 def _quiet(_: str) -> None:
     pass
-
-
-def parse_primer(tok: Any, text: str) -> list[str]:
-    """A primer's tokens as the tokenizer parses primer text: never read as a file name.
-    Symbols outside the model's vocabulary are refused by name."""
-    if not text:
-        return []
-    tokens = tok.parse_primer(text)
-    vocab = tok.require_vocab()
-    unknown = sorted({t for t in tokens if t not in vocab})
-    if unknown:
-        shown = " ".join(repr(t) for t in unknown)
-        raise ConfigError(f"primer has symbols this model does not know: {shown[:200]}")
-    return tokens
 
 
 class Engine:
@@ -90,10 +75,12 @@ class Engine:
         draw each: {"views", "problems", "files": [[native, midi]...], "tokens"}."""
         from mgen.core.runs.output import write_samples
         from mgen.core.sampling.engine import GrammarReport
+        from mgen.core.sampling.primer import UNKNOWN_TO_MODEL, primer_tokens
         from mgen.web.views import sample_view
 
         run = self.load(path)
-        tokens = parse_primer(run.tokenizer, settings["primer"])
+        tokens = primer_tokens(run.tokenizer, settings["primer"], files=False,
+                               message=UNKNOWN_TO_MODEL)  # fmt: skip
         options = {k: settings[k] for k in ("temperature", "top_k", "top_p")}
         report = GrammarReport()
         pieces = run.continue_tokens(tokens, settings["length"], settings["num_samples"],
@@ -117,13 +104,15 @@ class Engine:
     # -- primer files ---------------------------------------------------------------------------
     def read_primer(self, path: str, filename: str, data: bytes, max_chars: int) -> dict[str, Any]:
         """An uploaded file (MIDI, kern, ABC: what the model's tokenizer reads) as primer text."""
+        from mgen.core.sampling.primer import upload_primer
+
         tok = self.load(path).tokenizer
         suffix = Path(filename or "").suffix.lower()
         patterns = type(tok).file_patterns
         if not suffix or not any(fnmatch.fnmatch("x" + suffix, p.lower()) for p in patterns):
             wanted = ", ".join(p.lstrip("*") for p in patterns) or "no files"
             raise Unsupported(f"upload: this model reads {wanted}; got {suffix or 'no suffix'!r}")
-        return fit_primer(tok, read_upload(tok, suffix, data), max_chars)
+        return upload_primer(tok, suffix, data, max_chars).to_dict()
 
     # -- MusicXML and judging -------------------------------------------------------------------
     def musicxml(self, native: str, midi: str | None, out: str) -> str:
@@ -180,40 +169,6 @@ def rss_mb(pid: int | str = "self") -> float:
     except (OSError, StopIteration, ValueError):
         return 0.0
     return round(kb / 1024, 1)
-
-
-def read_upload(tok: Any, suffix: str, data: bytes) -> list[str]:
-    """The first piece of an uploaded file, read by the model's tokenizer."""
-    with tempfile.TemporaryDirectory(prefix="mgen-upload-") as tmp:
-        path = Path(tmp) / f"primer{suffix}"
-        path.write_bytes(data)
-        try:
-            pieces = tok.read(path)
-        except Exception as e:  # noqa: BLE001 - a malformed file may fail in any way
-            raise DataError(f"upload: cannot read this file: {one_line(e, 200)}") from None
-    if not pieces or not pieces[0]:
-        raise DataError("upload: the file holds no music this model reads")
-    return pieces[0]
-
-
-def fit_primer(tok: Any, tokens: list[str], max_chars: int) -> dict[str, Any]:
-    """The longest start of `tokens` whose primer text fits `max_chars`."""
-    from mgen.web.views import primer_text
-
-    vocab = tok.require_vocab()
-    unknown = sorted({t for t in tokens if t not in vocab})
-    if unknown:
-        shown = " ".join(repr(t) for t in unknown)
-        raise DataError(f"upload: symbols this model does not know: {shown[:200]}")
-    total, keep = len(tokens), len(tokens)
-    text = primer_text(tok, tokens)
-    while text is not None and len(text) > max_chars and keep > 1:
-        keep = max(1, keep * max_chars // (len(text) + 1))
-        text = primer_text(tok, tokens[:keep])
-    if text is None:
-        raise DataError("upload: this model's tokens cannot be written as primer text")
-    note = "" if keep == total else f"the first {keep} of its {total} tokens (primer limit)"
-    return {"primer": text, "tokens": keep, "of": total, "note": note}
 
 
 def serve(conn: Any, parent: int, nice: str = "0", warm: str = "0") -> None:

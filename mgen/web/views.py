@@ -8,6 +8,7 @@ from typing import Any
 
 from mgen.core.contracts.errors import MgenError, one_line
 from mgen.core.contracts.tokenizer import Tokenizer
+from mgen.core.sampling.primer import primer_text
 
 VEROVIO_TEXT = {".abc", ".krn"}  # formats verovio reads as they are written
 MAX_NOTES = 5000  # notes sent for the roll and the player
@@ -79,18 +80,6 @@ def notes(midi: Path | None) -> list[list[float]]:
         for n in inst.notes
     ]
     return sorted(out, key=lambda n: (n[1], n[0]))[:MAX_NOTES]
-
-
-def primer_text(tok: Tokenizer, tokens: list[str]) -> str | None:
-    """A text that the tokenizer parses back into exactly `tokens` (what "continue this" and
-    an uploaded primer put in the primer box); None when no simple joining does."""
-    for joined in ("".join(tokens), " ".join(tokens)):
-        try:
-            if tok.parse_primer(joined) == tokens:
-                return joined
-        except MgenError:
-            continue
-    return None
 
 
 def sample_view(index: int, tok: Tokenizer, tokens: list[str], files: list[Path]) -> dict[str, Any]:
