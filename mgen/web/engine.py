@@ -29,10 +29,6 @@ class Unsupported(MgenError):
     """An upload of a type the chosen model does not read (HTTP 415)."""
 
 
-def _quiet(_: str) -> None:
-    pass
-
-
 class Engine:
     """One worker's models and judge data, and the jobs the server sends it by name."""
 
@@ -59,11 +55,11 @@ class Engine:
 
     def load(self, path: str) -> Any:
         """The run at `path`, loaded once and kept (the newest MODELS_KEPT)."""
-        from mgen.core.runs.run import load_run
+        from mgen import api
 
         run = self._models.get(path)
         if run is None:
-            run = self._models[path] = load_run(Path(path), "cpu")
+            run = self._models[path] = api.load_run(Path(path), "cpu")
             while len(self._models) > MODELS_KEPT:
                 self._models.popitem(last=False)
         self._models.move_to_end(path)
@@ -73,46 +69,34 @@ class Engine:
     def generate(self, path: str, settings: dict[str, Any], folder: str) -> dict[str, Any]:
         """Sample the model at `path`, write each sample into `folder` (native and MIDI) and
         draw each: {"views", "problems", "files": [[native, midi]...], "tokens"}."""
-        from mgen.core.runs.output import write_samples
-        from mgen.core.sampling.engine import GrammarReport
-        from mgen.core.sampling.primer import UNKNOWN_TO_MODEL, primer_tokens
+        from mgen import api
         from mgen.web.views import sample_view
 
         run = self.load(path)
-        tokens = primer_tokens(run.tokenizer, settings["primer"], files=False,
-                               message=UNKNOWN_TO_MODEL)  # fmt: skip
+        tokens = api.primer_tokens(run, settings["primer"], web=True)
         options = {k: settings[k] for k in ("temperature", "top_k", "top_p")}
-        report = GrammarReport()
-        pieces = run.continue_tokens(tokens, settings["length"], settings["num_samples"],
-                                     settings["decoder"], seed=settings["seed"],
-                                     grammar=settings["grammar"], report=report, **options)  # fmt: skip
-        grammar = None  # the tokenizer has none: nothing to say
-        if run.has_grammar():
-            grammar = {"on": settings["grammar"], "refused": report.refused, "steps": report.steps}
-        written = write_samples(run.tokenizer, pieces, Path(folder))
-        files, kept = [], []
-        for i, piece in enumerate(pieces, 1):
-            mine = sorted((p for p in written.paths if p.stem == f"sample-{i:03d}"),
-                          key=lambda p: p.suffix == ".mid")  # fmt: skip
-            if mine:
-                files.append(mine)
-                kept.append(piece)
-        views = [sample_view(i, run.tokenizer, kept[i - 1], f) for i, f in enumerate(files, 1)]
-        return {"views": views, "problems": written.problems, "files": files, "tokens": kept,
-                "grammar": grammar}  # fmt: skip
+        result = api.sample(run, settings["length"], settings["num_samples"], settings["decoder"],
+                            primer=tokens, seed=settings["seed"], grammar=settings["grammar"],
+                            out=Path(folder), **options)  # fmt: skip
+        kept = result.by_sample()
+        views = [sample_view(i, run.tokenizer, piece, files)
+                 for i, (piece, files) in enumerate(kept, 1)]  # fmt: skip
+        return {"views": views, "problems": result.written.problems,
+                "files": [files for _, files in kept], "tokens": [piece for piece, _ in kept],
+                "grammar": result.grammar.to_dict() if result.grammar else None}  # fmt: skip
 
     # -- primer files ---------------------------------------------------------------------------
     def read_primer(self, path: str, filename: str, data: bytes, max_chars: int) -> dict[str, Any]:
         """An uploaded file (MIDI, kern, ABC: what the model's tokenizer reads) as primer text."""
-        from mgen.core.sampling.primer import upload_primer
+        from mgen import api
 
-        tok = self.load(path).tokenizer
+        run = self.load(path)
         suffix = Path(filename or "").suffix.lower()
-        patterns = type(tok).file_patterns
+        patterns = type(run.tokenizer).file_patterns
         if not suffix or not any(fnmatch.fnmatch("x" + suffix, p.lower()) for p in patterns):
             wanted = ", ".join(p.lstrip("*") for p in patterns) or "no files"
             raise Unsupported(f"upload: this model reads {wanted}; got {suffix or 'no suffix'!r}")
-        return upload_primer(tok, suffix, data, max_chars).to_dict()
+        return api.upload_primer(run, suffix, data, max_chars).to_dict()
 
     # -- MusicXML and judging -------------------------------------------------------------------
     def musicxml(self, native: str, midi: str | None, out: str) -> str:
@@ -123,18 +107,13 @@ class Engine:
     def judge(self, path: str, files: list[str]) -> dict[str, Any]:
         """`mgen eval` of `files` against what the run at `path` trained on, corpus beside it.
         NotPrepared when its judge data is not built yet (the server builds it elsewhere)."""
-        from mgen.evaluate.report import Judge, evaluate
-        from mgen.evaluate.text import rows
+        from mgen import api
 
         src, data = self._judge_data(Path(path))
-        ref, index = data.reference, data.index()  # the index goes when this judgement ends
-        report = evaluate([Path(f) for f in files], ref, _quiet, Judge(ref, index, src.tokenizer))
-        tables = {
-            fmt: {"rows": rows(figures, report["corpus"]), "validity": figures["validity"]}
-            for fmt, figures in report["formats"].items()
-        }
-        return {"reference": report["reference"], "copy_index": report["copy_index"],
-                "formats": tables}  # fmt: skip
+        index = data.index()  # it goes when this judgement ends
+        judged = api.judge_against(files, data.reference, index, src.tokenizer)
+        return {"reference": judged["reference"], "copy_index": judged["copy_index"],
+                "formats": judged.tables()}  # fmt: skip
 
     def _judge_data(self, path: Path) -> tuple[Any, Any]:
         """The run's judge inputs and its JudgeData: kept in memory (the newest JUDGES_KEPT),
@@ -184,6 +163,8 @@ def serve(conn: Any, parent: int, nice: str = "0", warm: str = "0") -> None:
     if int(nice):
         os.nice(int(nice))  # long jobs and background builds yield the CPU to quick ones
     if int(warm):
-        import mgen.core.sampling.engine  # noqa: F401 - torch
+        from mgen import api
+
+        api.warm()
     engine = Engine()
     answer(conn, engine.handle)
