@@ -1,5 +1,5 @@
-"""Sampling: `mgen sample`, `mgen.load_run(...).sample` and the web server's batches all check a
-request, read its primer, sample and write here (`sample`)."""
+"""Sampling: `mgen sample` and the web server's batches both check a request, read its
+primer, sample and write the pieces here (`sample`)."""
 
 from __future__ import annotations
 
