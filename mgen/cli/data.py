@@ -7,8 +7,6 @@ from typing import Annotated
 
 import typer
 
-from mgen.core.contracts.errors import MgenError
-
 app = typer.Typer(
     name="data",
     help="The installed datasets: list them, or prepare one ahead of training.",
@@ -22,31 +20,19 @@ app = typer.Typer(
 @app.command("list")
 def list_datasets() -> None:
     """Show each dataset: tokenizer, format, files, whether prepared, source, licence."""
-    from mgen.core.contracts import registry
+    from mgen import api
 
     rows = [("NAME", "TOKENIZER", "FORMAT", "FILES", "PREPARED", "SOURCE", "LICENCE")]
-    for name in registry.names("dataset"):
-        try:
-            d = registry.load("dataset", name)()
-            count, prepared = str(d.count()), _prepared_word(d)
-            rows.append((name, d.tokenizer, d.format, count, prepared, d.source, d.licence))
-        except MgenError as e:  # a broken third-party dataset, or its tokenizer is missing
-            rows.append((name, "?", "?", "?", f"unavailable ({e})", "", ""))
+    for d in api.datasets():
+        if d.error is not None:  # a broken third-party dataset, or its tokenizer is missing
+            rows.append((d.name, "?", "?", "?", f"unavailable ({d.error})", "", ""))
+        else:
+            rows.append((d.name, d.tokenizer, d.format, str(d.files), d.prepared, d.source,
+                         d.licence))  # fmt: skip
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         cells = [c.ljust(w) for c, w in zip(row, widths, strict=False)]
         typer.echo("  ".join([*cells, row[-1]]).rstrip())
-
-
-def _prepared_word(d) -> str:
-    """yes: files there and their tokens cached (default settings); files only; no."""
-    if not d.ready():
-        return "no"
-    from mgen.core.data.corpus import corpus_cache_path
-    from mgen.core.data.prepare import build_tokenizer
-
-    cached = corpus_cache_path(build_tokenizer(d.tokenizer, {}), d.files(progress=False))
-    return "yes" if cached.exists() else "files only"
 
 
 @app.command("prepare")
@@ -58,14 +44,15 @@ def prepare(
     """Write a dataset's files if it must be (bach-midi) and cache its tokens."""
     import os
 
-    from mgen.core.data.prepare import prepare_dataset
+    from mgen import api
 
     log = lambda msg: typer.echo(msg, err=True)  # noqa: E731 - a one-line sink
     progress = not quiet and sys.stderr.isatty()
-    files, corpus, cached = prepare_dataset(name, workers=workers, progress=progress, log=log)
+    done = api.prepare_dataset(name, workers=workers, progress=progress, log=log)
+    files, cached = done.files, done.cache
     log(
-        f"{name}: {len(corpus)} pieces from {len(corpus.files)} of {len(files)} files, "
-        f"{int(corpus.offsets[-1]):,} tokens" + (" [already cached]" if corpus.from_cache else "")
+        f"{name}: {done.pieces} pieces from {done.used_files} of {len(files)} files, "
+        f"{done.tokens:,} tokens" + (" [already cached]" if done.from_cache else "")
     )
     typer.echo(f"files:  {os.path.commonpath([str(f) for f in files]) if files else '-'}")
     typer.echo(

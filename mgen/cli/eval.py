@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from mgen.core.contracts.errors import ConfigError
-from mgen.core.contracts.io import write_json
 
 
 def eval_command(
@@ -70,41 +69,26 @@ def eval_command(
     """Judge generated music (validity, form, statistics, repetition, copies, a classifier,
     each beside the same figure of real pieces), or with --run/--data a trained model's loss
     on held-out files."""
+    from mgen import api
+
     log = lambda msg: typer.echo(msg, err=True)  # noqa: E731 - a one-line sink
     if run is not None and data:
         if paths:
             raise ConfigError("give either files to judge or --data to measure the loss on")
         if html_out is not None:
             raise ConfigError("--html goes with files to judge, not with --data")
-        from mgen.evaluate.heldout import heldout_loss
-        from mgen.evaluate.heldout import render_text as render
-
-        report = heldout_loss(run, data or [], device, batch_size, log)
+        result = api.score(run, data or [], device, batch_size, log=log)
     else:
-        report = _judge(paths, run, data, reference, reference_limit, log)
-        from mgen.evaluate.report import render_text as render
-    typer.echo(render(report))
+        if not paths:
+            raise ConfigError(
+                "nothing to evaluate: give generated files or folders, or --run with --data"
+            )
+        if data:
+            raise ConfigError("--data goes with --run; compare files with --reference")
+        result = api.judge(paths, reference, reference_limit, run=run, log=log)
+    typer.echo(result.text())
     if json_out is not None:
-        write_json(json_out, report)
+        result.write_json(json_out)
         log(f"wrote {json_out}")
     if html_out is not None:
-        from mgen.evaluate.html import write_html
-
-        log(f"wrote {write_html(report, [Path(f) for f in report['files']], html_out)}")
-
-
-def _judge(paths, run, data, reference, reference_limit: int, log) -> dict:
-    """Files judged against a reference, or against a run's training data."""
-    if not paths:
-        raise ConfigError(
-            "nothing to evaluate: give generated files or folders, or --run with --data"
-        )
-    if data:
-        raise ConfigError("--data goes with --run; compare files with --reference")
-    if run is None:
-        from mgen.evaluate.report import evaluate_files
-
-        return evaluate_files(paths, reference, reference_limit, log)
-    from mgen.evaluate.report import evaluate_run_samples, run_context
-
-    return evaluate_run_samples(paths, run_context(run), log, reference, reference_limit)
+        log(f"wrote {result.write_html(html_out)}")

@@ -8,12 +8,12 @@ import typer
 def models() -> None:
     """List shipped (pretrained) models: sample one with `mgen sample --run NAME`, fine-tune it
     with `mgen train --init NAME --data FILES`."""
-    from mgen.core.runs import pretrained
+    from mgen import api
 
-    found = pretrained.list_pretrained()
-    if not found:
-        typer.echo(f"no shipped models installed (entry-point group {pretrained.GROUP})")
-    for info in found:
+    found = api.models()
+    if not found.models:
+        typer.echo(f"no shipped models installed (entry-point group {found.group})")
+    for info in found.models:
         source = f"[{info.distribution} {info.version}]"
         if info.error:
             typer.echo(f"  {info.name:<18} BROKEN {source}: {info.error}")

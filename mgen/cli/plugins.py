@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from mgen.core.contracts import registry
+from mgen import api
 
 
 def plugins(
@@ -19,13 +19,13 @@ def plugins(
     ] = False,
 ) -> None:
     """List installed plugins with their package; broken ones show why, duplicates warn."""
-    for kind, group in registry.GROUPS.items():
-        typer.echo(f"{kind}s ({group}):")
-        for info in registry.describe(kind, check=check):
+    for found in api.plugins(check):
+        typer.echo(f"{found.kind}s ({found.group}):")
+        for info in found.plugins:
             source = f"[{info.distribution} {info.version}]"
             if info.error:
                 typer.echo(f"  {info.name:<16} BROKEN {source}: {info.error}")
             else:
                 typer.echo(f"  {info.name:<16} {info.description} {source}")
-        for message in registry.duplicates(kind):
+        for message in found.warnings:
             typer.echo(f"warning: {message}", err=True)

@@ -39,8 +39,8 @@ def render(
     ] = None,
 ) -> None:
     """Render music files as audio, a piano-roll picture and/or MusicXML; prints each path."""
-    from mgen.evaluate.render import render_files
+    from mgen import api
 
-    written = render_files(files, wav=wav, png=png, musicxml=musicxml, out=out, soundfont=soundfont)
+    written = api.render(files, wav=wav, png=png, musicxml=musicxml, out=out, soundfont=soundfont)
     for path in written:
         typer.echo(str(path))

@@ -96,59 +96,35 @@ def sample(
     ] = False,
 ) -> None:
     """Generate pieces from a trained run; write each in its native format and as MIDI."""
-    from mgen.core.contracts.decoder import build_decoder
-    from mgen.core.runs.run import load_run
-    from mgen.core.sampling.engine import (
-        GrammarReport,
-        RepetitionConfig,
-        check_request,
-        default_repetition,
-    )
+    from mgen import api
 
-    check_request(n, num_samples, seed)
-    options = {"temperature": temperature, "top_k": top_k, "top_p": top_p}
-    build_decoder(decoder, options)  # a wrong name or option fails before any loading
-    guards = default_repetition(decoder)
-    rep = RepetitionConfig.from_dict({
-        "repetition_penalty": guards.repetition_penalty
-        if repetition_penalty is None else repetition_penalty,
-        "repetition_window": repetition_window,
-        "no_repeat_ngram": guards.no_repeat_ngram if no_repeat_ngram is None else no_repeat_ngram,
-    })  # fmt: skip
-    loaded = load_run(run, device)  # after every value is checked: a typo costs nothing
-    if out is not None and not force:
-        from mgen.core.runs.output import refuse_overwrite
-
-        refuse_overwrite(out, num_samples)  # before the work, so nothing is half-done
-    report = GrammarReport()
-    pieces = loaded.sample(n, num_samples, decoder, primer=primer, seed=seed, repetition=rep,
-                           grammar=grammar, report=report, **options)  # fmt: skip
-    _say_grammar(loaded, grammar, report)
-    written = loaded.write(pieces, out, force=force)
-    _report(written, len(pieces))
+    guards = {"repetition_penalty": repetition_penalty, "repetition_window": repetition_window,
+              "no_repeat_ngram": no_repeat_ngram}  # fmt: skip
+    result = api.sample(run, n, num_samples, decoder, primer=primer, seed=seed,
+                        repetition=guards, grammar=grammar, out=out, force=force, device=device,
+                        temperature=temperature, top_k=top_k, top_p=top_p)  # fmt: skip
+    _say_grammar(result)
+    _report(result.written, len(result.pieces))
     if wav:
-        from mgen.evaluate.render import render_wavs
-
-        for path in render_wavs(written.paths):
+        for path in api.render_audio(result.paths):
             typer.echo(str(path))
     if evaluate:
-        from mgen.evaluate.report import evaluate_run_samples, render_text
-
         log = lambda msg: typer.echo(msg, err=True)  # noqa: E731 - a one-line sink
-        typer.echo(render_text(evaluate_run_samples(written.paths, loaded, log)))
+        typer.echo(api.judge(result.paths, run=result.run, log=log).text())
 
 
-def _say_grammar(run, on: bool, report) -> None:
+def _say_grammar(result) -> None:
     """Which way the samples were made, and how often the grammar overruled the model."""
-    if not run.has_grammar():
+    used, name = result.grammar, result.run.tokenizer_name
+    if used is None:
         return
-    if not on:
-        typer.echo(f"grammar: off (--no-grammar): the raw {run.tokenizer_name} model", err=True)
+    if not used.on:
+        typer.echo(f"grammar: off (--no-grammar): the raw {name} model", err=True)
         return
-    per = ", ".join(f"{r}/{s}" for r, s in zip(report.refused, report.steps, strict=True))
+    per = ", ".join(f"{r}/{s}" for r, s in zip(used.refused, used.steps, strict=True))
     typer.echo(
-        f"grammar: on ({run.tokenizer_name}); it refused the model's first choice at "
-        f"{report.share():.1%} of steps (per sample: {per[:200]})",
+        f"grammar: on ({name}); it refused the model's first choice at "
+        f"{used.share():.1%} of steps (per sample: {per[:200]})",
         err=True,
     )
 

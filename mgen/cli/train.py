@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
+from mgen import api
+from mgen.api import TIMEOUT_ENV
 from mgen.cli.common import parse_duration, parse_options
 from mgen.core.contracts.errors import ConfigError
-from mgen.core.training.launch import TIMEOUT_ENV
 
 
 def train(
@@ -167,15 +168,13 @@ def train(
     ] = "10m",
 ) -> None:
     """Train a model on a corpus and write a self-describing run directory."""
-    from mgen.core.training import launch
-
     length = {
         "epochs": epochs,
         "max_steps": max_steps,
         "time_budget": parse_duration(time_budget) if time_budget else None,
     }
-    several = nproc is not None or launch.launched()
-    timeout = parse_duration(dist_timeout) if several else launch.DEFAULT_TIMEOUT
+    several = nproc is not None or api.launched()
+    timeout = parse_duration(dist_timeout) if several else api.DEFAULT_TIMEOUT
     settings = {
         "tokenizer": tokenizer, "model": model, "data": [str(d) for d in data or []],
         **length, "clock": clock, "batch_size": batch_size, "seq_len": seq_len, "lr": lr,
@@ -187,24 +186,15 @@ def train(
         "tokenizer_options": parse_options(tokenizer_option, "--tokenizer-option"),
         "model_options": _model_options(model_option, embed_dim, hidden_size, layers, dropout),
     }  # fmt: skip
-    from mgen.core.training.train_config import TrainConfig
-
-    cfg = TrainConfig.from_dict(settings)  # every value is checked, with --resume too
+    api.check_settings(settings)  # every value is checked, with --resume too
     if nproc is not None:
         raise typer.Exit(_relaunch(ctx, nproc, batch_size))
-    from mgen.core.runs import rundir
-    from mgen.core.training.pipeline import new_run_path, resume_config, train_run
-
-    if resume:
-        run = rundir.resolve_run(out or Path("runs/latest"))
-        cfg = resume_config(run, _typed(ctx, settings))
-    else:
-        run = new_run_path(cfg, out)
     log = lambda msg: typer.echo(msg, err=True)  # noqa: E731 - a one-line sink
+    given = _typed(ctx, settings) if resume else settings  # resuming: what was typed only
     progress = not quiet and sys.stderr.isatty()
-    path = train_run(cfg, run, resume=resume, log=log, progress=progress, dist_timeout=timeout)
-    if not launch.launched() or launch.env_rank() == 0:
-        typer.echo(str(path))
+    result = api.fit(given, out, resume=resume, log=log, progress=progress, dist_timeout=timeout)
+    if api.is_lead():
+        typer.echo(str(result.path))
 
 
 #: CLI options that set another key of the settings than their own name.
@@ -248,9 +238,7 @@ def _relaunch(ctx: typer.Context, nproc: int, batch_size: int) -> int:
     """`--nproc N`: this same command on N local processes under torchrun; its exit code."""
     if nproc < 1:
         raise ConfigError(f"--nproc must be >= 1, got {nproc}")
-    from mgen.core.training import launch
-
-    if launch.launched():
+    if api.launched():
         raise ConfigError("--nproc starts torchrun itself; leave it out under torchrun")
     if batch_size % nproc:
         raise ConfigError(
@@ -259,7 +247,7 @@ def _relaunch(ctx: typer.Context, nproc: int, batch_size: int) -> int:
         )
     args = _command_line(ctx, drop={"nproc"})
     typer.echo(f"launching {nproc} processes: torchrun --standalone ... {' '.join(args)}", err=True)
-    return launch.launch(nproc, args)
+    return api.relaunch(nproc, args)
 
 
 def _command_line(ctx: typer.Context, drop: set[str]) -> list[str]:

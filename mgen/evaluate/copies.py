@@ -47,6 +47,7 @@ class TrainingIndex:
     reader: str  # how the melodies were read
     held_against: metrics.CopyIndex | None = None  # the baseline's index, if not `index`
     held_copies: list[int] | None = None  # the held pieces' longest copies, if known already
+    melodies: list[np.ndarray] | None = None  # the indexed top lines (a run's: what is cached)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -101,7 +102,8 @@ def training_index(
     split = split or run_split(config, tok, log=log)
     names = piece_names(split.corpus)
     train = [int(i) for i in split.train]
-    index = metrics.CopyIndex(corpus_melodies(tok, split.corpus, train))
+    melodies = corpus_melodies(tok, split.corpus, train)
+    index = metrics.CopyIndex(melodies)
     seconds = time.perf_counter() - start
     held = corpus_melodies(tok, split.held, evenly([int(i) for i in split.val], BASELINE_PIECES))
     data = config.get("train", {}).get("data") or []
@@ -115,6 +117,7 @@ def training_index(
         source=f"{source} (the run's training split)",
         seconds=seconds,
         reader="the tokenizer's melody hook" if hook else "the tokenizer's to_midi",
+        melodies=melodies,
     )
 
 

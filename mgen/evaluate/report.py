@@ -44,6 +44,7 @@ __all__ = [
     "evaluate_files",
     "evaluate_run_samples",
     "render_text",
+    "run_reference",
 ]
 
 Log = Callable[[str], None]
@@ -287,19 +288,33 @@ def evaluate_run_samples(
     loaded Run, or anything with its `config` and `tokenizer`) trained on: copies against its
     whole training split, statistics against `reference` (default: pieces of its validation
     split, the part of its data it did not train on)."""
+    _check_limit(reference_limit)
+    how = run_reference(run.config, run.tokenizer, reference_limit or None, log, reference)
+    samples = list(dict.fromkeys(map(Path, paths)))
+    return evaluate(samples, how.reference, log, how)
+
+
+def run_reference(
+    config: dict[str, Any],
+    tok: Tokenizer,
+    limit: int | None,
+    log: Log = _quiet,
+    reference: Sequence[str] | None = None,
+) -> Judge:
+    """What samples of a run are judged against, built from its data in this one place (`mgen
+    eval --run`, `mgen sample --eval`, the web server's cached judge data): the copy index of
+    its whole training split, and a reference of `reference` (files, folders or datasets) or
+    else of at most `limit` pieces of its validation split."""
     from mgen.core.data.prepare import run_split
 
-    _check_limit(reference_limit)
-    tok, limit = run.tokenizer, reference_limit or None
-    split = run_split(run.config, tok, log=log)
-    index = copies.training_index(run.config, tok, log, split)
+    split = run_split(config, tok, log=log)
+    index = copies.training_index(config, tok, log, split)
     if reference:
         files, source = reference_files(reference), ", ".join(reference)
         ref = load_reference(files, limit, source, log)
     else:
-        ref = split_reference(split, tok, limit, _run_source(run.config), log)
-    samples = list(dict.fromkeys(map(Path, paths)))
-    return evaluate(samples, ref, log, Judge(ref, index, tok))
+        ref = split_reference(split, tok, limit, _run_source(config), log)
+    return Judge(ref, index, tok)
 
 
 def _run_source(config: dict[str, Any]) -> str:

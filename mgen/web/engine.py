@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import tempfile
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from mgen.core.contracts.errors import ConfigError, DataError, MgenError, one_line
-from mgen.core.contracts.primer import parse_primer as contract_primer
-from mgen.core.contracts.vocabulary import require_vocab
+from mgen.core.contracts.errors import MgenError, one_line
 
 MODELS_KEPT = 3  # loaded models kept in one worker's memory
 JUDGES_KEPT = 2  # models whose judge data one worker keeps (the shipped ones: ~20-60 MB each)
@@ -30,24 +27,6 @@ class TooLarge(MgenError):
 
 class Unsupported(MgenError):
     """An upload of a type the chosen model does not read (HTTP 415)."""
-
-
-def _quiet(_: str) -> None:
-    pass
-
-
-def parse_primer(tok: Any, text: str) -> list[str]:
-    """A primer's tokens as the tokenizer parses primer text: never read as a file name.
-    Symbols outside the model's vocabulary are refused by name."""
-    if not text:
-        return []
-    tokens = contract_primer(tok, text)
-    vocab = require_vocab(tok)
-    unknown = sorted({t for t in tokens if t not in vocab})
-    if unknown:
-        shown = " ".join(repr(t) for t in unknown)
-        raise ConfigError(f"primer has symbols this model does not know: {shown[:200]}")
-    return tokens
 
 
 class Engine:
@@ -76,11 +55,11 @@ class Engine:
 
     def load(self, path: str) -> Any:
         """The run at `path`, loaded once and kept (the newest MODELS_KEPT)."""
-        from mgen.core.runs.run import load_run
+        from mgen import api
 
         run = self._models.get(path)
         if run is None:
-            run = self._models[path] = load_run(Path(path), "cpu")
+            run = self._models[path] = api.load_run(Path(path), "cpu")
             while len(self._models) > MODELS_KEPT:
                 self._models.popitem(last=False)
         self._models.move_to_end(path)
@@ -90,42 +69,34 @@ class Engine:
     def generate(self, path: str, settings: dict[str, Any], folder: str) -> dict[str, Any]:
         """Sample the model at `path`, write each sample into `folder` (native and MIDI) and
         draw each: {"views", "problems", "files": [[native, midi]...], "tokens"}."""
-        from mgen.core.runs.output import write_samples
-        from mgen.core.sampling.engine import GrammarReport
+        from mgen import api
         from mgen.web.views import sample_view
 
         run = self.load(path)
-        tokens = parse_primer(run.tokenizer, settings["primer"])
+        tokens = api.primer_tokens(run, settings["primer"], web=True)
         options = {k: settings[k] for k in ("temperature", "top_k", "top_p")}
-        report = GrammarReport()
-        pieces = run.continue_tokens(tokens, settings["length"], settings["num_samples"],
-                                     settings["decoder"], seed=settings["seed"],
-                                     grammar=settings["grammar"], report=report, **options)  # fmt: skip
-        grammar = None  # the tokenizer has none: nothing to say
-        if run.has_grammar():
-            grammar = {"on": settings["grammar"], "refused": report.refused, "steps": report.steps}
-        written = write_samples(run.tokenizer, pieces, Path(folder))
-        files, kept = [], []
-        for i, piece in enumerate(pieces, 1):
-            mine = sorted((p for p in written.paths if p.stem == f"sample-{i:03d}"),
-                          key=lambda p: p.suffix == ".mid")  # fmt: skip
-            if mine:
-                files.append(mine)
-                kept.append(piece)
-        views = [sample_view(i, run.tokenizer, kept[i - 1], f) for i, f in enumerate(files, 1)]
-        return {"views": views, "problems": written.problems, "files": files, "tokens": kept,
-                "grammar": grammar}  # fmt: skip
+        result = api.sample(run, settings["length"], settings["num_samples"], settings["decoder"],
+                            primer=tokens, seed=settings["seed"], grammar=settings["grammar"],
+                            out=Path(folder), **options)  # fmt: skip
+        kept = result.by_sample()
+        views = [sample_view(i, run.tokenizer, piece, files)
+                 for i, (piece, files) in enumerate(kept, 1)]  # fmt: skip
+        return {"views": views, "problems": result.written.problems,
+                "files": [files for _, files in kept], "tokens": [piece for piece, _ in kept],
+                "grammar": result.grammar.to_dict() if result.grammar else None}  # fmt: skip
 
     # -- primer files ---------------------------------------------------------------------------
     def read_primer(self, path: str, filename: str, data: bytes, max_chars: int) -> dict[str, Any]:
         """An uploaded file (MIDI, kern, ABC: what the model's tokenizer reads) as primer text."""
-        tok = self.load(path).tokenizer
+        from mgen import api
+
+        run = self.load(path)
         suffix = Path(filename or "").suffix.lower()
-        patterns = tok.format.patterns
+        patterns = run.tokenizer.format.patterns
         if not suffix or not any(fnmatch.fnmatch("x" + suffix, p.lower()) for p in patterns):
             wanted = ", ".join(p.lstrip("*") for p in patterns) or "no files"
             raise Unsupported(f"upload: this model reads {wanted}; got {suffix or 'no suffix'!r}")
-        return fit_primer(tok, read_upload(tok, suffix, data), max_chars)
+        return api.upload_primer(run, suffix, data, max_chars).to_dict()
 
     # -- MusicXML and judging -------------------------------------------------------------------
     def musicxml(self, native: str, midi: str | None, out: str) -> str:
@@ -136,18 +107,13 @@ class Engine:
     def judge(self, path: str, files: list[str]) -> dict[str, Any]:
         """`mgen eval` of `files` against what the run at `path` trained on, corpus beside it.
         NotPrepared when its judge data is not built yet (the server builds it elsewhere)."""
-        from mgen.evaluate.report import Judge, evaluate
-        from mgen.evaluate.text import rows
+        from mgen import api
 
         src, data = self._judge_data(Path(path))
-        ref, index = data.reference, data.index()  # the index goes when this judgement ends
-        report = evaluate([Path(f) for f in files], ref, _quiet, Judge(ref, index, src.tokenizer))
-        tables = {
-            fmt: {"rows": rows(figures, report["corpus"]), "validity": figures["validity"]}
-            for fmt, figures in report["formats"].items()
-        }
-        return {"reference": report["reference"], "copy_index": report["copy_index"],
-                "formats": tables}  # fmt: skip
+        index = data.index()  # it goes when this judgement ends
+        judged = api.judge_against(files, data.reference, index, src.tokenizer)
+        return {"reference": judged["reference"], "copy_index": judged["copy_index"],
+                "formats": judged.tables()}  # fmt: skip
 
     def _judge_data(self, path: Path) -> tuple[Any, Any]:
         """The run's judge inputs and its JudgeData: kept in memory (the newest JUDGES_KEPT),
@@ -184,40 +150,6 @@ def rss_mb(pid: int | str = "self") -> float:
     return round(kb / 1024, 1)
 
 
-def read_upload(tok: Any, suffix: str, data: bytes) -> list[str]:
-    """The first piece of an uploaded file, read by the model's tokenizer."""
-    with tempfile.TemporaryDirectory(prefix="mgen-upload-") as tmp:
-        path = Path(tmp) / f"primer{suffix}"
-        path.write_bytes(data)
-        try:
-            pieces = tok.read(path)
-        except Exception as e:  # noqa: BLE001 - a malformed file may fail in any way
-            raise DataError(f"upload: cannot read this file: {one_line(e, 200)}") from None
-    if not pieces or not pieces[0]:
-        raise DataError("upload: the file holds no music this model reads")
-    return pieces[0]
-
-
-def fit_primer(tok: Any, tokens: list[str], max_chars: int) -> dict[str, Any]:
-    """The longest start of `tokens` whose primer text fits `max_chars`."""
-    from mgen.web.views import primer_text
-
-    vocab = require_vocab(tok)
-    unknown = sorted({t for t in tokens if t not in vocab})
-    if unknown:
-        shown = " ".join(repr(t) for t in unknown)
-        raise DataError(f"upload: symbols this model does not know: {shown[:200]}")
-    total, keep = len(tokens), len(tokens)
-    text = primer_text(tok, tokens)
-    while text is not None and len(text) > max_chars and keep > 1:
-        keep = max(1, keep * max_chars // (len(text) + 1))
-        text = primer_text(tok, tokens[:keep])
-    if text is None:
-        raise DataError("upload: this model's tokens cannot be written as primer text")
-    note = "" if keep == total else f"the first {keep} of its {total} tokens (primer limit)"
-    return {"primer": text, "tokens": keep, "of": total, "note": note}
-
-
 def serve(conn: Any, parent: int, nice: str = "0", warm: str = "0") -> None:
     """A worker process's main (started by `mgen.web.worker`): answer jobs until the server
     hangs up. Ctrl-C in a terminal is for the server, which stops its workers itself. With
@@ -231,6 +163,8 @@ def serve(conn: Any, parent: int, nice: str = "0", warm: str = "0") -> None:
     if int(nice):
         os.nice(int(nice))  # long jobs and background builds yield the CPU to quick ones
     if int(warm):
-        import mgen.core.sampling.engine  # noqa: F401 - torch
+        from mgen import api
+
+        api.warm()
     engine = Engine()
     answer(conn, engine.handle)

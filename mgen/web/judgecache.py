@@ -28,8 +28,9 @@ import numpy as np
 from mgen.core.contracts.errors import DataError, MgenError
 
 REFERENCE_LIMIT = 40  # corpus pieces a batch is judged against (music21 reads ~6 a second)
-FORMAT = 2  # the cache file's layout and content; bump it when either changes (2: the
-# reference drawn from the run's validation split)
+FORMAT = 3  # the cache file's layout and content; bump it when either changes (2: the
+# reference drawn from the run's validation split; 3: built by `report.run_reference`, which
+# names a run's --val-data as the reference's source)
 
 
 class NotPrepared(MgenError):
@@ -127,33 +128,19 @@ class JudgeData:
 
 def build(src: Source) -> JudgeData:
     """A run's judge data: the slow part, minutes for a big corpus whose token cache is cold.
-    The copy index is made as `copies.training_index` makes it, keeping its melodies."""
-    import time
-
-    from mgen.core.contracts.judge import has_melody
-    from mgen.core.data.prepare import run_split
-    from mgen.evaluate import copies, metrics
-    from mgen.evaluate.notes import evenly
-    from mgen.evaluate.report import split_reference
+    The reference and copy index are built as `mgen eval --run` builds them
+    (`report.run_reference`); the index's melodies are what is kept."""
+    from mgen.evaluate.report import run_reference
 
     if not src.files:
         raise DataError(f"no readable music files in {src.name}")
-    start, tok = time.perf_counter(), src.tokenizer
-    split = run_split(src.config, tok, log=_quiet)
-    train = [int(i) for i in split.train]
-    melodies = copies.corpus_melodies(tok, split.corpus, train)
-    index = metrics.CopyIndex(melodies)
-    seconds = time.perf_counter() - start  # as training_index counts: the index, not `held`
-    names = copies.piece_names(split.corpus)
-    val = evenly([int(i) for i in split.val], copies.BASELINE_PIECES)
-    held = copies.corpus_melodies(tok, split.held, val)
-    hook = has_melody(tok)
+    how = run_reference(src.config, src.tokenizer, REFERENCE_LIMIT)
+    index = how.index
+    assert index is not None and index.melodies is not None  # a run's training index
     return JudgeData(
-        reference=split_reference(split, tok, REFERENCE_LIMIT, src.name, _quiet),
-        melodies=melodies, held=held, held_copies=[index.find(m)[0] for m in held if len(m)],
-        names=[names[i] for i in train], source=f"{src.name} (the run's training split)",
-        seconds=seconds,
-        reader="the tokenizer's melody hook" if hook else "the tokenizer's to_midi",
+        reference=how.reference, melodies=index.melodies, held=index.held,
+        held_copies=[index.index.find(m)[0] for m in index.held if len(m)],
+        names=index.names, source=index.source, seconds=index.seconds, reader=index.reader,
     )  # fmt: skip
 
 

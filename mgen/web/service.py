@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from mgen.core.contracts.errors import ConfigError, MgenError
+from mgen.core.contracts.errors import ConfigError
 from mgen.web.catalog import Catalog, ModelEntry
 from mgen.web.engine import TooLarge, Unsupported
 from mgen.web.judgecache import NotPrepared
@@ -42,16 +42,9 @@ class Preparing(Busy):
 
 def decoders() -> list[dict[str, Any]]:
     """Each decoder plugin: its name, one-line description and the options it takes."""
-    from mgen.core.contracts import registry
+    from mgen import api
 
-    out = []
-    for info in registry.describe("decoder"):
-        try:
-            options = registry.load("decoder", info.name).Options.field_names()
-        except MgenError:
-            continue  # a broken third-party decoder is not offered
-        out.append({"name": info.name, "description": info.description, "options": list(options)})
-    return out
+    return api.decoders()
 
 
 class Service:
@@ -112,13 +105,12 @@ class Service:
             raise ConfigError(f"num_samples: must be <= {lim.max_samples}")
         if len(req.primer) > lim.max_primer_chars:
             raise ConfigError(f"primer: too long: at most {lim.max_primer_chars} characters")
-        from mgen.core.contracts import registry
-        from mgen.core.contracts.decoder import build_decoder
+        from mgen import api
 
-        if req.decoder not in registry.names("decoder"):
-            names = ", ".join(registry.names("decoder"))
+        if req.decoder not in api.decoder_names():
+            names = ", ".join(api.decoder_names())
             raise ConfigError(f"decoder: no decoder {req.decoder[:50]!r} (choose from {names})")
-        build_decoder(req.decoder, self.decoder_options(req))  # a wrong option is refused here
+        api.check_decoder(req.decoder, self.decoder_options(req))  # a wrong option is refused
         self.entry(req.model)
 
     @staticmethod

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from mgen.core.contracts.errors import MgenError, one_line
-from mgen.core.contracts.primer import parse_primer
 from mgen.core.contracts.tokenizer import Tokenizer
+from mgen.core.sampling.primer import primer_text
 
 VEROVIO_TEXT = {".abc", ".krn"}  # formats verovio reads as they are written
 MAX_NOTES = 5000  # notes sent for the roll and the player
@@ -81,18 +81,6 @@ def notes(midi: Path | None) -> list[list[float]]:
     start = np.round(score.seconds(score.onset[:n]), 4).tolist()
     end = np.round(score.seconds(score.onset[:n] + score.duration[:n]), 4).tolist()
     return [list(note) for note in zip(pitch, start, end, velocity, strict=True)]
-
-
-def primer_text(tok: Tokenizer, tokens: list[str]) -> str | None:
-    """A text that the tokenizer parses back into exactly `tokens` (what "continue this" and
-    an uploaded primer put in the primer box); None when no simple joining does."""
-    for joined in ("".join(tokens), " ".join(tokens)):
-        try:
-            if parse_primer(tok, joined) == tokens:
-                return joined
-        except MgenError:
-            continue
-    return None
 
 
 def sample_view(index: int, tok: Tokenizer, tokens: list[str], files: list[Path]) -> dict[str, Any]:

@@ -1,0 +1,78 @@
+"""mgen from Python: the operations the CLI (`mgen.cli`) and the web server (`mgen.web`) are
+built on, each returning a typed result (`mgen.api.results`).
+
+import mgen
+run = mgen.train(tokenizer="abc-char", model="lstm2", max_steps=200)   # or mgen.load_run()
+pieces = run.sample(n=300, num_samples=4, decoder="top-p", top_p=0.9, seed=1)
+written = run.write(pieces)                       # .abc and .mid files
+print(mgen.judge(written.paths, reference=["folk-abc"])["formats"])
+print(mgen.score(run, ["held-out/"])["loss_nats"])
+
+One call per command: `fit` (mgen train: a TrainResult), `sample` (mgen sample: a
+SampleResult, the files written and the grammar's part), `judge` and `score` (mgen eval: a
+Judgement, a Loss), `render`, `plugins`, `models`, `datasets`, `prepare_dataset`.
+Errors are the library's own (mgen.core.contracts.errors); the CLI turns them into one line
+and an exit code, the web server into an HTTP status.
+
+Importing this package is cheap (`mgen --help` does): torch and the rest load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mgen.api.installed import datasets, models, plugins, prepare_dataset
+from mgen.api.judging import judge, judge_against, render, render_audio, score
+from mgen.api.results import (
+    DatasetInfo,
+    GrammarUse,
+    Judgement,
+    Loss,
+    PluginKind,
+    PreparedDataset,
+    SampleResult,
+    ShippedModels,
+    TrainResult,
+)
+from mgen.api.sampling import (
+    check_decoder,
+    decoder_names,
+    decoders,
+    load_run,
+    loop_guards,
+    primer_tokens,
+    sample,
+    upload_primer,
+    warm,
+)
+from mgen.api.training import (
+    DEFAULT_TIMEOUT,
+    TIMEOUT_ENV,
+    TrainConfig,
+    check_settings,
+    choose_run,
+    fit,
+    is_lead,
+    launched,
+    relaunch,
+    train,
+)
+
+__all__ = [
+    "DEFAULT_TIMEOUT", "TIMEOUT_ENV", "DatasetInfo", "GrammarUse", "Judgement",
+    "Loss", "PluginKind", "PreparedDataset", "Run", "SampleResult", "ShippedModels",
+    "TrainConfig", "TrainResult", "check_decoder", "check_settings", "choose_run",
+    "datasets", "decoder_names", "decoders", "fit", "is_lead", "judge", "judge_against",
+    "launched", "load_run", "loop_guards", "models", "plugins", "prepare_dataset",
+    "primer_tokens", "relaunch", "render", "render_audio", "sample", "score", "train",
+    "upload_primer", "warm",
+]  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    """`Run` (torch) is imported when first asked for."""
+    if name == "Run":
+        from mgen.core.runs.run import Run
+
+        return Run
+    raise AttributeError(f"module 'mgen.api' has no attribute {name!r}")

@@ -1,0 +1,82 @@
+"""What is installed: plugins, shipped models, datasets (and preparing one ahead of training).
+`mgen plugins`, `mgen models` and `mgen data` print these. (`mgen bench` measures the library
+from above, as a user would: `mgen.bench`.)"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mgen.api.results import (
+    DatasetInfo,
+    PluginKind,
+    PreparedDataset,
+    ShippedModels,
+)
+
+__all__ = ["datasets", "models", "plugins", "prepare_dataset"]
+
+Log = Callable[[str], None]
+
+
+def _quiet(msg: str) -> None:
+    del msg
+
+
+def plugins(check: bool = False) -> list[PluginKind]:
+    """Every installed plugin by kind, with its package; broken ones say why. `check`: import
+    every plugin, mgen's own too, to verify it loads (slower: loads torch)."""
+    from mgen.core.contracts import registry
+
+    return [
+        PluginKind(kind, group, registry.describe(kind, check=check), registry.duplicates(kind))
+        for kind, group in registry.GROUPS.items()
+    ]
+
+
+def models() -> ShippedModels:
+    """The trained models installed packages ship (sample one by its name)."""
+    from mgen.core.runs import pretrained
+
+    return ShippedModels(pretrained.GROUP, pretrained.list_pretrained())
+
+
+def datasets() -> list[DatasetInfo]:
+    """Each installed dataset: tokenizer, format, files, whether prepared, source, licence.
+    A broken third-party dataset (or one whose tokenizer is missing) says why instead."""
+    from mgen.core.contracts import registry
+    from mgen.core.contracts.errors import MgenError
+
+    out = []
+    for name in registry.names("dataset"):
+        try:
+            d = registry.load("dataset", name)()
+            count, prepared = d.count(), _prepared(d)
+            out.append(DatasetInfo(name, d.tokenizer, d.format, count, prepared, d.source,
+                                   d.licence))  # fmt: skip
+        except MgenError as e:
+            out.append(DatasetInfo(name, error=str(e)))
+    return out
+
+
+def _prepared(d: Any) -> str:
+    """yes: files there and their tokens cached (default settings); files only; no."""
+    if not d.ready():
+        return "no"
+    from mgen.core.data.corpus import corpus_cache_path
+    from mgen.core.data.prepare import build_tokenizer
+
+    cached = corpus_cache_path(build_tokenizer(d.tokenizer, {}), d.files(progress=False))
+    return "yes" if cached.exists() else "files only"
+
+
+def prepare_dataset(
+    name: str, *, workers: int = 0, progress: bool = False, log: Log = _quiet
+) -> PreparedDataset:
+    """Write the dataset `name` if it must be (bach-midi) and parse and cache its tokens for
+    its tokenizer's default settings (`workers`: processes, 0 every core)."""
+    from mgen.core.data.prepare import prepare_dataset as prepare
+
+    files, corpus, cached = prepare(name, workers=workers, progress=progress, log=log)
+    return PreparedDataset(name, files, len(corpus), len(corpus.files), int(corpus.offsets[-1]),
+                           bool(corpus.from_cache), cached)  # fmt: skip

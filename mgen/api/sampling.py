@@ -1,0 +1,133 @@
+"""Sampling: `mgen sample` and the web server's batches both check a request, read its
+primer, sample and write the pieces here (`sample`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mgen.api.results import GrammarUse, SampleResult
+
+if TYPE_CHECKING:
+    from mgen.core.runs.run import Run
+    from mgen.core.sampling.engine import RepetitionConfig
+    from mgen.core.sampling.primer import PrimerText
+
+__all__ = ["check_decoder", "decoder_names", "decoders", "sample", "upload_primer"]
+
+
+def load_run(path: Path | str = "runs/latest", device: str = "cpu") -> Run:
+    """Load a run directory (`runs/latest` by default) or a shipped model by name (`mgen
+    models`) for sampling or scoring."""
+    from mgen.core.runs.run import load_run as load
+
+    return load(path, device)
+
+
+def warm() -> None:
+    """Import what loading and sampling a run needs (torch: seconds) ahead of the first job."""
+    import mgen.core.runs.run  # noqa: F401
+
+
+def loop_guards(
+    decoder: str, given: RepetitionConfig | Mapping[str, Any] | None = None
+) -> RepetitionConfig:
+    """The loop guards to sample with: the decoder's own (argmax's, else none), each setting
+    in `given` that is not None instead."""
+    from mgen.core.sampling.engine import RepetitionConfig, default_repetition
+
+    if isinstance(given, RepetitionConfig):
+        return given
+    base = default_repetition(decoder).to_dict()
+    return RepetitionConfig.from_dict({**base, **{k: v for k, v in (given or {}).items()
+                                                  if v is not None}})  # fmt: skip
+
+
+def sample(
+    run: Run | Path | str = "runs/latest",
+    n: int = 500,
+    num_samples: int = 1,
+    decoder: str = "temperature",
+    *,
+    primer: str | list[str] | None = None,
+    seed: int = 0,
+    repetition: RepetitionConfig | Mapping[str, Any] | None = None,
+    grammar: bool = True,
+    out: Path | str | None = None,
+    force: bool = False,
+    device: str = "cpu",
+    **options: Any,
+) -> SampleResult:
+    """Sample `num_samples` pieces of up to `n` new tokens from `run` (a loaded Run, a run
+    directory or a shipped model's name) and write each natively and as MIDI into `out`
+    (default: a new samples folder of the run). `primer`: text or a file name (its first
+    piece), or tokens already read; `options` go to the decoder (temperature=..., top_k=...,
+    top_p=...); `repetition`: loop guards (see `loop_guards`). Every value is checked before
+    the run is loaded, and `out` before sampling, so a mistake costs nothing."""
+    from mgen.core.contracts.decoder import build_decoder
+    from mgen.core.runs.output import refuse_overwrite
+    from mgen.core.sampling.engine import GrammarReport, check_request
+
+    check_request(n, num_samples, seed)
+    build_decoder(decoder, options)  # a wrong name or option fails before any loading
+    guards = loop_guards(decoder, repetition)
+    loaded = load_run(run, device) if isinstance(run, (str, Path)) else run
+    folder = Path(out) if out is not None else None
+    if folder is not None and not force:
+        refuse_overwrite(folder, num_samples)  # before the work, so nothing is half-done
+    tokens = primer if isinstance(primer, list) else primer_tokens(loaded, primer)
+    report = GrammarReport()
+    pieces = loaded.continue_tokens(tokens, n, num_samples, decoder, seed=seed,
+                                    repetition=guards, grammar=grammar, report=report,
+                                    **options)  # fmt: skip
+    used = GrammarUse(grammar, report) if loaded.has_grammar() else None
+    return SampleResult(loaded, pieces, loaded.write(pieces, folder, force=force), used)
+
+
+def primer_tokens(run: Run, text: str | None, *, web: bool = False) -> list[str]:
+    """`text` as the primer tokens of `run`'s tokenizer, each checked against its vocabulary:
+    the first piece of a file it names, else its text. `web`: a web client's text, never
+    read as a file name, its unknown symbols named as the model's."""
+    from mgen.core.sampling import primer
+
+    if web:
+        return primer.primer_tokens(run.tokenizer, text, files=False,
+                                    message=primer.UNKNOWN_TO_MODEL)  # fmt: skip
+    return primer.primer_tokens(run.tokenizer, text)
+
+
+def upload_primer(run: Run, suffix: str, data: bytes, max_chars: int) -> PrimerText:
+    """An uploaded file's first piece as primer text of at most `max_chars` characters."""
+    from mgen.core.sampling.primer import upload_primer as read
+
+    return read(run.tokenizer, suffix, data, max_chars)
+
+
+def decoder_names() -> list[str]:
+    """The installed decoders' names."""
+    from mgen.core.contracts import registry
+
+    return registry.names("decoder")
+
+
+def check_decoder(name: str, options: Mapping[str, Any]) -> None:
+    """A decoder name and its options, checked (a PluginError or ConfigError when wrong)."""
+    from mgen.core.contracts.decoder import build_decoder
+
+    build_decoder(name, dict(options))
+
+
+def decoders() -> list[dict[str, Any]]:
+    """Each decoder plugin: its name, one-line description and the options it takes."""
+    from mgen.core.contracts import registry
+    from mgen.core.contracts.errors import MgenError
+
+    out = []
+    for info in registry.describe("decoder"):
+        try:
+            options = registry.load("decoder", info.name).Options.field_names()
+        except MgenError:
+            continue  # a broken third-party decoder is not offered
+        out.append({"name": info.name, "description": info.description, "options": list(options)})
+    return out
