@@ -45,7 +45,8 @@ def test_streams_move_each_piece_by_one_allowed_shift() -> None:
     stream = stream_of(tok)
     plain = batches.Windows(stream, 8, 3)
     moved = transposing(batches.Windows(stream, 8, 3), tok, tok.require_vocab())
-    assert isinstance(moved, batches.Windows)
+    assert isinstance(moved.base, batches.Windows)  # wrapped, not converted
+    assert moved.layout == batches.WINDOWS
     seen: dict[int, set[int]] = {0: set(), 1: set(), 2: set()}
     starts = np.flatnonzero(stream == tok.require_vocab().start_id)
     for epoch in range(200):
