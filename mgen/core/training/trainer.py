@@ -133,6 +133,7 @@ class Trainer:
 
     def save_checkpoint(self) -> None:
         self.state.elapsed = self.elapsed()
+        # Every rank joins the gather; rank 0 alone writes.
         lanes = carry.gather(self.carry, self.dist) if self.layout.carries_state else None
         if not self.dist.is_main:
             return
