@@ -4,8 +4,8 @@ A tokenizer says which shifts it allows (`Tokenizer.transpositions`, e.g. -5..6 
 `-T transpose=-5..6`) and how a token moves (`Tokenizer.transpose`). `Transposed` wraps the
 training batches and reads their ids through a table [shift, id] -> moved id: the shift of
 piece p in epoch e is drawn from (seed, e) alone, so a resumed run sees exactly the batches an
-uninterrupted one would. A piece is only moved by shifts that keep every token of it in the vocabulary (no pitch leaves 0..127).
-Validation pieces are never moved.
+uninterrupted one would. A piece is only moved by shifts that keep every token of it in the
+vocabulary (no pitch leaves 0..127). Validation pieces are never moved.
 """
 
 from __future__ import annotations
