@@ -46,7 +46,8 @@ def test_streams_move_each_piece_by_one_allowed_shift() -> None:
     stream = stream_of(tok)
     plain = batches.Windows(stream, 8, 3)
     moved = transposing(batches.Windows(stream, 8, 3), tok, require_vocab(tok))
-    assert isinstance(moved, batches.Windows)
+    assert isinstance(moved.base, batches.Windows)  # wrapped, not converted
+    assert moved.layout == batches.WINDOWS
     seen: dict[int, set[int]] = {0: set(), 1: set(), 2: set()}
     starts = np.flatnonzero(stream == require_vocab(tok).start_id)
     for epoch in range(200):

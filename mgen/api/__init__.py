@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mgen.api.installed import datasets, models, plugins, prepare_dataset
+from mgen.api.installed import datasets, models, plugins, prepare_dataset, recipes
 from mgen.api.judging import judge, judge_against, render, render_audio, score
 from mgen.api.results import (
     DatasetInfo,
@@ -64,7 +64,7 @@ __all__ = [
     "TrainConfig", "TrainResult", "check_decoder", "check_settings", "choose_run",
     "datasets", "decoder_names", "decoders", "fit", "is_lead", "judge", "judge_against",
     "launched", "load_run", "loop_guards", "models", "plugins", "prepare_dataset",
-    "primer_tokens", "relaunch", "render", "render_audio", "sample", "score", "train",
+    "primer_tokens", "recipes", "relaunch", "render", "render_audio", "sample", "score", "train",
     "upload_primer", "warm",
 ]  # fmt: skip
 

@@ -80,3 +80,20 @@ def prepare_dataset(
     files, corpus, cached = prepare(name, workers=workers, progress=progress, log=log)
     return PreparedDataset(name, files, len(corpus), len(corpus.files), int(corpus.offsets[-1]),
                            bool(corpus.from_cache), cached)  # fmt: skip
+
+
+def recipes() -> dict[str, Any]:
+    """Each built-in tokenizer's name -> its training recipe (`mgen train --help` states them);
+    a plugin's own recipe is shown by `mgen plugins`."""
+    from mgen.core.contracts import registry
+    from mgen.core.contracts.errors import PluginError
+
+    found = {}
+    for name in registry.names("tokenizer"):
+        if registry.plugin_distribution("tokenizer", name) != registry.BUILTIN:
+            continue
+        try:
+            found[name] = registry.load("tokenizer", name).recipe
+        except PluginError:  # a broken install: its help line is left out, training says why
+            continue
+    return found

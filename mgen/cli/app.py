@@ -55,8 +55,9 @@ def _root(
 def _register() -> None:
     from mgen.cli import bench, data, models, plugins, render, sample, serve, train
     from mgen.cli import eval as eval_cmd
+    from mgen.cli.train_help import RecipeHelp
 
-    app.command("train")(train.train)
+    app.command("train", cls=RecipeHelp)(train.train)  # its help states the recipes
     app.command("sample")(sample.sample)
     app.command("eval")(eval_cmd.eval_command)
     app.command("render")(render.render)

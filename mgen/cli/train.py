@@ -27,22 +27,27 @@ def train(
         typer.Option(
             "--data",
             "-d",
-            help="Files or folders to train on (repeatable); default: the tokenizer's embedded dataset.",
+            help="Files, folders or datasets to train on (repeatable); default: the tokenizer's "
+            "dataset ({recipe.dataset}).",
         ),
     ] = None,
     epochs: Annotated[
         int | None,
         typer.Option(
             help="Passes over the training data. With none of --epochs, --max-steps and "
-            "--time-budget, training runs for the tokenizer's default time (10 minutes for kern, "
-            "5 for the other built-ins)."
+            "--time-budget, training runs for the tokenizer's default time "
+            "({recipe.time_budget})."
         ),
     ] = None,
     max_steps: Annotated[
         int | None, typer.Option(help="Stop after this many optimizer steps.")
     ] = None,
     time_budget: Annotated[
-        str | None, typer.Option(help="Stop after this much training time, e.g. 90s, 10m, 1h.")
+        str | None,
+        typer.Option(
+            help="Stop after this much training time, e.g. 90s, 10m, 1h (default, with neither "
+            "--epochs nor --max-steps: {recipe.time_budget})."
+        ),
     ] = None,
     clock: Annotated[
         str,
@@ -57,15 +62,15 @@ def train(
         typer.Option(
             help="Tokens per training window (truncated backprop length); with lanes the "
             "carried state brings the context from earlier windows. 0: the tokenizer's default "
-            "(64; kern 63)."
+            "({recipe.seq_len})."
         ),
     ] = 0,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 2e-3,
     val_fraction: Annotated[
         float,
         typer.Option(
-            help="Share of pieces held out for validation (whole files for the kern and MIDI "
-            "tokenizers, so a score's voices stay on one side)."
+            help="Share of pieces held out for validation, split as the tokenizer says "
+            "({recipe.split_by}): whole files keep a score's voices on one side."
         ),
     ] = 0.1,
     val_data: Annotated[
@@ -85,7 +90,7 @@ def train(
             "to window (truncated backprop through time), across pieces; piece-lanes: lanes in "
             "which every piece opens a window from the empty state; pieces: whole pieces "
             "grouped by length; windows: shuffled windows, each from an empty state (mgen 0.1); "
-            "auto: the tokenizer's measured default (piece-lanes for abc-char, else lanes). "
+            "auto: the tokenizer's measured default ({recipe.batching}). "
             "Models that cannot carry state always use windows.",
         ),
     ] = "auto",

@@ -1,18 +1,16 @@
 """Transposition augmentation: each epoch reads each training piece in a random key.
 
 A tokenizer says which shifts it allows (`transpositions`, e.g. -5..6 semitones from
-`-T transpose=-5..6`) and how a token moves (`transpose`: mgen.core.contracts.transpose).
-Training batches are then read through a table [shift, id] -> moved id: the shift of piece p
-in epoch e is drawn from (seed, e) alone, so a resumed run sees exactly the batches an
+`-T transpose=-5..6`) and how a token moves (`transpose`: mgen.core.contracts.transpose). `Transposed` wraps the
+training batches and reads their ids through a table [shift, id] -> moved id: the shift of
+piece p in epoch e is drawn from (seed, e) alone, so a resumed run sees exactly the batches an
 uninterrupted one would. A piece is only moved by shifts that keep every token of it in the
-vocabulary (no pitch leaves 0..127).
-Validation pieces are never moved.
+vocabulary (no pitch leaves 0..127). Validation pieces are never moved.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 import numpy as np
 
@@ -64,69 +62,44 @@ class Transposer:
         return np.where(counts > 0, rows, len(self.shifts))
 
 
-class _Transposing:
-    """Reads the batches of its base class through the epoch's shifts."""
+class Transposed:
+    """Any training batches (lanes, windows, whole pieces: a `batches.Movable`) read with every
+    piece moved by its shift of the epoch: the same windows, order, layout and carry plan as the
+    batches it wraps, their ids read through the epoch's table."""
 
-    transposer: Transposer
-    rows: np.ndarray
+    def __init__(self, base: batches.Movable, tok: Tokenizer, vocab: Vocab):
+        self.base = base
+        self.transposer = Transposer(tok, vocab, base.pieces())
+        # Each piece's table row; until an epoch draws them, the identity row.
+        self.rows = np.full(len(self.transposer.allowed), len(self.transposer.shifts), np.int64)
+
+    @property
+    def layout(self) -> batches.Layout:
+        return self.base.layout
+
+    def batches_per_epoch(self) -> int:
+        return self.base.batches_per_epoch()
+
+    def carry_plan(self, seed: int, epoch: int, b: int) -> tuple[int, bool, bool]:
+        return self.base.carry_plan(seed, epoch, b)
+
+    def move(self, ids: np.ndarray, pieces: np.ndarray) -> np.ndarray:
+        """`ids` of the given pieces, each moved by its piece's shift (`batches.Move`)."""
+        return self.transposer.table[self.rows[pieces], ids]
+
+    def take(self, idx: np.ndarray) -> np.ndarray:
+        """Lanes or windows: the moved ids at stream positions `idx`."""
+        base = self.base
+        return self.move(base.take(idx), base.piece_at(idx))  # type: ignore[attr-defined]
 
     def epoch_batches(self, seed: int, epoch: int, start: int = 0):
         self.rows = self.transposer.draw(seed, epoch)
-        yield from super().epoch_batches(seed, epoch, start)  # type: ignore[misc]
+        yield from self.base.epoch_batches(seed, epoch, start, move=self.move)
 
 
-class _TransposedStream(_Transposing):
-    """Lanes or windows: a position's piece is the last <start> at or before it."""
-
-    stream: np.ndarray
-    starts: np.ndarray
-
-    def take(self, idx: np.ndarray) -> np.ndarray:
-        piece = np.searchsorted(self.starts, idx, side="right") - 1
-        return self.transposer.table[self.rows[piece], self.stream[idx]]
-
-
-class TransposedStreams(_TransposedStream, batches.Streams):
-    pass
-
-
-class TransposedWindows(_TransposedStream, batches.Windows):
-    pass
-
-
-_WRAPPED: dict[type, type] = {
-    batches.Streams: TransposedStreams,
-    batches.Windows: TransposedWindows,
-}
-
-if hasattr(batches, "PieceBatches"):
-
-    class TransposedPieces(_Transposing, batches.PieceBatches):
-        """Whole pieces: row r of group g is the piece `first[g] + r`."""
-
-        first: np.ndarray
-
-        def batch(self, group: int, window: int) -> tuple[np.ndarray, np.ndarray]:
-            x, y = super().batch(group, window)
-            rows = self.rows[self.first[group] + np.arange(len(x))][:, None]
-            return self.transposer.table[rows, x], self.transposer.table[rows, y]
-
-    _WRAPPED[batches.PieceBatches] = TransposedPieces
-
-
-def transposing(train: Any, tok: Tokenizer, vocab: Vocab) -> Any:
+def transposing(train: batches.Movable, tok: Tokenizer, vocab: Vocab) -> batches.Batches:
     """`train` (lanes, windows or whole pieces) reading every piece moved by a shift drawn per
     piece and epoch; `train` itself when the tokenizer allows no shift but 0."""
-    if transpose.shifts(tok) == (0,) or type(train) not in _WRAPPED:
+    if transpose.shifts(tok) == (0,):
         return train
-    if hasattr(train, "groups"):  # whole pieces, in groups
-        pieces = [p for group in train.groups for p in group]
-        sizes = [len(g) for g in train.groups]
-        train.first = np.cumsum(sizes) - np.asarray(sizes, dtype=np.int64)
-    else:
-        train.starts = np.flatnonzero(train.stream == vocab.start_id)
-        pieces = np.split(np.asarray(train.stream), train.starts[1:])
-    train.transposer = Transposer(tok, vocab, pieces)
-    train.rows = np.full(len(pieces), len(train.transposer.shifts), dtype=np.int64)
-    train.__class__ = _WRAPPED[type(train)]  # same data, batches read through the table
-    return train
+    return Transposed(train, tok, vocab)

@@ -1,8 +1,17 @@
-"""From a corpus to training batches: the train/validation split, id streams and windows."""
+"""From a corpus to training batches: the train/validation split, id streams and windows.
+
+Each batches class declares its `Layout` (how it lays the pieces out, so how the trainer carries
+the model's state) and its `carry_plan` (whose state each batch continues); the trainer reads
+those and never asks which class it holds. Transposition (mgen.core.data.augment) wraps any of
+them: they read their ids through an optional `move` of (ids, piece of each id).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -99,12 +108,95 @@ def longest_runs_after(stream: np.ndarray, ids: Sequence[int]) -> dict[int, int]
     return best
 
 
-class Windows:
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """How a batches object lays the training pieces out: what the trainer must know to carry
+    the model's state from batch to batch (declared by the batches, never guessed)."""
+
+    #: The `--batching` value this is.
+    name: str
+    #: A row's state flows on into the next batch that `carry_plan` gives the same key
+    #: (truncated backpropagation through time); False: every window starts from the empty state.
+    carries_state: bool
+    #: A row whose window opens with <start> starts from the empty state while the other rows
+    #: carry on: every piece is read from its start, as sampling and scoring read it.
+    fresh_at_start: bool = False
+
+
+WINDOWS = Layout("windows", carries_state=False)
+LANES = Layout("lanes", carries_state=True)
+PIECE_LANES = Layout("piece-lanes", carries_state=True, fresh_at_start=True)
+PIECES = Layout("pieces", carries_state=True)
+
+#: Rewrites a batch's ids before training reads them: (ids [B, T+1] int64, the index of the
+#: piece each id belongs to, broadcastable to them) -> ids. Transposition is one.
+Move = Callable[[np.ndarray, np.ndarray], np.ndarray]
+Batch = tuple[np.ndarray, np.ndarray]  # inputs and their targets, each [B, T] int64
+
+
+class Batches(Protocol):
+    """What the trainer reads of its training batches."""
+
+    @property
+    def layout(self) -> Layout: ...
+
+    def batches_per_epoch(self) -> int: ...
+
+    def carry_plan(self, seed: int, epoch: int, b: int) -> tuple[int, bool, bool]:
+        """(whose state batch `b` continues, start it empty?, drop it after?)."""
+        ...
+
+    def epoch_batches(self, seed: int, epoch: int, start: int = 0) -> Iterator[tuple[int, Batch]]:
+        """Batches `start`.. of the epoch, as (index, batch); fixed by (seed, epoch)."""
+        ...
+
+
+class Movable(Batches, Protocol):
+    """Batches that a wrapper can read moved (mgen.core.data.augment): its pieces, numbered as
+    the `move` hook is told them, and its epochs read through a move."""
+
+    def pieces(self) -> list[np.ndarray]: ...
+
+    def epoch_batches(
+        self, seed: int, epoch: int, start: int = 0, move: Move | None = None
+    ) -> Iterator[tuple[int, Batch]]: ...
+
+
+class _OverStream:
+    """Batches cut from one token stream: pieces end to end, each opened by its <start>."""
+
+    stream: np.ndarray
+
+    def take(self, idx: np.ndarray) -> np.ndarray:
+        """The stream's ids at positions `idx`, as int64."""
+        return self.stream[idx].astype(np.int64)
+
+    def read(self, idx: np.ndarray, move: Move | None) -> np.ndarray:
+        """The ids at `idx`, moved by `move` as the piece of each position says."""
+        ids = self.take(idx)
+        return ids if move is None else move(ids, self.piece_at(idx))
+
+    @functools.cached_property
+    def starts(self) -> np.ndarray:
+        """Where each piece's <start> is."""
+        return np.flatnonzero(self.stream == Vocab.start_id)
+
+    def pieces(self) -> list[np.ndarray]:
+        return np.split(np.asarray(self.stream), self.starts[1:])
+
+    def piece_at(self, idx: np.ndarray) -> np.ndarray:
+        """The piece of each position: the last <start> at or before it."""
+        return np.searchsorted(self.starts, idx, side="right") - 1
+
+
+class Windows(_OverStream):
     """Non-overlapping (input, target) windows of `seq_len` over a token stream.
 
     Epoch `e` visits every window once in an order fixed by (seed, e), so a run that resumes at
     step k of epoch e sees exactly the batches an uninterrupted run would.
     """
+
+    layout = WINDOWS
 
     def __init__(self, stream: np.ndarray, seq_len: int, batch_size: int):
         self.stream, self.seq_len, self.batch_size = stream, seq_len, batch_size
@@ -116,28 +208,24 @@ class Windows:
     def order(self, seed: int, epoch: int) -> np.ndarray:
         return np.random.default_rng([seed, epoch]).permutation(self.n_windows)
 
-    def batch(self, window_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def batch(self, window_ids: np.ndarray, move: Move | None = None) -> Batch:
         """[B] window indices -> inputs and targets, each [B, seq_len] int64."""
         starts = window_ids.astype(np.int64) * self.seq_len
         idx = starts[:, None] + np.arange(self.seq_len + 1)  # [B, T+1]
-        chunk = self.take(idx)
+        chunk = self.read(idx, move)
         return chunk[:, :-1], chunk[:, 1:]
-
-    def take(self, idx: np.ndarray) -> np.ndarray:
-        """The stream's ids at positions `idx`, as int64 (mgen.core.data.augment moves them)."""
-        return self.stream[idx].astype(np.int64)
 
     def carry_plan(self, seed: int, epoch: int, b: int) -> tuple[int, bool, bool]:
         """(whose state, start it empty?, drop it after?): every window starts empty."""
         return 0, True, True
 
-    def epoch_batches(self, seed: int, epoch: int, start: int = 0):
+    def epoch_batches(self, seed: int, epoch: int, start: int = 0, move: Move | None = None):
         order = self.order(seed, epoch)
         for b in range(start, self.batches_per_epoch()):
-            yield b, self.batch(order[b * self.batch_size : (b + 1) * self.batch_size])
+            yield b, self.batch(order[b * self.batch_size : (b + 1) * self.batch_size], move)
 
 
-class Streams:
+class Streams(_OverStream):
     """The training stream as `batch_size` contiguous lanes, read in order: truncated
     backpropagation through time, the char-rnn / AWD-LSTM way.
 
@@ -148,10 +236,10 @@ class Streams:
     one after another with their <start>/<end>. The same (seed, epoch) gives the same batches,
     so a resumed run sees exactly what an uninterrupted one would.
 
-    `aligned`: the stream was built with `token_stream(align=seq_len)`, so offsets and lanes
-    are cut at multiples of T and every piece opens a window; the trainer starts such a row
-    from an empty state, as sampling and scoring read a piece, and nothing is predicted after
-    a piece's <end> (those targets become <pad>).
+    `aligned` (piece-lanes): the stream was built with `token_stream(align=seq_len)`, so offsets
+    and lanes are cut at multiples of T and every piece opens a window; such a row starts from
+    an empty state (`Layout.fresh_at_start`), as sampling and scoring read a piece, and nothing
+    is predicted after a piece's <end> (those targets become <pad>).
     """
 
     def __init__(self, stream: np.ndarray, seq_len: int, batch_size: int, aligned: bool = False):
@@ -160,6 +248,10 @@ class Streams:
         lane = len(stream) // batch_size  # input tokens per lane
         self.lane_len = lane - lane % seq_len if aligned else lane
 
+    @property
+    def layout(self) -> Layout:
+        return PIECE_LANES if self.aligned else LANES
+
     def batches_per_epoch(self) -> int:
         return self.lane_len // self.seq_len
 
@@ -167,27 +259,25 @@ class Streams:
         step = self.seq_len if self.aligned else 1
         return step * int(np.random.default_rng([seed, epoch]).integers(len(self.stream) // step))
 
-    def batch(self, offset: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+    def batch(self, offset: int, b: int, move: Move | None = None) -> Batch:
         """Window `b` of every lane: inputs and targets, each [B, T] int64."""
         lanes = offset + np.arange(self.batch_size, dtype=np.int64) * self.lane_len  # [B]
         idx = (lanes[:, None] + b * self.seq_len + np.arange(self.seq_len + 1)) % len(self.stream)
-        chunk = self.take(idx)  # [B, T+1]
+        chunk = self.read(idx, move)  # [B, T+1]
         x, y = chunk[:, :-1], chunk[:, 1:]
         if self.aligned:  # after <end> (and on its padding) comes the next piece: not a target
             y = np.where((x == Vocab.end_id) | (x == Vocab.pad_id), Vocab.pad_id, y)
         return x, y
-
-    take = Windows.take
 
     def carry_plan(self, seed: int, epoch: int, b: int) -> tuple[int, bool, bool]:
         """(whose state, start it empty?, drop it after?): one state for all the lanes, which
         start afresh with each epoch."""
         return 0, b == 0, False
 
-    def epoch_batches(self, seed: int, epoch: int, start: int = 0):
+    def epoch_batches(self, seed: int, epoch: int, start: int = 0, move: Move | None = None):
         offset = self.offset(seed, epoch)
         for b in range(start, self.batches_per_epoch()):
-            yield b, self.batch(offset, b)
+            yield b, self.batch(offset, b, move)
 
 
 def piece_arrays(corpus: Corpus, pieces: Sequence[int], vocab: Vocab) -> list[np.ndarray]:
@@ -212,6 +302,7 @@ class PieceBatches:
     after a piece's end, which the loss ignores.
     """
 
+    layout = PIECES
     interleave = 8
 
     def __init__(self, pieces: list[np.ndarray], seq_len: int, batch_size: int):
@@ -223,6 +314,8 @@ class PieceBatches:
         # Windows per group: its longest piece's inputs (all but the last token) over T.
         self.windows = [-(-max(len(p) - 1 for p in g) // seq_len) for g in self.groups]
         self.stream = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+        sizes = np.asarray([len(g) for g in self.groups], dtype=np.int64)
+        self.first = np.cumsum(sizes) - sizes  # each group's first piece, in `pieces()`
         self._plan: tuple[tuple[int, int] | None, list[tuple[int, int]]] = (None, [])
 
     def batches_per_epoch(self) -> int:
@@ -246,15 +339,21 @@ class PieceBatches:
         g, c = self.plan(seed, epoch)[b]
         return g, c == 0, c == self.windows[g] - 1
 
-    def batch(self, group: int, window: int) -> tuple[np.ndarray, np.ndarray]:
+    def batch(self, group: int, window: int, move: Move | None = None) -> Batch:
         t0, size = window * self.seq_len, self.seq_len
         seq = np.zeros((len(self.groups[group]), size + 1), dtype=np.int64)  # <pad> = 0
         for row, piece in enumerate(self.groups[group]):
             part = piece[t0 : t0 + size + 1]
             seq[row, : len(part)] = part
+        if move is not None:  # row r of group g is piece first[g] + r (of `pieces()`)
+            seq = move(seq, (self.first[group] + np.arange(len(seq)))[:, None])
         return seq[:, :-1], seq[:, 1:]
 
-    def epoch_batches(self, seed: int, epoch: int, start: int = 0):
+    def pieces(self) -> list[np.ndarray]:
+        """The pieces group by group: the numbering `move` is told."""
+        return [p for group in self.groups for p in group]
+
+    def epoch_batches(self, seed: int, epoch: int, start: int = 0, move: Move | None = None):
         plan = self.plan(seed, epoch)
         for b in range(start, len(plan)):
-            yield b, self.batch(*plan[b])
+            yield b, self.batch(*plan[b], move)

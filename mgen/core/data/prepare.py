@@ -19,6 +19,7 @@ from mgen.core.contracts.vocab import Vocab
 from mgen.core.contracts.vocabulary import build_vocab, require_vocab
 from mgen.core.data.augment import transposed_counts, transposing
 from mgen.core.data.batches import (
+    Batches,
     PieceBatches,
     Streams,
     Windows,
@@ -30,7 +31,9 @@ from mgen.core.data.batches import (
     token_stream,
 )
 from mgen.core.data.corpus import Corpus, find_files, load_corpus
+from mgen.core.training.defaults import resolve
 from mgen.core.training.distributed import Dist
+from mgen.core.training.train_config import TrainConfig
 
 Log = Callable[[str], None]
 
@@ -38,10 +41,11 @@ Log = Callable[[str], None]
 @dataclass
 class TrainData:
     """What training needs from the data: a fitted tokenizer, the training batches (lanes
-    read in order for a stateful model, else shuffled windows) and the validation pieces."""
+    read in order for a stateful model, else shuffled windows; `train.layout` says which) and
+    the validation pieces."""
 
     tokenizer: Tokenizer
-    train: PieceBatches | Streams | Windows
+    train: Batches
     val_pieces: list[np.ndarray]  # each [len] ids from <start> to <end>
     val_notes: list[int] | None  # notes per validation piece (None: not counted)
     seq_len: int
@@ -97,8 +101,8 @@ def prepare_data(
     """Read (or load from the cache) the corpus and split it: `val_data` files validate when
     given, else a seeded `val_fraction` of the pieces (grouped as `tok.recipe.split_by` says), less
     copies of training pieces. Fit `tok`'s vocabulary on the training side unless `fit` is off
-    (a resumed run keeps its own); cut `seq_len`-token batches (0: `tok.recipe.seq_len`)."""
-    seq_len = seq_len or tok.recipe.seq_len
+    (a resumed run keeps its own); cut `seq_len`-token (0: the recipe's) `batching` batches."""
+    seq_len = seq_len or resolve(TrainConfig(), tok).seq_len
     split = split_corpus(tok, data, val_data, val_fraction, seed, workers=workers, log=log,
                          progress=progress, dist=dist)  # fmt: skip
     corpus, held, train_ids, val_ids = split.corpus, split.held, split.train, split.val
@@ -110,8 +114,8 @@ def prepare_data(
     val = piece_arrays(held, val_ids, vocab)
     notes = _notes(tok, held, val_ids)
     summary = _summary(corpus, len(train_ids), len(val_ids), len(stream), sum(map(len, val)))
-    summary.update(vocab_size=len(vocab), val_duplicates_dropped=dropped, batching=batching,
-                   unk_tokens=unknown, **_neutral_runs(tok, vocab, stream))  # fmt: skip
+    summary.update(vocab_size=len(vocab), val_duplicates_dropped=dropped, unk_tokens=unknown,
+                   batching=train.layout.name, **_neutral_runs(tok, vocab, stream))  # fmt: skip
     log(
         f"data: {len(train_ids)} training pieces ({len(stream):,} tokens), {len(val_ids)} "
         f"validation pieces{f' ({dropped} duplicates of training pieces dropped)' if dropped else ''}"

@@ -11,10 +11,10 @@ from mgen.core.contracts.config import plain
 from mgen.core.contracts.errors import CheckpointError, ConfigError
 from mgen.core.contracts.tokenizer import Tokenizer
 from mgen.core.contracts.vocabulary import require_vocab
-from mgen.core.data.prepare import build_tokenizer, prepare_data
+from mgen.core.data.prepare import TrainData, build_tokenizer, prepare_data
 from mgen.core.runs import finetune
 from mgen.core.runs.artifact import RunDir
-from mgen.core.training import distributed
+from mgen.core.training import defaults, distributed
 from mgen.core.training.device import resolve_device, resolve_precision
 from mgen.core.training.signals import set_threads
 from mgen.core.training.trainer import TrainConfig, Trainer
@@ -50,19 +50,44 @@ def resume_config(run: Path, overrides: dict[str, Any] | None = None) -> TrainCo
     return TrainConfig.from_dict(saved)
 
 
+def _resolved(
+    run: Path, saved: dict[str, Any], given: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`saved` and `given` with what they leave to the recipe (`--seq-len 0`, `--batching
+    auto`) resolved as the run resolves it, where `given` names such a setting: the command
+    that started a run, repeated with --resume, continues it (a run saved before resolving,
+    with "auto" in its config.json, too)."""
+    keys = [k for k in defaults.FROM_RECIPE if k in given]
+    if not keys:
+        return saved, given
+    from mgen.core.contracts import registry
+
+    tok = RunDir(run).load_tokenizer()
+    carries = registry.load("model", str(saved.get("model"))).carries_state
+
+    def filled(settings: dict[str, Any]) -> dict[str, Any]:
+        done = defaults.resolve(TrainConfig.from_dict(settings), tok, carries_state=carries)
+        return {**settings, **{k: getattr(done, k) for k in keys}}
+
+    return filled(saved), {k: v for k, v in filled({**saved, **given}).items() if k in given}
+
+
 def _refuse_changes(run: Path, saved: dict[str, Any], given: dict[str, Any]) -> None:
-    """A ConfigError naming each given setting that differs from the run's own."""
+    """A ConfigError naming each given setting that differs from the run's own (compared as
+    the run resolves them)."""
     changed = []
+    runs, wants = _resolved(run, saved, given)
     for key, value in given.items():
         if key in RESUME_OVERRIDES:
             continue
-        have = saved.get(key)
-        if isinstance(value, dict) and isinstance(have, dict):
-            differs = any(have.get(k) != v for k, v in value.items())
+        have, want = runs.get(key), wants[key]
+        if isinstance(want, dict) and isinstance(have, dict):
+            differs = any(have.get(k) != v for k, v in want.items())
         else:
-            differs = plain(value) != plain(have)
+            differs = plain(want) != plain(have)
         if differs:
-            changed.append(f"--{key.replace('_', '-')} {_shown(value)} (the run: {_shown(have)})")
+            shown = _shown(saved.get(key))
+            changed.append(f"--{key.replace('_', '-')} {_shown(value)} (the run: {shown})")
     if changed:
         raise ConfigError(
             f"--resume continues {run} as it was set up, but these options differ from it: "
@@ -105,14 +130,10 @@ def train_run(
         resolve_precision(cfg.precision, dist.device)  # a bad name fails before any data is read
         run, log, progress = _join_ranks(dist, cfg, run, log, progress)
         tok = _tokenizer(cfg, run, resume)
-        data = prepare_data(
-            tok, cfg.data, seq_len=cfg.seq_len, batch_size=cfg.batch_size,
-            val_fraction=cfg.val_fraction, val_data=cfg.val_data, seed=cfg.seed,
-            batching=_batching(cfg, tok, model_cls.carries_state),
-            fit=not (resume or cfg.init),
-            workers=cfg.workers, log=log, progress=progress, dist=dist,
-        )  # fmt: skip
-        _say_default_length(cfg, tok, log)
+        given, cfg = cfg, defaults.resolve(cfg, tok, carries_state=model_cls.carries_state)
+        data = _data(cfg, tok, not (resume or cfg.init), dist, log, progress)
+        if message := defaults.default_length(given, cfg):
+            log(message)
         model = finetune.init_model(cfg, len(require_vocab(tok))) if cfg.init else None
         trainer = Trainer(cfg, run, data, model=model, dist=dist, log=log, progress=progress)
         if resume:
@@ -127,10 +148,14 @@ def train_run(
         return trainer.fit()
 
 
-def _say_default_length(cfg: TrainConfig, tok: Tokenizer, log: Log) -> None:
-    if not cfg.has_length():
-        log(f"no --epochs/--max-steps/--time-budget given: training for "
-            f"{tok.recipe.time_budget / 60:g} min ({cfg.tokenizer}'s default)")  # fmt: skip
+def _data(cfg: TrainConfig, tok: Tokenizer, fit: bool, dist, log: Log, progress: bool) -> TrainData:
+    """The run's training data, cut as its resolved settings say."""
+    return prepare_data(
+        tok, cfg.data, seq_len=cfg.seq_len, batch_size=cfg.batch_size,
+        val_fraction=cfg.val_fraction, val_data=cfg.val_data, seed=cfg.seed,
+        batching=cfg.batching, fit=fit, workers=cfg.workers, log=log, progress=progress,
+        dist=dist,
+    )  # fmt: skip
 
 
 def _tokenizer(cfg: TrainConfig, run: Path, resume: bool) -> Tokenizer:
@@ -159,11 +184,3 @@ def _join_ranks(dist, cfg: TrainConfig, run: Path, log: Log, progress: bool):
 def _silent(msg: str) -> None:
     """The log of ranks other than 0."""
     del msg
-
-
-def _batching(cfg: TrainConfig, tok: Tokenizer, carries_state: bool) -> str:
-    """--batching, with auto resolved to the tokenizer's default; windows for a model that
-    cannot carry state."""
-    if not carries_state:
-        return "windows"
-    return tok.recipe.batching if cfg.batching == "auto" else cfg.batching

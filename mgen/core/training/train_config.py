@@ -24,9 +24,9 @@ class TrainConfig(Config):
     # (all its threads), which a busy machine does not steal: for fair comparisons.
     clock: str = "wall"
     batch_size: int = 64
-    # Tokens per window (backpropagation length); 0: the tokenizer's `recipe.seq_len` (64; the
+    # Tokens per window (backpropagation length); 0: the tokenizer's `recipe.seq_len` (the
     # carried state brings the context, and twice the updates per token trained better than
-    # 128 at equal CPU time).
+    # 128 at equal CPU time). `mgen.core.training.defaults.resolve` fills 0, auto and no length.
     seq_len: int = 0
     # lanes: the corpus as contiguous lanes, the state carried from window to window across
     # pieces (if the model can); piece-lanes: lanes in which each piece opens a window from the

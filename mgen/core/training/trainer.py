@@ -21,12 +21,12 @@ from mgen.core.contracts.errors import CheckpointError, one_line
 from mgen.core.contracts.model import SequenceModel, build_model
 from mgen.core.contracts.vocab import Vocab
 from mgen.core.contracts.vocabulary import require_vocab
-from mgen.core.data.batches import Windows
 from mgen.core.data.prepare import TrainData
 from mgen.core.runs.artifact import RunDir
 from mgen.core.runs.versions import package_versions
 from mgen.core.sampling.scoring import Score, score_pieces
 from mgen.core.training import carry, history
+from mgen.core.training.defaults import resolve
 from mgen.core.training.device import autocast, resolve_device, resolve_precision
 from mgen.core.training.distributed import Dist
 from mgen.core.training.schedule import lr_at
@@ -68,8 +68,9 @@ class Trainer:
         log: Log = print,
         progress: bool = True,
     ):
-        if not cfg.has_length():  # the tokenizer's default: a time budget the user can expect
-            cfg = dataclasses.replace(cfg, time_budget=data.tokenizer.recipe.time_budget)
+        # The data laid the batches out; the recipe fills what else is left to the tokenizer
+        # (the length, for a caller of the trainer's own; `train_run` resolved it already).
+        cfg = resolve(dataclasses.replace(cfg, batching=data.train.layout.name), data.tokenizer)
         self.cfg, self.run, self.data, self.log = cfg, Path(run), data, log
         self.show_progress = progress
         self.dist = dist or Dist(device=resolve_device(cfg.device))
@@ -91,10 +92,9 @@ class Trainer:
         self.net: torch.nn.Module = self.model
         self._clock = time.process_time if cfg.clock == "cpu" else time.monotonic
         self._t0, self._base_elapsed = self._clock(), 0.0
-        # The state carried from window to window, per group of rows (`carry_plan`'s key);
-        # `_key` is the group the next step reads.
-        self.stateful = not isinstance(data.train, Windows)
-        self.fresh_starts = bool(getattr(data.train, "aligned", False))  # piece-lanes
+        # The state carried from window to window, per group of rows (`carry_plan`'s key), as
+        # the batches' layout declares; `_key` is the group the next step reads.
+        self.layout = data.train.layout
         self.carry: dict[int, carry.State] = {}
         self._key = 0
 
@@ -138,7 +138,8 @@ class Trainer:
 
     def save_checkpoint(self) -> None:
         self.state.elapsed = self.elapsed()
-        lanes = carry.gather(self.carry, self.dist) if self.stateful else None  # every rank
+        # Every rank joins the gather; rank 0 alone writes.
+        lanes = carry.gather(self.carry, self.dist) if self.layout.carries_state else None
         if not self.dist.is_main:
             return
         self.files.save_checkpoint(
@@ -181,11 +182,11 @@ class Trainer:
         xt = torch.from_numpy(x).to(self.device, non_blocking=True)
         yt = torch.from_numpy(y).to(self.device, non_blocking=True)
         with autocast(self.device, self.precision):
-            state_in = self.carry.get(self._key) if self.stateful else None
-            if state_in is not None and self.fresh_starts:  # a row opening a piece: afresh
+            state_in = self.carry.get(self._key) if self.layout.carries_state else None
+            if state_in is not None and self.layout.fresh_at_start:  # a row opening a piece
                 state_in = self.model.reset_rows(state_in, xt[:, 0] == Vocab.start_id)
             logits, state = self.net(xt, state_in)  # [B, T, V]
-        if self.stateful:
+        if self.layout.carries_state:
             self.carry[self._key] = carry.detach(state)
         flat = logits.float().flatten(0, 1)  # [B*T, V]
         return F.cross_entropy(flat, yt.flatten(), ignore_index=PAD_ID, reduction="sum")
