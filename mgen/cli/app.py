@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 from typer.core import TyperGroup
 
+from mgen.cli.common import APP_SETTINGS
 from mgen.core.contracts.errors import MgenError
 
 
@@ -27,11 +28,7 @@ app = typer.Typer(
     cls=_Group,
     name="mgen",
     help="Generate symbolic music (ABC, **kern, MIDI) with recurrent networks.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    # Plain help: typer's rich help shows a `<bool>` value for flags, as if they took one.
-    rich_markup_mode=None,
+    **APP_SETTINGS,
 )
 
 

@@ -1,11 +1,22 @@
-"""Small parsers shared by commands."""
+"""Small parsers and printers shared by commands."""
 
 from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from mgen.core.contracts.errors import ConfigError
+
+#: How every typer app of mgen's behaves: help for a bare command, no shell-completion
+#: commands, our own one-line errors, and plain help (typer's rich help shows a `<bool>` value
+#: for flags, as if they took one).
+APP_SETTINGS: dict[str, Any] = {
+    "no_args_is_help": True,
+    "add_completion": False,
+    "pretty_exceptions_enable": False,
+    "rich_markup_mode": None,
+}
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(h|m|s)?", re.IGNORECASE)
 _UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, None: 1.0}
@@ -38,3 +49,12 @@ def parse_options(pairs: list[str] | None, flag: str) -> dict:
             value = raw  # plain strings need no quotes
         out[key.strip().replace("-", "_")] = value
     return out
+
+
+def listed(info: Any, width: int, text: str) -> str:
+    """One installed thing (a plugin, a shipped model) as a line: its name, `text`, and the
+    package it comes from; a broken one with why."""
+    source = f"[{info.distribution} {info.version}]"
+    if info.error:
+        return f"  {info.name:<{width}} BROKEN {source}: {info.error}"
+    return f"  {info.name:<{width}} {text} {source}"

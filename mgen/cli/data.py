@@ -7,13 +7,12 @@ from typing import Annotated
 
 import typer
 
+from mgen.cli.common import APP_SETTINGS
+
 app = typer.Typer(
     name="data",
     help="The installed datasets: list them, or prepare one ahead of training.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+    **APP_SETTINGS,
 )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from mgen.cli.common import listed
+
 
 def models() -> None:
     """List shipped (pretrained) models: sample one with `mgen sample --run NAME`, fine-tune it
@@ -14,9 +16,5 @@ def models() -> None:
     if not found.models:
         typer.echo(f"no shipped models installed (entry-point group {found.group})")
     for info in found.models:
-        source = f"[{info.distribution} {info.version}]"
-        if info.error:
-            typer.echo(f"  {info.name:<18} BROKEN {source}: {info.error}")
-        else:
-            kind = f"{info.tokenizer}/{info.model}"
-            typer.echo(f"  {info.name:<18} {kind:<16} {info.description} {source}")
+        kind = f"{info.tokenizer}/{info.model}"
+        typer.echo(listed(info, 18, f"{kind:<16} {info.description}"))

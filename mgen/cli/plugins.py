@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from mgen import api
+from mgen.cli.common import listed
 
 
 def plugins(
@@ -22,10 +23,6 @@ def plugins(
     for found in api.plugins(check):
         typer.echo(f"{found.kind}s ({found.group}):")
         for info in found.plugins:
-            source = f"[{info.distribution} {info.version}]"
-            if info.error:
-                typer.echo(f"  {info.name:<16} BROKEN {source}: {info.error}")
-            else:
-                typer.echo(f"  {info.name:<16} {info.description} {source}")
+            typer.echo(listed(info, 16, info.description))
         for message in found.warnings:
             typer.echo(f"warning: {message}", err=True)
