@@ -32,10 +32,9 @@ from mgen.plugins.tokenizers import abc_grammar_body as body
 from mgen.plugins.tokenizers import abc_grammar_state as st
 from mgen.plugins.tokenizers import abc_grammar_tokens as tokens
 from mgen.plugins.tokenizers import abc_grammar_values as values
-from mgen.plugins.tokenizers.abc_grammar_state import B_TOKEN, ENDED, FREE, REST_TIE, Tune
+from mgen.plugins.tokenizers.abc_grammar_state import B_TOKEN, ENDED, FREE, Tune
 
 FIELD_LETTERS = "".join(values.MOST)
-_NO_CHORD = (0, 0, -1)
 
 
 class Chars:
@@ -92,7 +91,7 @@ def hline_bits(s: Tune, ch: Chars) -> int:
     return b
 
 
-_MARK_FIELDS = "".join(f for f in FIELD_LETTERS if f in body.MARKS and f not in values.BODY_FIELDS)
+_MARK_FIELDS = "".join(f for f in FIELD_LETTERS if f in body.MARKS)
 
 
 def _body(s: Tune, ch: Chars, mark: str) -> int:
@@ -121,7 +120,7 @@ def hname_bits(s: Tune, ch: Chars) -> int:
     """`:` for a field; a letter that may also be a decoration may start the body instead."""
     b = ch.b(":") if _may_come(s, s.field) else 0
     if s.field in _MARK_FIELDS and s.header_done():
-        b |= _body(s, ch, s.field)
+        b |= _body(s, ch, s.field) & ~ch.b(":")  # `:` makes it a field of the header
     return b
 
 
@@ -193,7 +192,7 @@ MODES = {
     st.B_OPEN: (tokens.open_bits, tokens.open_step),
     st.B_TUPLET: (tokens.tuplet_bits, tokens.tuplet_step),
     st.B_BROKEN: (tokens.broken_bits, tokens.broken_step),
-    st.B_CONT: (_newline, tokens.cont_step), st.B_NAME: (_colon, tokens.name_step),
+    st.B_CONT: (_newline, tokens.cont_step), st.B_NAME: (tokens.name_bits, tokens.name_step),
     st.B_VALUE: (tokens.value_bits, tokens.value_step), ENDED: (_ended, _stay),
     FREE: (_free, _stay),
 }  # fmt: skip
@@ -211,18 +210,8 @@ def step(s: Tune, c: str) -> None:
         s.lead = (c if c.isalpha() else "") if s.line == 0 else ""
         s.line = min(s.line + 1, 2)
     MODES[s.mode][1](s, c)
-    if s.mode == B_TOKEN:  # between tokens: forget what no longer matters (masks coincide)
-        s.tok, s.length, s.tied, s.count, s.chord, s.field, s.value = (
-            "",
-            "",
-            False,
-            0,
-            _NO_CHORD,
-            "",
-            "",
-        )
-        if s.broken is None and s.last_pitch != REST_TIE:
-            s.last_pitch = None  # a `-` of its own: after a rest or broken rhythm only
+    if s.mode == B_TOKEN:
+        s.between()
 
 
 class AbcGrammar(Grammar):

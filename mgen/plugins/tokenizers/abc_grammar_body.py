@@ -42,6 +42,10 @@ MARKS = ".~HIKLMQRSTUVikuvy"  # what folk-abc uses of ABC's decoration letters
 #: information") unless a note follows at once: `Tv` then a note only
 _FIRM = "LST~"
 _NOTE_NEXT = "!"  # the `mark` of a state after such a pair: a note comes next
+#: A decoration letter goes before something (not a line's end, nor the tune's); a space
+#: after one only after these (as folk-abc writes them), and then no other letter.
+_SPACE_OK = "HILSuy"
+_SPACED = "_"  # the `mark` of a state after a letter and spaces
 QUOTE_CAP, DECO_CAP, GRACE_NOTES, CHORD_NOTES = 64, 12, 4, 4
 _ACC = {"^^": 2, "^": 1, "__": -2, "_": -1, "=": 0}
 
@@ -148,19 +152,16 @@ def _token_bits(s: Tune, ch: Chars) -> int:
         return notes
     b = ch.b(SPACE + '"!+{') | _event_bits(s, ch) | _bar_bits(s, ch) | _line_bits(s, ch)
     if not (s.mark and s.mark in _FIRM) or notes:  # a second letter needs a note after it
-        b |= ch.b(_marks(s.line > 0))
+        b |= ch.b(MARKS)  # (K, L, M at a line's start: a field's name, or a decoration)
     b |= ch.b("()")  # slurs (and tuplets): the judge and the readers take them unbalanced
     b |= ch.b(">") if s.broken_ok(">") else 0
     b |= ch.b("<") if s.broken_ok("<") else 0
     if s.tie is None and s.last_pitch is not None and not s.after_bar:  # `-` after a bar: a tie?
         b |= ch.b("-") if s.last is not None or s.broken is not None else 0
-    return b | (ch.END if s.may_end() else 0)
-
-
-@functools.cache
-def _marks(inside: bool) -> str:
-    """Decoration letters (not a field's letter at a line's start)."""
-    return MARKS if inside else MARKS.translate({ord(c): None for c in values.BODY_FIELDS})
+    if not s.mark:
+        return b | (ch.END if s.may_end() else 0)
+    b &= ~ch.b("\n\\" + (MARKS if s.mark == _SPACED else ""))  # music21 reads a lone one
+    return b & ~ch.b(SPACE) if s.mark not in _SPACE_OK + _SPACED else b  # as a note
 
 
 def _note_starts(s: Tune, ch: Chars) -> int:
@@ -208,7 +209,7 @@ def _line_bits(s: Tune, ch: Chars) -> int:
     """A line end (not on an empty line, nor inside a tuplet or broken rhythm), a line that goes
     on (`\\`), a field line (K:, L:, M:) at a line's start, an inline field."""
     if not s.line:
-        return ch.b("".join(f for f in values.BODY_FIELDS if _field_possible(s, f)))
+        return 0  # (a field line's letter is among the decoration letters)
     b = ch.b("\\")
     if s.tup is None and s.broken is None:
         b |= ch.b("\n")
@@ -270,6 +271,7 @@ def _tuplets(room: int | None, unit: int, meter: int | None, exact: bool) -> str
 def token_step(s: Tune, c: str) -> None:
     was_bar, was_mark, s.after_bar, s.mark = s.after_bar, s.mark, "", ""
     if c in SPACE:
+        s.mark = _SPACED if was_mark else ""
         return
     if c in NOTE_START:
         s.mode, s.tok, s.length, s.tied = B_NOTE, c, "", False

@@ -15,6 +15,7 @@ from mgen.plugins.tokenizers import abc_grammar_values as values
 
 _STEP = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _ACC = {"^^": 2, "^": 1, "__": -2, "_": -1, "=": 0}
+NO_CHORD = (0, 0, -1, -1)
 REST_TIE = -1  # a tie after a rest: the next event is a rest too (Essen writes `z2-|z2`)
 
 # Modes: where a sample is. H_*: header, B_*: body.
@@ -90,7 +91,8 @@ class Tune:
         self.after_bar = ""  # the bar line just written, if the last token was one
         self.tok = ""  # the token being written (a note's spelling, a bar line, ...) so far
         self.length, self.tied = "", False  # the note being written: its length so far, tie
-        self.chord: tuple[int, int, int] = (0, 0, -1)  # notes, first length's ticks, top pitch
+        #: the chord being written: its notes, the first one's ticks, top pitch, top tied pitch
+        self.chord: tuple[int, int, int, int] = NO_CHORD
         self.count = 0  # characters of free text, notes of a grace group
         self.mark = ""  # the decoration letter just written, if the last token was one
         self.grace = False  # grace notes wait for their note (abc2midi wants one)
@@ -102,6 +104,14 @@ class Tune:
          c.tie, c.opening, c.bars, c.bar0, c.prev, c.rep, c.notes, c.essen,
          c.after_bar, c.tok, c.length, c.tied, c.chord, c.count, c.mark, c.grace) = _VALUE(self)  # fmt: skip
         return c
+
+    def between(self) -> None:
+        """Between tokens: forget what no longer matters (so that masks coincide more); a
+        `-` of its own comes only after a rest or a broken rhythm."""
+        self.tok, self.length, self.tied, self.count = "", "", False, 0
+        self.chord, self.field, self.value = NO_CHORD, "", ""
+        if self.broken is None and self.last_pitch != REST_TIE:
+            self.last_pitch = None
 
     # -- the header -------------------------------------------------------------------------
     def start_body(self) -> None:

@@ -36,6 +36,7 @@ from mgen.plugins.tokenizers.abc_grammar_state import (
     B_TOKEN,
     B_TUPLET,
     B_VALUE,
+    NO_CHORD,
     REST_TIE,
     Tune,
 )  # fmt: skip
@@ -104,34 +105,41 @@ def rest_step(s: Tune, c: str) -> None:
 
 
 def chord_bits(s: Tune, ch: Chars) -> int:
-    """A chord's notes (the first one's length is the chord's), then `]` and a tie; tied to,
-    its top note the tie's pitch."""
+    """A chord's notes (the first one's length is the chord's), each maybe tied, then `]` and
+    a tie; tied to, its top note the tie's pitch."""
     if s.tok == "]":
         return ch.b("-") | _then(s, finish_chord, ch)
     trie = chord_spellings(s)
-    b = ch.b(trie.next.get(s.tok, "")) if not s.length else 0
+    b = ch.b(trie.next.get(s.tok, "")) if not s.length and not s.tied else 0
     if s.tok not in trie.whole:
         return b
     n = s.chord[0] + 1
     nxt, whole = tm.length_options(s.length, s.ctx(), False, n > 1)
-    b |= ch.b(nxt)
+    b |= 0 if s.tied else ch.b(nxt)
     if whole:
         c = s.clone()
         _chord_note(c)
         b |= ch.b(chord_spellings(c).next[""]) if n < CHORD_NOTES else 0
         b |= ch.b("]") if n >= 2 and s.tie in (None, c.chord[2]) else 0
+        b |= 0 if s.tied else ch.b("-")
     return b
 
 
 def _chord_note(s: Tune) -> None:
-    """The chord's note being written is complete."""
-    n, first, top = s.chord
+    """The chord's note being written is complete (tied: the chord ties on from it)."""
+    n, first, top, tied = s.chord
     p = sound(s, s.tok)
-    s.chord = (n + 1, tm.dur(s.length, s.unit) if n == 0 else first, max(top, p))
+    first = tm.dur(s.length, s.unit) if n == 0 else first
+    s.chord = (n + 1, first, max(top, p), max(tied, p) if s.tied else tied)
 
 
 def finish_chord(s: Tune, tied: bool = False) -> None:
-    s.event(s.chord[1], s.chord[2], tied)
+    """The chord is complete: tied after `]`, from its top note, else from its highest note
+    tied inside, if any."""
+    _, first, top, inner = s.chord
+    s.event(first, top, tied or inner >= 0)
+    if not tied and inner >= 0:
+        s.tie = inner
     s.mode = B_TOKEN
 
 
@@ -140,13 +148,15 @@ def chord_step(s: Tune, c: str) -> None:
         finish_chord(s, c == "-")
         if c != "-":
             token_step(s, c)
-    elif not s.length and c in chord_spellings(s).next.get(s.tok, ""):
+    elif not s.length and not s.tied and c in chord_spellings(s).next.get(s.tok, ""):
         s.tok += c
-    elif c in tm.LENGTH_TRIE.next.get(s.length, ""):
+    elif not s.tied and c in tm.LENGTH_TRIE.next.get(s.length, ""):
         s.length += c
+    elif c == "-":
+        s.tied = True
     else:
         _chord_note(s)
-        s.tok, s.length = c, ""
+        s.tok, s.length, s.tied = c, "", False
 
 
 def grace_bits(s: Tune, ch: Chars) -> int:
@@ -236,7 +246,7 @@ def bracket_bits(s: Tune, ch: Chars) -> int:
     chord = s.tie != REST_TIE and not s.rep[2] and not s.over
     if chord and any(tm.length_options("", s.ctx(), False)):
         c = s.clone()
-        c.chord = (0, 0, -1)
+        c.chord = NO_CHORD
         b |= ch.b(chord_spellings(c).next[""])
     if not s.over and s.count < 2:
         b |= ch.b("".join(f for f in values.BODY_FIELDS if _field_possible(s, f)))
@@ -245,7 +255,7 @@ def bracket_bits(s: Tune, ch: Chars) -> int:
 
 def bracket_step(s: Tune, c: str) -> None:
     if c in NOTE_START:
-        s.mode, s.tok, s.length, s.chord = B_CHORD, c, "", (0, 0, -1)
+        s.mode, s.tok, s.length, s.tied, s.chord = B_CHORD, c, "", False, NO_CHORD
     elif c in "|12":
         s.mode, s.tok = B_BAR, "[" + c
     else:
@@ -262,6 +272,7 @@ def open_bits(s: Tune, ch: Chars) -> int:
 
 def _slur(s: Tune) -> None:
     s.mode = B_TOKEN
+    s.between()
 
 
 def open_step(s: Tune, c: str) -> None:
@@ -295,6 +306,7 @@ def tuplet_bits(s: Tune, ch: Chars) -> int:
 def finish_tuplet(s: Tune) -> None:
     p, q, r = _tuplet(s, s.tok)
     s.tup, s.mode = (r, q, p), B_TOKEN
+    s.between()
 
 
 def tuplet_step(s: Tune, c: str) -> None:
@@ -330,8 +342,22 @@ def cont_step(s: Tune, c: str) -> None:
     s.mode, s.line, s.lead, s.after_bar = B_TOKEN, 0, "", ""  # `\`, a line end: it goes on
 
 
+def name_bits(s: Tune, ch: Chars) -> int:
+    """After a field's letter: `:`; at a line's start the letter may be a decoration too."""
+    b = ch.b(":") if s.tok == "[" or _field_possible(s, s.field) else 0
+    return b if s.tok == "[" else b | _then(s, _as_mark, ch)
+
+
+def _as_mark(s: Tune) -> None:
+    s.mode, s.mark = B_TOKEN, s.field
+
+
 def name_step(s: Tune, c: str) -> None:
-    s.mode, s.value = B_VALUE, ""
+    if c == ":":
+        s.mode, s.value = B_VALUE, ""
+    else:
+        _as_mark(s)
+        token_step(s, c)
 
 
 def value_bits(s: Tune, ch: Chars) -> int:
