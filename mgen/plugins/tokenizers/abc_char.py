@@ -15,7 +15,9 @@ from mgen.core.contracts.errors import DataError
 from mgen.core.contracts.io import write_text
 from mgen.core.contracts.recipe import Recipe
 from mgen.core.contracts.tokenizer import Tokenizer, TokenizerConfig
+from mgen.core.contracts.vocab import Vocab
 from mgen.formats.abc.format import ABC
+from mgen.plugins.tokenizers.abc_grammar import AbcGrammar
 
 #: Header fields kept: title, rhythm, meter, unit length, tempo, parts, voice, key.
 KEEP_FIELDS = set("TRMLQPVK")
@@ -165,6 +167,10 @@ class AbcCharTokenizer(Tokenizer):
     def write(self, tokens: list[str], path: Path) -> Path:
         path = Path(path).with_suffix(self.format.suffix)
         return write_text(path, self.text(tokens))  # atomic: never a half-written tune
+
+    def grammar(self, vocab: Vocab, num_samples: int) -> AbcGrammar:
+        """The grammar hook (mgen.core.contracts.grammar): only tunes the strict judge accepts."""
+        return AbcGrammar(vocab, num_samples)
 
     def melody(self, tokens: list[str]) -> list[int]:
         """The tune's top pitch at every note onset (key, accidentals, octaves, chords by their

@@ -1,0 +1,105 @@
+"""What the abc-char grammar (mgen.plugins.tokenizers.abc_grammar) asks of a tune beyond the
+strict judge (`mgen.formats.abc.check`): the rules of issue 27 that the judge does not check.
+A tune the judge accepts and that keeps these, the grammar accepts character by character
+(tests/test_grammar.py; the whole corpus in tools/grammar_bench.py).
+
+- a short bar inside the tune only where the judge's rule lets one be (first, last, beside a
+  repeat sign, ending or double bar line, after a phrase's line end, two that make one): the
+  judge reads a bar's opening and closing bar lines together, so that `|` and `|` make the `||`
+  of a double bar and every short bar between plain bar lines passes;
+- a tie joins two notes of the same pitch (a tied rest, the next rest);
+- a tie written apart from its note follows a rest, a broken rhythm or a chord (`z2-`, `A>-A`,
+  `[CE]-`), not a note after a space or a grace note;
+- repeats balanced: `|:` closed by `:|`, a first ending by `:|` and a second ending;
+- no tuplet starts again before one note of it;
+- a final bar line, unless the tune's lines end without bar lines (Essen's style, where the
+  judge takes the line end of a complete bar for one).
+"""
+
+from __future__ import annotations
+
+from mgen.formats.abc.music import FIELD_LINE, split_header
+from mgen.formats.abc.read import _TOKEN, Bar, Tune, _header, _read_line, _Reader
+from mgen.plugins.tokenizers import abc_grammar_time as tm
+
+
+class _Strict(_Reader):
+    """The judge's reader, noting the ties and tuplets the grammar refuses."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.found: set[str] = set()
+        self.barred: list[bool] = []  # for each line end: right after a bar line
+
+    def advance(self, written, top, tie) -> None:
+        if self.tied is not None and top is not None and top != self.tied:
+            self.found.add("a tie to another pitch")
+        super().advance(written, top, tie)
+
+    def start_tuplet(self, text: str) -> None:
+        if self.tuplet[0]:
+            self.found.add("a tuplet inside a tuplet")
+        super().start_tuplet(text)
+
+    def line_end(self, line: int) -> None:
+        self.barred.append(self.time == self.bar_start and bool(self.tune.bars))
+        super().line_end(line)
+
+
+def beyond_judge(text: str) -> list[str]:
+    """The grammar's rules (above) that a tune's text breaks, one line each."""
+    tune = Tune()
+    header, body = split_header(text)
+    key, unit, meter = _header(tune, header)
+    reader = _Strict(tune, key, unit, meter)
+    for n, line in body:
+        m = FIELD_LINE.match(line)
+        if m and not line.startswith("|"):
+            reader.field(m[1], m[2], n)
+        else:
+            _read_line(reader, line, n)
+    if reader.time > reader.bar_start:
+        reader.bar("", body[-1][0] if body else 0)
+    ends = reader.barred
+    if ends and not ends[-1] and any(ends[:-1]):
+        reader.found.add("no final bar line, though its lines end with bar lines")
+    found = sorted(reader.found) + _lexed(body)
+    if any(not _short_ok(tune.bars, i) for i in _short(tune.bars)):
+        found.append("a short bar inside the tune")
+    return found
+
+
+def _short(bars: list[Bar]) -> list[int]:
+    return [i for i, b in enumerate(bars) if b.meter is not None and b.duration < b.meter]
+
+
+def _short_ok(bars: list[Bar], i: int) -> bool:
+    """The judge's rule for a short bar, with its bar lines read one by one."""
+    bar = bars[i]
+    if i in (0, len(bars) - 1) or bars[i - 1].closing == "\n":
+        return True
+    if tm.excuses(bar.opening) or tm.excuses(bar.closing):
+        return True
+    return any(bars[j].meter == bar.meter and bars[j].duration + bar.duration == bar.meter
+               for j in (i - 1, i + 1) if 0 <= j < len(bars))  # fmt: skip
+
+
+def _lexed(body: list[tuple[int, str]]) -> list[str]:
+    """Repeats, and ties written apart, by the judge's lexer."""
+    found, rep, last, broken = set(), tm.NO_REPEATS, "", False
+    for _, line in body:
+        if FIELD_LINE.match(line) and not line.startswith("|"):
+            continue
+        for m in _TOKEN.finditer(line):
+            kind = m.lastgroup
+            if kind == "bar":
+                rep = None if rep is None else tm.repeat(rep, m.group())
+                last = ""
+            elif kind == "tie" and last != "rest" and not broken:
+                found.add("a tie written apart from its note")
+            elif kind in ("note", "rest", "chord"):
+                last, broken = kind, False
+            broken = broken or kind == "broken"
+    if rep is None or not tm.repeats_closed((*rep[:3], True)):
+        found.add("unbalanced repeats")
+    return sorted(found)

@@ -1,0 +1,124 @@
+"""The values the abc-char grammar lets a field take (mgen.plugins.tokenizers.abc_grammar).
+
+A meter, unit length, key or tempo is one of a finite set of strings every reader of the
+project takes (`mgen.formats.abc.music`, music21, abc2midi), written as folk-abc writes them
+(a leading space or two allowed); titles and rhythms are free text of one line. The
+sets are kept as tries: the characters that may come next after a prefix, and whether the
+prefix is a whole value.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from fractions import Fraction
+
+from mgen.formats.abc.music import Key, parse_key, parse_meter, parse_unit
+
+#: Fields the abc-char tokenizer keeps (its KEEP_FIELDS) that the grammar writes: free text
+#: or a value from a set (not P:, whose text abc2midi reads as a part order, nor V:).
+FREE_TEXT = "TR"
+VALUED = "MLKQ"
+#: How many of each field the header may hold, and how long free text may run.
+MOST = {"T": 4, "R": 1, "M": 1, "L": 1, "K": 1, "Q": 1}
+TEXT_CAP = 80
+#: The fields a body line or an inline `[X:...]` field may change.
+BODY_FIELDS = "KLM"
+
+_MODES = ["m", "min", "maj", "mix", "dor", "phr", "lyd", "loc", "aeo", "ion", "M", "Min", "Maj", "Mix", "Dor", "Phr", "Lyd", "Loc", "Aeo", "Ion", "minor", "major", "Minor", "Major", "dorian", "Dorian", "lydian", "Lydian", "mixolydian", "Mixolydian", "phrygian", "Phrygian", "locrian", "Locrian", "aeolian", "Aeolian", "ionian", "Ionian"]  # fmt: skip
+_DENOMINATORS = (1, 2, 4, 8, 16)
+
+
+@dataclass(frozen=True)
+class Trie:
+    """A finite set of strings: `next[prefix]` the characters that may follow a prefix,
+    `whole` the prefixes that are members."""
+
+    next: dict[str, str]
+    whole: frozenset[str]
+
+    @classmethod
+    def of(cls, members: set[str]) -> Trie:
+        nxt: dict[str, set[str]] = {}
+        for m in members:
+            for i in range(len(m)):
+                nxt.setdefault(m[:i], set()).add(m[i])
+            nxt.setdefault(m, set())
+        return cls({p: "".join(sorted(c)) for p, c in nxt.items()}, frozenset(members))
+
+
+def _spaced(cores: set[str]) -> set[str]:
+    return {pad + c for c in cores for pad in ("", " ", "  ")}
+
+
+def meter_values() -> set[str]:
+    fractions = {f"{n}/{d}" for n in range(1, 13) for d in _DENOMINATORS}
+    return _spaced(fractions | {"C", "C|", "none"})
+
+
+def unit_values() -> set[str]:
+    return _spaced({f"1/{d}" for d in (1, 2, 4, 8, 16, 32)})
+
+
+def key_values() -> set[str]:
+    """Tonic, mode (any spelling `parse_key` reads) and, after a short mode, at most one
+    explicit accidental (`Dmix=c`)."""
+    tonics = {t + a for t in "ABCDEFG" for a in ("", "#", "b")}
+    modes = {sep + m for m in _MODES for sep in ("", " ")}
+    short = {""} | {m for m in _MODES if len(m) == 3 and m.islower()}
+    explicit = {a + n for a in "^_=" for n in "abcdefg"}
+    keys = {t + m for t in tonics for m in modes | {""}}
+    keys |= {t + m + e for t in tonics for m in short for e in explicit}
+    return {pad + k for k in keys for pad in ("", " ")}
+
+
+def tempo_values() -> set[str]:
+    speeds = {str(n) for n in range(40, 241)}
+    beats = ("", "1/4=", "1/8=", "3/8=", "1/2=", "3/4=", "3/2=")
+    return _spaced({b + s for b in beats for s in speeds})
+
+
+@functools.cache
+def trie(field: str) -> Trie:
+    """The values a valued field (M, L, K, Q) may take."""
+    values = {"M": meter_values, "L": unit_values, "K": key_values, "Q": tempo_values}[field]()
+    return Trie.of(values)
+
+
+@functools.cache
+def meter(value: str) -> Fraction | None:
+    """A meter value's bar length in whole notes (None: free meter), as the judge reads it."""
+    found = parse_meter(value)
+    assert found != "?", value
+    return found  # type: ignore[return-value]
+
+
+@functools.cache
+def unit(value: str) -> Fraction:
+    found = parse_unit(value)
+    assert found is not None, value
+    return found
+
+
+@functools.cache
+def key(value: str) -> Key:
+    found = parse_key(value)
+    assert found is not None, value
+    return found
+
+
+@functools.cache
+def signature(value: str) -> tuple[tuple[str, int], ...]:
+    """A key's accidentals, (letter, semitones) sorted: all a note's pitch needs of it."""
+    return tuple(sorted(key(value).accidentals.items()))
+
+
+def default_unit(bar: Fraction | None) -> Fraction:
+    """ABC's unit length when no L: field gives one: 1/16 below 3/4, else 1/8."""
+    return Fraction(1, 16) if bar is not None and bar < Fraction(3, 4) else Fraction(1, 8)
+
+
+def free_text_chars(chars: list[str]) -> str:
+    """The characters free text may hold: any that stays on its line (whatever Python's
+    `splitlines`, which the tokenizer's writer and the judge use, takes for a line break)."""
+    return "".join(c for c in chars if len(c) == 1 and len(f"a{c}b".splitlines()) == 1)
