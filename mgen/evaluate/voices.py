@@ -11,7 +11,8 @@ in that order. Where a voice sounds several notes at once, its line is its highe
 - range and register: each voice's lowest, highest and median pitch (MIDI numbers), the mean
   over pieces of each rank;
 - voice crossings: the share of beats (the score sampled at every whole beat: 0, 1, 2, ...,
-  where at least two voices sound) at which a voice sounds above a voice ordered before it;
+  where at least two voices sound; the first MAX_BEATS of a piece) at which a voice sounds above
+  a voice ordered before it;
 - parallel fifths and octaves, per 100 beats of music: for every pair of voices, at consecutive
   onsets the two share (both voices start a note), both voices move in the same direction and
   stand a perfect fifth (7 semitones apart modulo 12: fifths and compound fifths) or an octave
@@ -33,6 +34,7 @@ from mgen.formats.score import Score, Track
 MIN_VOICES = 2  # the fewest voices that make a piece "in voices"
 FIFTH, OCTAVE = 7, 0  # the intervals (semitones modulo 12) of parallel fifths and octaves
 _DIGITS = 6  # onsets are compared rounded to a millionth of a beat
+MAX_BEATS = 200_000  # crossings are sampled over at most this many beats of a piece (memory)
 
 
 def voices(piece: Score) -> list[Track]:
@@ -69,11 +71,9 @@ def beat_grid(track: Track, beats: int) -> np.ndarray:
     """[beats] the highest pitch the track sounds at each whole beat, -1 where it is silent."""
     lo = np.ceil(track.onset - 1e-9).astype(np.int64).clip(0, beats)
     hi = np.ceil(track.onset + track.duration - 1e-9).astype(np.int64).clip(0, beats)
-    counts = np.maximum(hi - lo, 0)
-    starts = np.cumsum(counts) - counts
-    idx = np.repeat(lo, counts) + np.arange(counts.sum()) - np.repeat(starts, counts)
     grid = np.full(beats, -1, dtype=np.int64)
-    np.maximum.at(grid, idx, np.repeat(track.pitch, counts))
+    for i in np.argsort(track.pitch, kind="stable"):  # higher notes written over lower ones
+        grid[lo[i] : hi[i]] = track.pitch[i]
     return grid
 
 
@@ -117,7 +117,7 @@ def parallels(upper: Track, lower: Track) -> tuple[int, int]:
 def piece_voices(piece: Score) -> dict[str, Any]:
     """The voice figures of one piece (see the module's notes)."""
     ordered = voices(piece)
-    beats = int(np.floor(piece.end() + 1e-9)) + 1 if len(piece) else 0
+    beats = min(int(np.floor(piece.end() + 1e-9)) + 1, MAX_BEATS) if len(piece) else 0
     crossed, shared = crossings(ordered, beats) if len(ordered) >= MIN_VOICES else (0, 0)
     fifths = octaves = 0
     for i in range(len(ordered)):
