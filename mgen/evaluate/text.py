@@ -113,7 +113,7 @@ def _voice_rows(r: dict[str, Any], c: dict[str, Any]) -> list[Row]:
     their_ranks = theirs.get("ranks", [])
     for i, rank in enumerate(ours["ranks"]):
         other = their_ranks[i] if i < len(their_ranks) else None
-        name = (rank["name"] or (other or {}).get("name") or "")[:12]
+        name = ((other or {}).get("name") or rank["name"] or "")[:12]  # the corpus's: Soprano
         label = f"voice {rank['voice']}{f' ({name})' if name else ''}: low-high (median)"
         out.append((label, _register(rank), _register(other)))
     out.append(("voice crossings (share of beats)", _pct1(ours["crossings"]), _pct1(theirs.get("crossings"))))  # fmt: skip

@@ -209,9 +209,12 @@ function parts(sample, levels) {
   return { noteTracks: sample.note_tracks || [], drums: sample.drums || [], levels };
 }
 
+// A track as the legend names it: its name and instrument ("Soprano (Choir Aahs)"); a track
+// named after its instrument ("Violin 2") by its name alone.
 function trackLabel(track, i) {
   const name = track.name || `track ${i + 1}`;
-  return track.drum ? `${name} (drums)` : `${name} (${track.instrument || `program ${track.program}`})`;
+  const instrument = track.drum ? "drums" : (track.instrument || `program ${track.program}`);
+  return name.toLowerCase().startsWith(instrument.toLowerCase()) ? name : `${name} (${instrument})`;
 }
 
 // Each track's level under the sample's mute and solo buttons: soloed tracks alone when any
