@@ -532,6 +532,59 @@ def test_the_page_generates_shows_plays_downloads_and_continues(live: str, tmp_p
         browser.quit()
 
 
+@pytest.mark.slow
+def test_the_page_shows_mutes_and_solos_the_tracks_of_a_sample(
+    live: str, tmp_path: Path, music21_corpus: Path
+):
+    """A sample of several tracks (a four-part chorale and a drum kit, as the server's view
+    makes it) on the live page: a legend names each track with its instrument, the roll is
+    coloured by track, and soloing or muting a track dims the others or it, playing on."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    from test_serve_tracks import multi_track_sample
+
+    from mgen.core.contracts import registry
+    from mgen.web.views import sample_view
+
+    midi = multi_track_sample(music21_corpus, tmp_path / "tracks")
+    sample = sample_view(1, registry.load("tokenizer", "midi-notes")(), [], [midi])
+    browser = _chromium()
+    try:
+        browser.get(live)
+        WebDriverWait(browser, 180).until(
+            lambda b: b.find_elements(By.CSS_SELECTOR, "#model option")
+        )
+        browser.execute_script(
+            "document.getElementById('samples').replaceChildren("
+            "sampleCard({id: 'tracks'}, arguments[0]));", sample)  # fmt: skip
+        items = browser.find_elements(By.CSS_SELECTOR, ".sample .legend .legend-track")
+        assert [i.find_element(By.CSS_SELECTOR, ".track-name").text for i in items] == [
+            "Soprano (Choir Aahs)", "Alto (Choir Aahs)", "Tenor (Cello)", "Bass (Acoustic Bass)",
+            "Kit (drums)"]  # fmt: skip
+        notes = browser.find_elements(By.CSS_SELECTOR, ".sample svg.roll rect.note")
+        colours = {n.get_attribute("class").split()[-1] for n in notes}
+        assert colours == {"t0", "t1", "t2", "t3", "t4"}  # a colour per track
+        swatch = items[1].find_element(By.CSS_SELECTOR, ".swatch")
+        assert swatch.value_of_css_property("background-color") != "rgba(0, 0, 0, 0)"
+
+        def muted() -> set[str]:
+            rects = browser.find_elements(By.CSS_SELECTOR, "svg.roll rect.note.muted")
+            return {r.get_attribute("data-track") for r in rects}
+
+        browser.find_element(By.CSS_SELECTOR, "button.play").click()
+        items[0].find_element(By.CSS_SELECTOR, "button.solo").click()  # the soprano alone
+        assert muted() == {"1", "2", "3", "4"}
+        items[0].find_element(By.CSS_SELECTOR, "button.solo").click()
+        items[4].find_element(By.CSS_SELECTOR, "button.mute").click()  # everything but drums
+        assert muted() == {"4"}
+        assert browser.find_element(By.CSS_SELECTOR, "button.play").text == "Stop"
+        browser.save_screenshot(str(tmp_path / "tracks.png"))
+        errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, errors
+    finally:
+        browser.quit()
+
+
 def test_shipped_models_are_listed_beside_the_runs(runs: Path):
     from mgen.core.runs.pretrained import list_pretrained
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from mgen.evaluate import classify, form, metrics
+from mgen.evaluate import classify, form, metrics, voices
 from mgen.evaluate.notes import Score
 from mgen.evaluate.validity import Unit
 
@@ -68,7 +68,7 @@ def corpus_figures(pieces: list[Score], units: list[Unit]) -> dict[str, Any]:
     whole = form.piece_form(pieces, facts)
     halves = (form.piece_form(odd, facts), form.piece_form(even, facts)) if odd else None
     valid = [not u.errors for u in units]
-    return {
+    figures = {
         "stats": mean_stats(pieces),
         "repetition": {k: v for k, v in repetition(pieces).items() if k.endswith("share")},
         "form": whole,
@@ -77,3 +77,7 @@ def corpus_figures(pieces: list[Score], units: list[Unit]) -> dict[str, Any]:
         "units": len(units),
         "distinguish": classify.distinguish(odd, even),
     }
+    in_voices = voices.corpus_voices(pieces)  # music in voices: each voice, crossings, parallels
+    if in_voices is not None:
+        figures["voices"] = in_voices
+    return figures

@@ -206,15 +206,24 @@ def render_png(path: Path, out: Path, title: str | None = None) -> Path:
 
 
 def piano_roll(ax, piece: Score, title: str) -> None:
-    """Draw `piece` on matplotlib axes: one box per note, pitch against beats, bar lines."""
+    """Draw `piece` on matplotlib axes: one box per note, pitch against beats, bar lines; the
+    notes of each track in a colour of their own, named in a legend, when it has several."""
     from matplotlib.collections import PolyCollection
 
     end = piece.end()
-    # One rectangle per note: (onset, pitch - 0.4) to (onset + duration, pitch + 0.4).
-    x0, x1 = piece.onset, piece.onset + piece.duration
-    y0, y1 = piece.pitch - 0.4, piece.pitch + 0.4
-    boxes = np.stack([np.c_[x0, y0], np.c_[x1, y0], np.c_[x1, y1], np.c_[x0, y1]], axis=1)
-    ax.add_collection(PolyCollection(boxes, facecolors="tab:blue", edgecolors="navy", lw=0.5))
+    pitched = [t for t in piece.tracks if not t.is_drum and (t.duration > 0).any()]
+    parts = [(t.name or f"track {i}", t) for i, t in enumerate(pitched, 1)]
+    for k, (name, part) in enumerate(parts if len(parts) > 1 else [("", piece)]):
+        # One rectangle per note: (onset, pitch - 0.4) to (onset + duration, pitch + 0.4).
+        keep = part.duration > 0
+        x0, x1 = part.onset[keep], (part.onset + part.duration)[keep]
+        y0, y1 = part.pitch[keep] - 0.4, part.pitch[keep] + 0.4
+        boxes = np.stack([np.c_[x0, y0], np.c_[x1, y0], np.c_[x1, y1], np.c_[x0, y1]], axis=1)
+        colour = f"C{k % 10}"  # tab:blue (C0) for a piece of one track, as before
+        ax.add_collection(PolyCollection(boxes, facecolors=colour, edgecolors="navy" if k == 0
+                                         and not name else colour, lw=0.5, label=name or None))  # fmt: skip
+    if len(parts) > 1:
+        ax.legend(loc="upper right", fontsize=7, ncol=min(len(parts), 6))
     for bar in np.arange(0, end + 1e-9, piece.bar_length):
         ax.axvline(bar, color="0.85", lw=0.6, zorder=0)
     lo, hi = int(piece.pitch.min()), int(piece.pitch.max())

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from mgen.core.contracts import registry
 from mgen.core.contracts.errors import ConfigError, DataError
 from mgen.core.data.corpus import find_files
-from mgen.evaluate import baseline, classify, copies, draw, form
+from mgen.evaluate import baseline, classify, copies, draw, form, voices
 from mgen.evaluate.notes import (
     Piece,
     Reader,
@@ -249,6 +249,9 @@ def format_report(checks: list[FileCheck], how: Judge | None = None) -> dict[str
         out.update(baseline.divergences(pieces, ref.pieces, out["form"], ref.corpus["form"]))
         out["reference_stats"] = ref.stats
         out["distinguish"] = classify.distinguish(pieces, ref.pieces)
+    in_voices = voices.sample_voices(pieces, ref.pieces if ref is not None else None)
+    if in_voices is not None:  # only music in voices gets the voice rows
+        out["voices"] = in_voices
     if how.index is not None:
         melodies = copies.sample_melodies([c.path for c in checks], pieces, how.tokenizer)
         out["novelty"] = copies.novelty(melodies, how.index)

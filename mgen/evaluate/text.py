@@ -66,7 +66,7 @@ def rows(r: dict[str, Any], corpus: dict[str, Any] | None) -> list[Row]:
     for key, (label, kind) in FORM_LABELS.items():
         show = _pct if kind == "share" else _num
         out.append((label, show(r["form"].get(key)), show(cform.get(key))))
-    return out + _novelty_rows(r) + _distinguish_rows(r, c)
+    return out + _novelty_rows(r) + _distinguish_rows(r, c) + _voice_rows(r, c)
 
 
 def _novelty_rows(r: dict[str, Any]) -> list[Row]:
@@ -100,6 +100,40 @@ def _distinguish_rows(r: dict[str, Any], c: dict[str, Any]) -> list[Row]:
     if "distinguish" not in r:
         return []
     return [("classifier accuracy (50% = can't tell)", _accuracy(r["distinguish"]), _accuracy(c.get("distinguish")))]  # fmt: skip
+
+
+def _voice_rows(r: dict[str, Any], c: dict[str, Any]) -> list[Row]:
+    """Music in voices (`voices`): each voice's register, crossings, parallels, the classifier
+    per voice; no rows for single-stream music."""
+    ours = r.get("voices")
+    if not ours:
+        return []
+    theirs = c.get("voices") or {}
+    out: list[Row] = [("voices per piece", _num(ours["voices_per_piece"], 1), _num(theirs.get("voices_per_piece"), 1))]  # fmt: skip
+    their_ranks = theirs.get("ranks", [])
+    for i, rank in enumerate(ours["ranks"]):
+        other = their_ranks[i] if i < len(their_ranks) else None
+        name = ((other or {}).get("name") or rank["name"] or "")[:12]  # the corpus's: Soprano
+        label = f"voice {rank['voice']}{f' ({name})' if name else ''}: low-high (median)"
+        out.append((label, _register(rank), _register(other)))
+    out.append(("voice crossings (share of beats)", _pct1(ours["crossings"]), _pct1(theirs.get("crossings"))))  # fmt: skip
+    out.append(("parallel fifths per 100 beats", _num(ours["fifths_per_100_beats"]), _num(theirs.get("fifths_per_100_beats"))))  # fmt: skip
+    out.append(("parallel octaves per 100 beats", _num(ours["octaves_per_100_beats"]), _num(theirs.get("octaves_per_100_beats"))))  # fmt: skip
+    their_split = theirs.get("distinguish", [])
+    for i, d in enumerate(ours.get("distinguish", [])):
+        other = their_split[i] if i < len(their_split) else None
+        out.append((f"classifier, voice {i + 1} alone", _accuracy(d), _accuracy(other)))
+    return out
+
+
+def _register(rank: dict[str, Any] | None) -> str:
+    if not rank:
+        return NONE
+    return f"{rank['lowest']:.1f}-{rank['highest']:.1f} ({rank['median']:.1f})"
+
+
+def _pct1(x: float | None) -> str:
+    return NONE if x is None else f"{x:.1%}"
 
 
 def render_text(report: dict[str, Any]) -> str:

@@ -26,11 +26,13 @@ from typing import Any
 import numpy as np
 
 from mgen.core.contracts.errors import DataError, MgenError
+from mgen.formats.score import DEFAULT_BAR, DEFAULT_VELOCITY
 
 REFERENCE_LIMIT = 40  # corpus pieces a batch is judged against (music21 reads ~6 a second)
-FORMAT = 3  # the cache file's layout and content; bump it when either changes (2: the
+FORMAT = 4  # the cache file's layout and content; bump it when either changes (2: the
 # reference drawn from the run's validation split; 3: built by `report.run_reference`, which
-# names a run's --val-data as the reference's source)
+# names a run's --val-data as the reference's source; 4: each reference note's track, so music
+# in voices is judged voice by voice)
 
 
 class NotPrepared(MgenError):
@@ -182,16 +184,20 @@ def save(path: Path, data: JudgeData) -> None:
 
     ref = data.reference
     pieces = ref.pieces
+    notes = [_voiced(p) for p in pieces]
     meta = {
         "reference": {"source": ref.source, "files": ref.files, "checks": ref.checks,
                       "names": [p.name for p in pieces], "bars": [p.bar_length for p in pieces],
-                      "units": [[u.name, u.errors, u.form] for u in ref.units]},
+                      "units": [[u.name, u.errors, u.form] for u in ref.units],
+                      "tracks": [n[1] for n in notes]},
         "index": {"names": data.names, "source": data.source, "seconds": data.seconds,
                   "reader": data.reader, "held_copies": [int(n) for n in data.held_copies]},
     }  # fmt: skip
     arrays: dict[str, np.ndarray] = {"meta": np.frombuffer(json.dumps(meta).encode(), np.uint8)}
-    for field, dtype in (("pitch", np.int32), ("onset", np.float64), ("duration", np.float64)):
-        arrays[field], arrays["piece_offsets"] = _pack([getattr(p, field) for p in pieces], dtype)
+    columns = (("pitch", np.int32), ("onset", np.float64), ("duration", np.float64),
+               ("track", np.int32))  # fmt: skip
+    for i, (field, dtype) in enumerate(columns):
+        arrays[field], arrays["piece_offsets"] = _pack([n[0][i] for n in notes], dtype)
     arrays["train"], arrays["train_offsets"] = _pack(data.melodies, np.int32)
     arrays["held"], arrays["held_offsets"] = _pack(data.held, np.int32)
     buffer = io.BytesIO()
@@ -201,6 +207,19 @@ def save(path: Path, data: JudgeData) -> None:
             tmp.write_bytes(buffer.getvalue())
     except MgenError as e:
         raise DataError(f"cannot keep the judge data: {e}") from None
+
+
+def _voiced(piece: Any) -> tuple[tuple[np.ndarray, ...], list[list[Any]]]:
+    """((pitch, onset, duration, track) of the piece's sounding notes in the order of its
+    flat view, [[name, program] of each pitched track])."""
+    tracks = [t for t in piece.tracks if not t.is_drum]
+    if not tracks:
+        return (np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0)), []
+    cols = [np.concatenate([getattr(t, c) for t in tracks]) for c in ("pitch", "onset", "duration")]
+    which = np.concatenate([np.full(len(t), i) for i, t in enumerate(tracks)])
+    order = np.lexsort((cols[0], cols[1]))
+    order = order[cols[2][order] > 0]
+    return (*(c[order] for c in cols), which[order]), [[t.name, int(t.program)] for t in tracks]
 
 
 def _read(path: Path) -> JudgeData | None:
@@ -228,16 +247,30 @@ def _reference(meta: dict[str, Any], z: dict[str, np.ndarray]) -> Any:
     from mgen.evaluate import baseline
     from mgen.evaluate.report import Reference
     from mgen.evaluate.validity import Unit
-    from mgen.formats.score import single
 
     off = z["piece_offsets"]
-    columns = [_unpack(z[f], off) for f in ("pitch", "onset", "duration")]
+    columns = [_unpack(z[f], off) for f in ("pitch", "onset", "duration", "track")]
     pieces = [
-        single(name, pitch.astype(np.int64), onset, duration, float(bar))
-        for name, bar, pitch, onset, duration in zip(
-            meta["names"], meta["bars"], *columns, strict=True
+        _piece(name, float(bar), tracks, pitch.astype(np.int64), onset, duration, track)
+        for name, bar, tracks, pitch, onset, duration, track in zip(
+            meta["names"], meta["bars"], meta["tracks"], *columns, strict=True
         )
     ]
     units = [Unit(name, list(errors), dict(form)) for name, errors, form in meta["units"]]
     corpus = baseline.corpus_figures(pieces, units)  # cheap (~0.1 s), and always today's figures
     return Reference(meta["source"], meta["files"], pieces, units, meta["checks"], corpus)
+
+
+def _piece(name: str, bar: float, tracks: list[list[Any]], *columns: np.ndarray) -> Any:
+    """A reference piece as kept: one track, or each of its tracks named, with its notes."""
+    from mgen.formats.score import Score, Track, meter_of, single
+
+    pitch, onset, duration, track = columns
+    if len(tracks) <= 1:
+        return single(name, pitch, onset, duration, bar)
+    parts = []
+    for i, (part, program) in enumerate(tracks):
+        mine = track == i
+        parts.append(Track(str(part), int(program), False, onset[mine], duration[mine],
+                           pitch[mine], np.full(int(mine.sum()), DEFAULT_VELOCITY)))  # fmt: skip
+    return Score(name, parts, meters=[[0.0, *meter_of(bar if bar > 0 else DEFAULT_BAR)]])

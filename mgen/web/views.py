@@ -68,19 +68,61 @@ def notation(native: Path, midi: Path | None) -> tuple[str | None, str]:
 def notes(midi: Path | None) -> list[list[float]]:
     """[[pitch, start s, end s, velocity], ...] of every sounding pitched note, by start: the
     notes of the sample's score (mgen's MIDI reader), timed in seconds by its tempo map."""
+    return played(midi)["notes"]
+
+
+def played(midi: Path | None) -> dict[str, Any]:
+    """What the piano roll and the player take of a sample's MIDI: `notes` (as `notes` says)
+    with `note_tracks`, each note's track (an index into `tracks`); `tracks`, each track's
+    name, General MIDI program, instrument name and drum flag; `drums`, the drum tracks' hits
+    as [[drum note, start s, end s, velocity, track], ...]."""
+    empty: dict[str, Any] = {"notes": [], "note_tracks": [], "tracks": [], "drums": []}
     if midi is None:
-        return []
+        return empty
     from mgen.formats.midi.read import read_midi
 
     try:
         score = read_midi(midi)
     except Exception:  # noqa: BLE001 - an unreadable file simply has no notes to show
+        return empty
+    pitched = _timed(score, [i for i, t in enumerate(score.tracks) if not t.is_drum], False)
+    drums = _timed(score, [i for i, t in enumerate(score.tracks) if t.is_drum], True)
+    return {
+        "notes": [n[:4] for n in pitched],
+        "note_tracks": [int(n[4]) for n in pitched],
+        "tracks": [_track(t) for t in score.tracks],
+        "drums": drums,
+    }
+
+
+def _timed(score: Any, which: list[int], drums: bool) -> list[list[float]]:
+    """[[pitch, start s, end s, velocity, track], ...] of the tracks `which`, by onset then
+    pitch (as the score's sounding notes are), at most MAX_NOTES; pitched notes that last,
+    every drum hit (a hit of no length is drawn and played short)."""
+    tracks = [score.tracks[i] for i in which]
+    if not tracks:
         return []
-    n = min(len(score), MAX_NOTES)
-    pitch, velocity = score.pitch[:n].tolist(), score.velocity[:n].tolist()
-    start = np.round(score.seconds(score.onset[:n]), 4).tolist()
-    end = np.round(score.seconds(score.onset[:n] + score.duration[:n]), 4).tolist()
-    return [list(note) for note in zip(pitch, start, end, velocity, strict=True)]
+    cols = {c: np.concatenate([getattr(t, c) for t in tracks]) for c in ("pitch", "onset",
+            "duration", "velocity")}  # fmt: skip
+    index = np.concatenate([np.full(len(t), i) for i, t in zip(which, tracks, strict=True)])
+    keep = cols["duration"] >= 0 if drums else cols["duration"] > 0
+    order = np.lexsort((cols["pitch"], cols["onset"]))
+    order = order[keep[order]][:MAX_NOTES]
+    onset, end = cols["onset"][order], cols["onset"][order] + cols["duration"][order]
+    start = np.round(score.seconds(onset), 4).tolist()
+    stop = np.round(score.seconds(end), 4).tolist()
+    rows = zip(cols["pitch"][order].tolist(), start, stop, cols["velocity"][order].tolist(),
+               index[order].tolist(), strict=True)  # fmt: skip
+    return [list(row) for row in rows]
+
+
+def _track(track: Any) -> dict[str, Any]:
+    """A track as the legend names it: its own name, its GM instrument, its drum flag."""
+    from mgen.formats.midi import gm
+
+    instrument = "Drums" if track.is_drum else gm.program_name(track.program)
+    return {"name": track.name, "program": int(track.program), "instrument": instrument,
+            "drum": bool(track.is_drum)}  # fmt: skip
 
 
 def sample_view(index: int, tok: Tokenizer, tokens: list[str], files: list[Path]) -> dict[str, Any]:
@@ -92,15 +134,18 @@ def sample_view(index: int, tok: Tokenizer, tokens: list[str], files: list[Path]
     text = None
     if native.suffix != ".mid":
         text = native.read_text(encoding="utf-8", errors="replace")
-    played = notes(midi)
+    roll = played(midi)
     return {
         "index": index,
         "tokens": len(tokens),
         "text": text,
         "svg": svg,
         "notation_note": note,
-        "notes": played,
-        "seconds": max((n[2] for n in played), default=0.0),
+        "notes": roll["notes"],
+        "seconds": max((n[2] for n in roll["notes"] + roll["drums"]), default=0.0),
         "primer": primer_text(tok, tokens),
         "formats": {"native": native.suffix, "midi": midi is not None},
+        "note_tracks": roll["note_tracks"],  # the track of each of `notes`
+        "tracks": roll["tracks"],
+        "drums": roll["drums"],
     }

@@ -189,10 +189,12 @@ function sampleCard(batch, sample) {
   card.appendChild(notation);
   if (sample.notation_note) card.appendChild(element("div", "info notation-note", sample.notation_note));
   const rollBox = element("div", "roll-box");
-  const roll = window.mgenRoll.pianoRoll(sample.notes, sample.seconds);
+  const roll = window.mgenRoll.pianoRoll(sample.notes, sample.seconds, parts(sample));
   rollBox.appendChild(roll);
   card.appendChild(rollBox);
-  card.appendChild(controls(batch, sample, roll));
+  const mix = { roll, mute: new Set(), solo: new Set() };
+  if ((sample.tracks || []).length > 1) card.appendChild(legend(sample, mix));
+  card.appendChild(controls(batch, sample, roll, mix));
   if (sample.text != null) {
     const details = element("details");
     details.appendChild(element("summary", null, `${sample.formats.native} text`));
@@ -202,11 +204,62 @@ function sampleCard(batch, sample) {
   return card;
 }
 
-function controls(batch, sample, roll) {
+// What the roll and the player take besides the notes: each note's track, the drum hits.
+function parts(sample, levels) {
+  return { noteTracks: sample.note_tracks || [], drums: sample.drums || [], levels };
+}
+
+// A track as the legend names it: its name and instrument ("Soprano (Choir Aahs)"); a track
+// named after its instrument ("Violin 2") by its name alone.
+function trackLabel(track, i) {
+  const name = track.name || `track ${i + 1}`;
+  const instrument = track.drum ? "drums" : (track.instrument || `program ${track.program}`);
+  return name.toLowerCase().startsWith(instrument.toLowerCase()) ? name : `${name} (${instrument})`;
+}
+
+// Each track's level under the sample's mute and solo buttons: soloed tracks alone when any
+// is soloed, else every track not muted.
+function levels(sample, mix) {
+  return sample.tracks.map((_, i) => (mix.solo.size ? mix.solo.has(i) : !mix.mute.has(i)) ? 1 : 0);
+}
+
+function applyMix(sample, mix) {
+  const now = levels(sample, mix);
+  window.mgenRoll.showAudible(mix.roll, now.map((x) => x === 1));
+  if (state.playing && state.playing.roll === mix.roll) window.mgenSynth.setLevels(now);
+}
+
+// The legend of a sample of several tracks: each track's colour, name and instrument, and its
+// mute (M) and solo (S) buttons.
+function legend(sample, mix) {
+  const box = element("div", "legend");
+  sample.tracks.forEach((track, i) => {
+    const item = element("span", "legend-track");
+    item.dataset.track = i;
+    item.appendChild(element("span", `swatch ${window.mgenRoll.trackClass(i)}`));
+    item.appendChild(element("span", "track-name", trackLabel(track, i)));
+    for (const [text, set, title] of [["M", mix.mute, "mute"], ["S", mix.solo, "solo"]]) {
+      const toggle = button(text, () => {
+        if (set.has(i)) set.delete(i); else set.add(i);
+        toggle.classList.toggle("on", set.has(i));
+        toggle.setAttribute("aria-pressed", String(set.has(i)));
+        applyMix(sample, mix);
+      });
+      toggle.classList.add(title);
+      toggle.title = `${title} ${track.name || `track ${i + 1}`}`;
+      toggle.setAttribute("aria-pressed", "false");
+      item.appendChild(toggle);
+    }
+    box.appendChild(item);
+  });
+  return box;
+}
+
+function controls(batch, sample, roll, mix) {
   const bar = element("div", "controls");
-  const play = button("Play", () => togglePlay(sample, roll, play));
+  const play = button("Play", () => togglePlay(sample, roll, play, mix));
   play.classList.add("play");
-  play.disabled = sample.notes.length === 0;
+  play.disabled = sample.notes.length === 0 && (sample.drums || []).length === 0;
   bar.appendChild(play);
   const base = `api/batches/${batch.id}/samples/${sample.index}`;
   const midiNative = sample.formats.native === ".mid";
@@ -232,14 +285,15 @@ function stopPlaying() {
   state.playing = null;
 }
 
-function togglePlay(sample, roll, playButton) {
+function togglePlay(sample, roll, playButton, mix) {
   const same = state.playing && state.playing.roll === roll;
   stopPlaying();
   if (same) return;
   const playing = { roll, button: playButton, frame: 0 };
   state.playing = playing;
   playButton.textContent = "Stop";
-  window.mgenSynth.play(sample.notes, () => { if (state.playing === playing) stopPlaying(); });
+  const mixed = (sample.tracks || []).length ? parts(sample, levels(sample, mix)) : {};
+  window.mgenSynth.play(sample.notes, () => { if (state.playing === playing) stopPlaying(); }, mixed);
   const follow = () => {
     if (state.playing !== playing) return;
     window.mgenRoll.movePlayhead(roll, window.mgenSynth.position());
@@ -274,7 +328,8 @@ async function uploadPrimer() {
 }
 
 // The figures shown at once; the others are under "all figures".
-const KEY_FIGURES = ["valid", "stuck", "looping", "longest copy", "copied", "classifier"];
+const KEY_FIGURES = ["valid", "stuck", "looping", "longest copy", "copied", "classifier",
+  "voice crossings", "parallel"];
 
 function figureTable(rows) {
   const t = element("table", "judge");

@@ -1,4 +1,6 @@
 // A small Web Audio synthesizer: plays [[pitch, start s, end s, velocity], ...] in the browser.
+// Each track has a gain of its own, so a listener can mute or solo tracks while it plays; drum
+// hits are noise bursts, filtered by the drum (low for kicks, high for cymbals).
 "use strict";
 
 class MgenSynth {
@@ -7,6 +9,8 @@ class MgenSynth {
     this.out = null;
     this.timer = null;
     this.started = 0;
+    this.tracks = [];  // one GainNode per track of what plays
+    this.noise = null;
   }
 
   // The AudioContext is made on the first press of Play (browsers allow sound after a gesture).
@@ -22,8 +26,21 @@ class MgenSynth {
     return 440 * Math.pow(2, (pitch - 69) / 12);
   }
 
-  // Schedules every note at once; onEnd runs when the last one has sounded.
-  play(notes, onEnd) {
+  // The gain node of track `i`, made on first use (its level from `levels`, default 1).
+  track(i, levels) {
+    if (!this.tracks[i]) {
+      const gain = this.ctx.createGain();
+      gain.gain.value = levels && levels[i] === 0 ? 0 : 1;
+      gain.connect(this.out);
+      this.tracks[i] = gain;
+    }
+    return this.tracks[i];
+  }
+
+  // Schedules every note at once; onEnd runs when the last one has sounded. parts (optional):
+  // {noteTracks: each note's track, drums: [[note, start, end, velocity, track], ...],
+  //  levels: each track's level, 0 (muted) or 1}.
+  play(notes, onEnd, parts = {}) {
     this.stop();
     const ctx = this.context();
     if (ctx.state === "suspended") ctx.resume();
@@ -31,15 +48,30 @@ class MgenSynth {
     out.gain.value = 0.18;
     out.connect(ctx.destination);
     this.out = out;
+    this.tracks = [];
+    const noteTracks = parts.noteTracks || [];
     const t0 = ctx.currentTime + 0.08;
     this.started = t0;
     let last = 0;
-    for (const [pitch, start, end, velocity] of notes) {
+    notes.forEach(([pitch, start, end, velocity], i) => {
       const dur = Math.max(0.05, end - start);
-      this.voice(ctx, out, MgenSynth.frequency(pitch), t0 + start, dur, (velocity || 90) / 127);
+      const dest = this.track(noteTracks[i] || 0, parts.levels);
+      this.voice(ctx, dest, MgenSynth.frequency(pitch), t0 + start, dur, (velocity || 90) / 127);
       last = Math.max(last, start + dur);
+    });
+    for (const [note, start, , velocity, track] of parts.drums || []) {
+      this.hit(ctx, this.track(track, parts.levels), note, t0 + start, (velocity || 90) / 127);
+      last = Math.max(last, start + 0.3);
     }
     this.timer = setTimeout(() => { this.stop(); if (onEnd) onEnd(); }, (last + 0.4) * 1000);
+  }
+
+  // Each track's level now (0: muted, 1: sounding), while it plays.
+  setLevels(levels) {
+    if (!this.ctx) return;
+    this.tracks.forEach((gain, i) => {
+      if (gain) gain.gain.setTargetAtTime(levels[i] === 0 ? 0 : 1, this.ctx.currentTime, 0.01);
+    });
   }
 
   // One note: a triangle oscillator through an attack/decay/release envelope.
@@ -59,6 +91,39 @@ class MgenSynth {
     osc.stop(at + dur + 0.1);
   }
 
+  // The band a GM drum sounds in: kicks low, toms lower-mid, snares mid, hi-hats and cymbals high.
+  static drumBand(note) {
+    if (note <= 36) return 90;
+    if ([38, 39, 40].includes(note)) return 1200;
+    if ([42, 44, 46, 49, 51, 52, 53, 55, 57, 59].includes(note)) return 7000;
+    if (note >= 41 && note <= 50) return 250;
+    return 2500;
+  }
+
+  // One drum hit: a burst of noise through a band-pass filter around the drum's band.
+  hit(ctx, out, note, at, level) {
+    if (!this.noise) {
+      const buffer = ctx.createBuffer(1, Math.round(ctx.sampleRate * 0.3), ctx.sampleRate);
+      const data = buffer.getChannelData(0);
+      for (let i = 0; i < data.length; i++) data[i] = Math.random() * 2 - 1;
+      this.noise = buffer;
+    }
+    const src = ctx.createBufferSource();
+    src.buffer = this.noise;
+    const filter = ctx.createBiquadFilter();
+    filter.type = "bandpass";
+    filter.frequency.value = MgenSynth.drumBand(note);
+    const env = ctx.createGain();
+    const length = note <= 36 ? 0.25 : 0.12;
+    env.gain.setValueAtTime(level, at);
+    env.gain.exponentialRampToValueAtTime(0.0001, at + length);
+    src.connect(filter);
+    filter.connect(env);
+    env.connect(out);
+    src.start(at);
+    src.stop(at + length + 0.02);
+  }
+
   // Seconds since playing began (negative before the first note), or null when silent.
   position() {
     return this.out && this.ctx ? this.ctx.currentTime - this.started : null;
@@ -71,6 +136,7 @@ class MgenSynth {
       this.out.disconnect();
       this.out = null;
     }
+    this.tracks = [];
   }
 }
 
