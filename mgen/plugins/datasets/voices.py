@@ -3,10 +3,11 @@ MIDI into the cache on first use (see `written`): `bach-satb` (the chorales' sop
 tenor and bass), `string-quartets` (Beethoven, Mozart, Haydn: violin, violin, viola, cello) and
 `renaissance-voices` (Palestrina's masses, Monteverdi's madrigals: their voices as named).
 
-Each score is parsed with music21, its repeats expanded (as bach-midi's are), read into mgen's
-`Score` (a track per part) and written by mgen's MIDI writer with the tracks' names, General MIDI
-programs, time signatures and keys. A score that opens with a pickup bar is written from the
-start of its first full bar's length, so the file's bar lines fall where the score's do.
+Each score is parsed with music21, read into mgen's `Score` (a track per part), its repeats
+written out (as bach-midi's are; see `repeats`) and written by mgen's MIDI writer with the
+tracks' names, General MIDI programs, time signatures and keys. A score that opens with a pickup
+bar is written from the start of its first full bar's length, so the file's bar lines fall where
+the score's do.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import ClassVar
 from mgen.core.contracts.errors import DataError, MgenError
 from mgen.formats.midi.gm import program_of
 from mgen.formats.score import Score, Track
+from mgen.plugins.datasets.corpus import CORPUS_TERMS
+from mgen.plugins.datasets.repeats import bar_order, expanded
 from mgen.plugins.datasets.written import Converter, WrittenMidi
 
 #: How the files are written; stored in each dataset's index (a change re-writes the cache).
@@ -86,6 +89,10 @@ class RenaissanceVoices(VoicesMidi):
     source = "music21 corpus: palestrina (*.krn), monteverdi (madrigal.*.mxl)"
     patterns = ("palestrina/*.krn", "monteverdi/madrigal.*.mxl")
     excluded = ("_old",)  # madrigal.3.1_old.mxl: an older encoding of madrigal.3.1
+    licence = (
+        f"{CORPUS_TERMS}; Palestrina **kern: Copyright 2000 John Miller, derivative electronic "
+        "formats reserved (do not redistribute the MIDI)"
+    )
     arrangement = "voices"
     takes = "several minutes"
 
@@ -116,7 +123,9 @@ def read_parts(path: Path) -> Score:
     if isinstance(parsed, stream.Opus):
         raise DataError("it holds several pieces (a music21 Opus)")
     pickup = _pickup(parsed)
-    return shifted(music21_score(_expanded(parsed), str(path)), pickup)
+    score = music21_score(parsed, str(path))
+    plan = bar_order(parsed)  # after the notes are read: it takes them out of the bars
+    return shifted(expanded(score, *plan) if plan else score, pickup)
 
 
 def _pickup(parsed) -> float:
@@ -124,20 +133,6 @@ def _pickup(parsed) -> float:
     parts = list(parsed.parts) or [parsed]
     first = parts[0].getElementsByClass("Measure").first()
     return float(getattr(first, "paddingLeft", 0) or 0) if first is not None else 0.0
-
-
-def _expanded(parsed):
-    """The score with its repeats written out; as notated when it has none or music21 cannot
-    expand them (badly formed repeats)."""
-    from music21 import bar, repeat
-
-    marks = parsed.recurse().getElementsByClass((bar.Repeat, repeat.RepeatExpression))
-    if marks.first() is None:
-        return parsed
-    try:
-        return parsed.expandRepeats()
-    except Exception:  # noqa: BLE001 - music21's ExpanderException and others on odd repeats
-        return parsed
 
 
 def shifted(score: Score, beats: float) -> Score:
