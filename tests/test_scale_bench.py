@@ -45,6 +45,11 @@ def test_quick_scale_section_prints_its_rows(cli, tmp_path: Path) -> None:
     for item in ("first parse (midi-notes, symusic)", "parse: peak RSS", "cached start",
                  "time to first training step"):  # fmt: skip
         assert f"synthetic corpus {item}" in rows or f"synthetic corpus: {item}" in rows, item
+    assert (
+        "4-12 tracks a song, drums in 100 songs"
+        in rows["multi-track corpus: 100 songs written"]["note"]
+    )
+    assert rows["multi-track corpus read (read_midi, symusic)"]["value"].endswith("files/s")
     if SHARED_DATA.is_dir():
         trip = rows["piano-midi round trip (midi-notes)"]
         assert trip["value"] == "8 of 8 files", trip
