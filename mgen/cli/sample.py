@@ -66,8 +66,8 @@ def sample(
         typer.Option(
             "--grammar/--no-grammar",
             help="Sample only what the format's grammar allows, where the tokenizer has one "
-            "(midi-notes, midi-chords, kern): every sample valid. --no-grammar samples the raw "
-            "model.",
+            "(midi-notes, midi-chords, midi-tracks, kern): every sample valid. --no-grammar "
+            "samples the raw model.",
         ),
     ] = True,
     instruments: Annotated[

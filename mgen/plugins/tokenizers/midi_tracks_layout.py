@@ -122,38 +122,41 @@ def fit_tracks(tracks: list[Track], most: int) -> list[Track]:
     return tracks
 
 
-def track_grid(t: Track, res: int, steps_per_beat: int, max_duration: int) -> Grid:
-    """One track's notes on the grid (exact integer rounding from the file's ticks)."""
-    start = np.rint(t.onset * res).astype(np.int64)
-    end = np.rint((t.onset + t.duration) * res).astype(np.int64)
-    on = np.rint(start * steps_per_beat / res).astype(np.int64)
-    off = np.rint(end * steps_per_beat / res).astype(np.int64)
-    length = np.full_like(on, DRUM_STEPS) if t.is_drum else off - on
-    return normalize(on, length, t.pitch, t.velocity, max_duration)
+def on_grid(on, length, track, pitch, velocity, drums: np.ndarray, max_duration: int):
+    """Notes of many tracks by the grid rules (`normalize`) at once, a note's track kept in its
+    pitch (track * 128 + pitch): (onset, track, pitch, duration, velocity) sorted by (onset,
+    track, pitch); a drum track's durations are 0."""
+    g = normalize(on, length, np.asarray(track) * 128 + pitch, velocity, max_duration)
+    which = g.pitch // 128
+    return g.onset, which, g.pitch % 128, np.where(drums[which], 0, g.duration), g.velocity
 
 
 def layout_of(score: Score, tracks: list[Track], spb: int, max_duration: int,
               tempo_change: float, bins: int) -> Layout:  # fmt: skip
     """`tracks` of `score` (each with notes) on the grid, from the bar line before the first;
-    velocities in `bins` bins (all 0 when `bins` is 0)."""
-    grids = [track_grid(t, score.resolution, spb, max_duration) for t in tracks]
-    cols = [np.concatenate([getattr(g, c) for g in grids]) for c in
-            ("onset", "pitch", "duration", "velocity")]  # fmt: skip
-    which = np.repeat(np.arange(len(grids)), [len(g) for g in grids])
-    order = np.lexsort((cols[1], which, cols[0]))
-    onset, pitch, duration, velocity = (c[order] for c in cols)
-    which = which[order]
-    drum = np.array([t.is_drum for t in tracks])[which]
+    velocities in `bins` bins (all 0 when `bins` is 0). Onsets and ends are rounded from the
+    file's ticks (exact integer arithmetic)."""
+    res = score.resolution
+    onset, duration, pitch, velocity = (np.concatenate([getattr(t, c) for t in tracks])
+                                        for c in ("onset", "duration", "pitch", "velocity"))  # fmt: skip
+    which = np.repeat(np.arange(len(tracks)), [len(t) for t in tracks])
+    drums = np.array([t.is_drum for t in tracks])
+    start = np.rint(onset * res).astype(np.int64)
+    end = np.rint((onset + duration) * res).astype(np.int64)
+    on = np.rint(start * spb / res).astype(np.int64)
+    length = np.where(drums[which], DRUM_STEPS, np.rint(end * spb / res).astype(np.int64) - on)
+    on, which, pitch, duration, velocity = on_grid(on, length, which, pitch, velocity, drums,
+                                                   max_duration)  # fmt: skip
     changes = meter_changes(score.meters, spb)
-    origin = bar_line(changes, int(onset[0]), spb)
-    onset = onset - origin
-    first = Grid(onset, duration, pitch, velocity)
-    midi = MidiData.of(Score("", [], tempos=score.tempos, resolution=score.resolution))
+    origin = bar_line(changes, int(on[0]), spb)
+    first = Grid(on - origin, duration, pitch, velocity)
+    midi = MidiData.of(Score("", [], tempos=score.tempos, resolution=res))
     mark_tempo(first, midi, origin, spb, tempo_change)
     return Layout(
         tracks=[(int(t.program), bool(t.is_drum)) for t in tracks],
-        onset=onset, track=which, pitch=pitch, duration=np.where(drum, 0, duration),
-        velocity=velocity_bin(velocity, bins) if bins else 0 * velocity, tempo=first.tempo, meters=_from(changes, origin),
+        onset=first.onset, track=which, pitch=pitch, duration=duration,
+        velocity=velocity_bin(velocity, bins) if bins else 0 * velocity, tempo=first.tempo,
+        meters=_from(changes, origin),
     )  # fmt: skip
 
 

@@ -25,7 +25,6 @@ from mgen.plugins.tokenizers.midi_grid import (
     TEMPO_STEP,
     VELOCITY,
     distinct,
-    normalize,
 )
 from mgen.plugins.tokenizers.midi_tracks_layout import (
     DENOMINATORS,
@@ -35,6 +34,7 @@ from mgen.plugins.tokenizers.midi_tracks_layout import (
     Layout,
     bar_steps,
     meter_allowed,
+    on_grid,
 )
 
 DRUMS = "drums"
@@ -262,16 +262,11 @@ def _drum(r: _Reading, track: int) -> bool:
 
 
 def _layout(r: _Reading, c: Any) -> Layout:
-    """Each track's notes by the grid rules (`normalize`), all sorted by (onset, track, pitch)."""
+    """Each track's notes by the grid rules (`on_grid`), sorted by (onset, track, pitch)."""
     arr = np.asarray(r.notes, dtype=np.int64).reshape(-1, 5)
-    parts = []
-    for i, (_, drum) in enumerate(r.tracks):
-        mine = arr[arr[:, 1] == i]
-        length = np.where(mine[:, 3] > 0, mine[:, 3], DRUM_STEPS if drum else c.steps_per_beat)
-        g = normalize(mine[:, 0], length, mine[:, 2], mine[:, 4], c.max_duration_steps)
-        dur = 0 * g.duration if drum else g.duration
-        parts.append(np.stack([g.onset, np.full(len(g), i), g.pitch, dur, g.velocity], axis=1))
-    rows = np.concatenate(parts) if parts else np.zeros((0, 5), dtype=np.int64)
-    rows = rows[np.lexsort((rows[:, 2], rows[:, 1], rows[:, 0]))]
+    drums = np.array([drum for _, drum in r.tracks] + [False], dtype=bool)
+    unset = np.where(drums[arr[:, 1]], DRUM_STEPS, c.steps_per_beat)
+    length = np.where(arr[:, 3] > 0, arr[:, 3], unset)
+    cols = on_grid(arr[:, 0], length, arr[:, 1], arr[:, 2], arr[:, 4], drums, c.max_duration_steps)
     meters = [(s, n, d) for s, (n, d) in sorted(r.meters.items())]
-    return Layout(r.tracks, *(rows[:, k] for k in range(5)), tempo=r.tempo, meters=meters)
+    return Layout(r.tracks, *cols, tempo=r.tempo, meters=meters)
