@@ -152,7 +152,8 @@ def test_a_tokenizer_without_protocols_gets_every_default(tmp_path):
 def test_every_builtin_tokenizer_names_a_builtin_format():
     from mgen.core.contracts.formats import format_of
 
-    expected = {"abc-char": ".abc", "kern": ".krn", "midi-notes": ".mid", "midi-chords": ".mid"}
+    expected = {"abc-char": ".abc", "kern": ".krn", "midi-notes": ".mid", "midi-chords": ".mid",
+                "midi-tracks": ".mid"}  # fmt: skip
     for name, suffix in expected.items():
         cls = registry.load("tokenizer", name)
         assert not isinstance(cls.format, Format01) and cls.format.suffix == suffix

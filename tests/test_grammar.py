@@ -123,10 +123,12 @@ def barely_trained(tmp_path_factory, palestrina: list[Path], chorale_midi: Path)
         "midi-chords": mgen.train(tokenizer="midi-chords", data=[str(chorale_midi.parent)],
                                   max_steps=1, out=root / "chords",
                                   tokenizer_options={"min_count": 1}, **TINY),
+        "midi-tracks": mgen.train(tokenizer="midi-tracks", data=[str(chorale_midi.parent)],
+                                  max_steps=1, out=root / "tracks", **TINY),
     }  # fmt: skip
 
 
-@pytest.mark.parametrize("name", ["kern", "midi-notes", "midi-chords"])
+@pytest.mark.parametrize("name", ["kern", "midi-notes", "midi-chords", "midi-tracks"])
 def test_samples_under_the_grammar_are_valid(barely_trained: dict, name: str, tmp_path: Path):
     run = barely_trained[name]
     tok = run.tokenizer

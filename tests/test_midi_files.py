@@ -1,4 +1,5 @@
-"""What both MIDI tokenizers (midi-notes, midi-chords) must do with real and broken files."""
+"""What the MIDI tokenizers (midi-notes, midi-chords, midi-tracks) must do with real and broken
+files."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pretty_midi
 import pytest
 
-MIDI_TOKENIZERS = ["midi-notes", "midi-chords"]
+MIDI_TOKENIZERS = ["midi-notes", "midi-chords", "midi-tracks"]
 
 
 def piano_files(shared_data: Path, n: int) -> list[Path]:

@@ -255,8 +255,9 @@ def _some_tokens(tok, folder: Path) -> list[str] | None:
     """Tokens of a real piece of the tokenizer's format (its dataset, ../shared/data)."""
     del folder
     files: list[Path] = []
-    if tok.recipe.dataset and registry.load("dataset", tok.recipe.dataset)().ready():
-        files += registry.load("dataset", tok.recipe.dataset)().files(progress=False)[:8]
+    dataset = tok.recipe.dataset if tok.recipe.dataset in registry.names("dataset") else None
+    if dataset and registry.load("dataset", dataset)().ready():
+        files += registry.load("dataset", dataset)().files(progress=False)[:8]
     if SHARED_DATA.is_dir():
         files += find_files([SHARED_DATA], tok.format.patterns)[:8]
     for path in files:

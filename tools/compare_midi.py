@@ -7,6 +7,8 @@ as one class, `<unk>` (the `val <unk>` column), which flatters its loss. Run on 
     python tools/compare_midi.py --budget 600 [--data ../shared/data/piano-midi] [--clock wall]
 
 (the issue 14 target: at 600 s each, midi-notes' validation nats per note is below midi-chords').
+Other tokenizers and settings: `--tokenizer midi-tracks --tokenizer midi-tracks:timing=bars`
+(NAME[:KEY=VALUE,...], repeated; issue 28's shifts-against-bars figure, docs/tokenizers/midi-tracks.md).
 Each run goes into a temporary folder (or --keep DIR); the table prints at the end (Markdown).
 """
 
@@ -31,13 +33,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="files, folders or datasets (default: ../shared/data/piano-midi)")  # fmt: skip
     parser.add_argument("--model", default="lstm2")
     parser.add_argument("--keep", type=Path, default=None, help="keep the runs in this folder")
-    parser.add_argument("-T", dest="options", action="append", default=[],
-                        help="a midi-notes setting KEY=VALUE, e.g. velocities=8")  # fmt: skip
+    parser.add_argument(
+        "-T",
+        dest="options",
+        action="append",
+        default=[],
+        help="a midi-notes setting KEY=VALUE, e.g. velocities=8",
+    )
+    parser.add_argument("--tokenizer", dest="specs", action="append", default=[],
+                        help="NAME[:KEY=VALUE,...] instead of midi-notes and midi-chords")  # fmt: skip
     args = parser.parse_args(argv)
     data = args.data or [str(REPO.parent / "shared" / "data" / "piano-midi")]
     with tempfile.TemporaryDirectory(prefix="mgen-compare-midi-") as tmp:
         folder = args.keep or Path(tmp)
-        rows = [_run(name, args, data, folder) for name in TOKENIZERS]
+        rows = [_run(name, args, data, folder) for name in args.specs or TOKENIZERS]
     print(f"lstm2, {args.budget:g} s ({args.clock} clock) each, on {', '.join(data)}\n")
     print("| tokenizer | val nats/note | val nats/token | val <unk> | val pieces | val tokens "
           "| vocabulary | steps | training tokens |\n|---|---|---|---|---|---|---|---|---|")  # fmt: skip
@@ -47,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{summary.get('val_pieces')} | "
               f"{summary.get('val_tokens', 0):,} | {summary.get('vocab_size')} | {best['step']:,} "
               f"| {best['tokens']:,} |")  # fmt: skip
+    if args.specs:
+        return 0
     notes, chords = (r[1].get("val_nats_note", float("nan")) for r in rows)
     verdict = "lower" if notes < chords else "not lower"
     print(f"\nmidi-notes per note: {notes:.4f} vs midi-chords {chords:.4f}: {verdict}")
@@ -60,15 +71,19 @@ def _run(name: str, args: argparse.Namespace, data: list[str], folder: Path):
     from mgen.core.training.history import read_metrics
 
     options = parse_options(args.options, "-T") if name == "midi-notes" else {}
+    if ":" in name:
+        name, given = name.split(":", 1)
+        options = parse_options(given.split(","), "--tokenizer")
     t0 = time.perf_counter()
+    label = "-".join([name, *(f"{k}={v}" for k, v in options.items())])
     run = mgen.train(tokenizer=name, model=args.model, data=data, time_budget=args.budget,
-                     clock=args.clock, out=folder / name, seed=0,
+                     clock=args.clock, out=folder / label, seed=0,
                      tokenizer_options=options)  # fmt: skip
     rows = [r for r in read_metrics(run.path) if isinstance(r.get("val_loss"), float)]
     best = min(rows, key=lambda r: r["val_loss"])
     summary = json.loads((run.path / "config.json").read_text())["data"]
-    print(f"{name}: {best} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
-    return name, best, summary
+    print(f"{label}: {best} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
+    return label, best, summary
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ primer, sample and write the pieces here (`sample`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +54,7 @@ def sample(
     seed: int = 0,
     repetition: RepetitionConfig | Mapping[str, Any] | None = None,
     grammar: bool = True,
+    instruments: str | Sequence[str] | None = None,
     out: Path | str | None = None,
     force: bool = False,
     device: str = "cpu",
@@ -63,8 +64,8 @@ def sample(
     directory or a shipped model's name) and write each natively and as MIDI into `out`
     (default: a new samples folder of the run). `primer`: text or a file name (its first
     piece), or tokens already read; `options` go to the decoder (temperature=..., top_k=...,
-    top_p=...); `repetition`: loop guards (see `loop_guards`). Every value is checked before
-    the run is loaded, and `out` before sampling, so a mistake costs nothing."""
+    top_p=...); `repetition`: loop guards (see `loop_guards`); `instruments`: see `opening`.
+    Every value is checked before the run is loaded, and `out` before sampling."""
     from mgen.core.contracts.decoder import build_decoder
     from mgen.core.runs.output import refuse_overwrite
     from mgen.core.sampling.engine import GrammarReport, check_request
@@ -76,13 +77,26 @@ def sample(
     folder = Path(out) if out is not None else None
     if folder is not None and not force:
         refuse_overwrite(folder, num_samples)  # before the work, so nothing is half-done
-    tokens = primer if isinstance(primer, list) else primer_tokens(loaded, primer)
+    tokens = opening(loaded, primer, instruments)
     report = GrammarReport()
     pieces = loaded.continue_tokens(tokens, n, num_samples, decoder, seed=seed,
                                     repetition=guards, grammar=grammar, report=report,
                                     **options)  # fmt: skip
     used = GrammarUse(grammar, report) if loaded.has_grammar() else None
     return SampleResult(loaded, pieces, loaded.write(pieces, folder, force=force), used)
+
+
+def opening(
+    run: Run, primer: str | list[str] | None, instruments: str | Sequence[str] | None = None
+) -> list[str]:
+    """The tokens samples continue: the primer's (tokens, or text or a file as `primer_tokens`
+    reads it), opened by the ensemble `instruments` where given (a tokenizer that names its
+    instruments: mgen.core.contracts.ensemble; ConfigError for one that does not)."""
+    from mgen.core.contracts.ensemble import instrument_list, with_ensemble
+
+    tokens = primer if isinstance(primer, list) else primer_tokens(run, primer)
+    chosen = instrument_list(instruments)
+    return with_ensemble(run.tokenizer, run.tokenizer_name, chosen, tokens)
 
 
 def primer_tokens(run: Run, text: str | None, *, web: bool = False) -> list[str]:

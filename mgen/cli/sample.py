@@ -66,10 +66,18 @@ def sample(
         typer.Option(
             "--grammar/--no-grammar",
             help="Sample only what the format's grammar allows, where the tokenizer has one "
-            "(midi-notes, midi-chords, kern): every sample valid. --no-grammar samples the raw "
-            "model.",
+            "(midi-notes, midi-chords, midi-tracks, kern): every sample valid. --no-grammar "
+            "samples the raw model.",
         ),
     ] = True,
+    instruments: Annotated[
+        str | None,
+        typer.Option(
+            help="The tracks to write, in order: General MIDI names or program numbers 0-127, "
+            '"drums" for a drum kit, e.g. "violin,violin,viola,cello" (tokenizers that name '
+            "their instruments: midi-tracks).",
+        ),
+    ] = None,
     seed: Annotated[
         int, typer.Option(help="Random seed: the same seed gives the same output.")
     ] = 0,
@@ -101,7 +109,8 @@ def sample(
     guards = {"repetition_penalty": repetition_penalty, "repetition_window": repetition_window,
               "no_repeat_ngram": no_repeat_ngram}  # fmt: skip
     result = api.sample(run, n, num_samples, decoder, primer=primer, seed=seed,
-                        repetition=guards, grammar=grammar, out=out, force=force, device=device,
+                        repetition=guards, grammar=grammar, instruments=instruments, out=out,
+                        force=force, device=device,
                         temperature=temperature, top_k=top_k, top_p=top_p)  # fmt: skip
     _say_grammar(result)
     _report(result.written, len(result.pieces))

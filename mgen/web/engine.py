@@ -77,7 +77,8 @@ class Engine:
         options = {k: settings[k] for k in ("temperature", "top_k", "top_p")}
         result = api.sample(run, settings["length"], settings["num_samples"], settings["decoder"],
                             primer=tokens, seed=settings["seed"], grammar=settings["grammar"],
-                            out=Path(folder), **options)  # fmt: skip
+                            instruments=settings.get("instruments") or None, out=Path(folder),
+                            **options)  # fmt: skip
         kept = result.by_sample()
         views = [sample_view(i, run.tokenizer, piece, files)
                  for i, (piece, files) in enumerate(kept, 1)]  # fmt: skip

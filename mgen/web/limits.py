@@ -56,6 +56,13 @@ class GenerateRequest(BaseModel):
     primer: str = Field(
         "", max_length=MAX_PRIMER_CHARS, description="Text to continue (never a file name)."
     )
+    instruments: str = Field(
+        "",
+        max_length=500,
+        description='The tracks to write, e.g. "violin,violin,viola,cello" (General MIDI names, '
+        'program numbers, "drums"), for a model whose tokenizer names its instruments; "": '
+        "the model's choice.",
+    )
 
 
 def field_message(error: dict[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""Fuzz inputs in the MIDI format for midi-notes and midi-chords (tools/fuzz/strategies.py).
+"""Fuzz inputs in the MIDI format for midi-notes, midi-chords and midi-tracks (tools/fuzz/strategies.py).
 
 Standard MIDI Files built byte by byte: zero-length, overlapping and extreme notes, tempo and
 time-signature changes, no notes, running status, bad data bytes, lying chunk lengths.

@@ -20,6 +20,7 @@ OWN = {
     "kern": "tools.fuzz.inputs_kern",
     "midi-notes": "tools.fuzz.inputs_midi",
     "midi-chords": "tools.fuzz.inputs_midi",
+    "midi-tracks": "tools.fuzz.inputs_midi",
 }
 
 _BYTE_OPS = ["truncate", "splice", "set", "flip", "insert", "cut", "copy"]

@@ -16,7 +16,7 @@ from mgen.formats.midi.format import MIDI
 from mgen.formats.midi.read import DEFAULT_TEMPO, READERS
 from mgen.plugins.tokenizers.midi_transpose import parse_range
 
-__all__ = ["DEFAULT_TEMPO", "MidiBase", "MidiConfig"]
+__all__ = ["DEFAULT_TEMPO", "MidiBase", "MidiConfig", "check_dynamics"]
 
 
 @dataclasses.dataclass
@@ -38,6 +38,14 @@ class MidiConfig(TokenizerConfig):
         if self.reader not in READERS:
             raise ConfigError(f"reader must be one of {', '.join(READERS)}")
         parse_range(self.transpose)
+
+
+def check_dynamics(name: str, velocities: int, most: int, tempo_change: float) -> None:
+    """The velocity bins (0..most) and tempo-change ratio (>= 0) of a MIDI tokenizer's settings."""
+    if not 0 <= velocities <= most:
+        raise ConfigError(f"{name}: velocities must be 0..{most}")
+    if tempo_change < 0:
+        raise ConfigError(f"{name}: tempo_change must be >= 0")
 
 
 class MidiBase:

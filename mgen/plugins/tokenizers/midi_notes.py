@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mgen.core.contracts.errors import ConfigError, DataError
+from mgen.core.contracts.errors import DataError
 from mgen.core.contracts.tokenizer import Tokenizer
 from mgen.core.contracts.vocab import Vocab
 from mgen.formats.midi.read import load
-from mgen.plugins.tokenizers.midi_base import MidiBase, MidiConfig
+from mgen.plugins.tokenizers.midi_base import MidiBase, MidiConfig, check_dynamics
 from mgen.plugins.tokenizers.midi_grammar import MidiNotesGrammar
 from mgen.plugins.tokenizers.midi_grid import (
     TEMPO_RANGE,
@@ -54,10 +54,7 @@ class MidiNotesConfig(MidiConfig):
 
     def validate(self) -> None:
         super().validate()
-        if not 0 <= self.velocities <= MAX_VELOCITIES:
-            raise ConfigError(f"midi-notes: velocities must be 0..{MAX_VELOCITIES}")
-        if self.tempo_change < 0:
-            raise ConfigError("midi-notes: tempo_change must be >= 0")
+        check_dynamics("midi-notes", self.velocities, MAX_VELOCITIES, self.tempo_change)
 
 
 class MidiNotesTokenizer(MidiBase, TransposeMixin, Tokenizer):
