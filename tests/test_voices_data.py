@@ -164,6 +164,14 @@ def test_repeats_written_out_bar_by_bar() -> None:
     assert t.pitch.tolist() == [60, 62, 64, 60, 62, 65]
     assert t.duration.tolist() == [1.0, 2.0, 2.0, 1.0, 2.0, 4.0]
     assert out.meters.tolist() == [[0, 4, 4], [8, 2, 4], [10, 4, 4]]
+    # A note tied into the first ending (bar 1) is, the second time, joined to the note of its
+    # pitch that opens the second ending (bar 2), as music21 joins ties after expanding.
+    notes = [(60, 3.0, 2.0), (62, 5.0, 1.0), (60, 8.0, 1.0), (64, 9.0, 1.0)]
+    score = Score("y", [Track.from_notes(notes)])
+    starts = np.array([0.0, 4.0, 8.0, 12.0])
+    [t] = expanded(score, [starts], np.array([0, 1, 0, 2])).tracks
+    assert t.onset.tolist() == [3.0, 5.0, 11.0, 13.0] and t.pitch.tolist() == [60, 62, 60, 64]
+    assert t.duration.tolist() == [2.0, 1.0, 2.0, 1.0]
 
 
 # -- the synthetic multi-track corpus ---------------------------------------------------------

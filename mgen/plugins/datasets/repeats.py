@@ -54,22 +54,46 @@ def expanded(score: Score, starts: list[np.ndarray], order: np.ndarray) -> Score
     grids = [s if len(s) == len(starts[0]) else starts[0] for s in starts]
     tracks = []
     for k, t in enumerate(score.tracks):
-        i, onset = _plays(grids[k] if k < len(grids) else starts[0], order, t.onset)
-        tracks.append(Track(t.name, t.program, t.is_drum, onset, t.duration[i], t.pitch[i],
-                            t.velocity[i]))  # fmt: skip
+        i, onset, until = _plays(grids[k] if k < len(grids) else starts[0], order, t.onset)
+        keep, duration = _tied(onset, t.duration[i], t.pitch[i], until)
+        tracks.append(Track(t.name, t.program, t.is_drum, onset[keep], duration[keep],
+                            t.pitch[i][keep], t.velocity[i][keep]))  # fmt: skip
     maps = []
     for rows in (score.tempos, score.meters, score.keys):
-        i, beats = _plays(starts[0], order, rows[:, 0])
+        i, beats, _ = _plays(starts[0], order, rows[:, 0])
         maps.append(change_map(np.c_[beats, rows[i, 1:]], rows.shape[1]))
     return Score(score.name, tracks, *maps, resolution=score.resolution, fmt=score.fmt,
                  source=score.source)  # fmt: skip
 
 
+def _tied(onset, duration, pitch, until) -> tuple[np.ndarray, np.ndarray]:
+    """(which notes stay, their durations) after a note tied over a bar line into a bar that is
+    not played next (a first ending) is cut at its bar's end, and joined to a note of its pitch
+    that starts there (as music21 joins ties after expanding: the tie goes into the second
+    ending); a note that it is joined to goes."""
+    duration, keep = duration.copy(), np.ones(len(onset), dtype=bool)
+    over = np.flatnonzero(onset + duration > until + 1e-9)
+    if len(over):
+        beats = np.round(onset, 6).tolist()
+        at = {(o, p): j for j, (o, p) in enumerate(zip(beats, pitch.tolist(), strict=True))}
+        for j in over.tolist():
+            duration[j] = until[j] - onset[j]
+            nxt = at.get((round(float(until[j]), 6), int(pitch[j])))
+            if nxt is not None and keep[nxt]:
+                duration[j] += duration[nxt]
+                keep[nxt] = False
+    return keep, duration
+
+
 def _plays(starts: np.ndarray, order: np.ndarray, beats: np.ndarray):
-    """(which event, its played beat) for every play of the bar each of `beats` falls in, the
+    """(which event, its played beat, where its play of the bar ends if the next bar played is
+    not the next one notated, else inf) for every play of the bar each of `beats` falls in, the
     bars notated at `starts` (the last entry the end) and played in `order`."""
     lengths = np.diff(starts)[order]
-    shifts = np.r_[0.0, np.cumsum(lengths)[:-1]] - starts[order]  # notated -> played beat
+    ends = np.cumsum(lengths)
+    jump = np.r_[order[1:] != order[:-1] + 1, False]  # the last bar played ends nothing
+    until = np.where(jump, ends, np.inf)
+    shifts = np.r_[0.0, ends[:-1]] - starts[order]  # notated -> played beat
     by_bar = np.argsort(order, kind="stable")  # the plays of each bar, together, in order
     plays = np.bincount(order, minlength=len(starts) - 1)
     first = np.r_[0, np.cumsum(plays)[:-1]]
@@ -77,4 +101,5 @@ def _plays(starts: np.ndarray, order: np.ndarray, beats: np.ndarray):
     times = plays[bar_of]
     which = np.repeat(np.arange(len(beats)), times)
     nth = np.arange(len(which)) - np.repeat(np.cumsum(times) - times, times)
-    return which, beats[which] + shifts[by_bar[first[bar_of[which]] + nth]]
+    play = by_bar[first[bar_of[which]] + nth]
+    return which, beats[which] + shifts[play], until[play]
