@@ -172,7 +172,8 @@ def test_sample_returns_the_files_it_wrote(fitted, tmp_path: Path):
                         out=tmp_path / "s")  # fmt: skip
     assert isinstance(result, api.SampleResult) and len(result.pieces) == 2
     assert result.paths == result.written.paths and result.written.folder == tmp_path / "s"
-    assert result.grammar is None  # abc-char has no grammar to sample under
+    assert result.grammar is not None and result.grammar.on  # abc-char samples under its grammar
+    assert len(result.grammar.report.steps) == 2  # what the grammar refused, per sample
     for piece, files in result.by_sample():
         assert piece in result.pieces and all(f.stem == files[0].stem for f in files)
         assert [f.suffix for f in files] in ([".abc"], [".abc", ".mid"])  # MIDI when it could

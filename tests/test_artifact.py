@@ -45,8 +45,12 @@ def test_a_run_in_the_old_layout_loads_and_samples(old_run: RunDir, shipped: Run
     loaded = load_run(old_run.path)
     assert loaded.tokenizer_name == "abc-char" and loaded.config["train"]["tokenizer"] == "abc-char"
     assert loaded.config["plugins"]["tokenizer"]["name"] == "abc-char"
-    [piece] = loaded.sample(n=40, decoder="argmax")
-    assert piece == load_run(SHIPPED).sample(n=40, decoder="argmax")[0] and len(piece) > 0
+    # Raw (no grammar): 40 characters hold no whole tune, which the grammar would cut to nothing.
+    [piece] = loaded.sample(n=40, decoder="argmax", grammar=False)
+    assert (
+        piece == load_run(SHIPPED).sample(n=40, decoder="argmax", grammar=False)[0]
+        and len(piece) > 0
+    )
     facts = old_run.facts()
     assert (facts.tokenizer, facts.model) == ("abc-char", "lstm2") and facts.parameters
     assert old_run.start().tokenizer == "abc-char"  # fine-tuning from it

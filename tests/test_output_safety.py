@@ -183,15 +183,19 @@ def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
 
 def test_sampling_twice_into_one_folder_refuses(trained, tmp_path):
     out = tmp_path / "s"
-    code, output = _mgen("sample", "--run", trained, "-n", "40", "-k", "2", "--out", out)
+    code, output = _mgen(
+        "sample", "--run", trained, "--no-grammar", "-n", "40", "-k", "2", "--out", out
+    )
     assert code == 0, output
     first = _snapshot(out)
     assert {"sample-001.abc", "sample-002.abc"} <= set(first)
-    code, output = _mgen("sample", "--run", trained, "-n", "40", "--seed", "5", "--out", out)
+    code, output = _mgen(
+        "sample", "--run", trained, "--no-grammar", "-n", "40", "--seed", "5", "--out", out
+    )
     _assert_one_line_error(code, output, "already holds sample-001.abc", "--force")
     assert _snapshot(out) == first
 
-    code, output = _mgen("sample", "--run", trained, "-n", "40", "--seed", "5", "--out", out,
+    code, output = _mgen("sample", "--run", trained, "--no-grammar", "-n", "40", "--seed", "5", "--out", out,
                          "--force")  # fmt: skip
     assert code == 0, output
     assert (out / "sample-001.abc").read_bytes() != first["sample-001.abc"][0]

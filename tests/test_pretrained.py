@@ -223,13 +223,17 @@ def test_only_a_sample_that_ran_out_of_steps_is_cut_off():
     """A tune stopped by -n ends at its last bar line; one that reached <end> is kept whole."""
     from mgen.core.runs.run import load_run
 
-    run = load_run("folk-abc")
-    [whole] = run.sample(n=3000, decoder="argmax")  # greedy: the same prefix at every -n
+    run = load_run("folk-abc")  # sampled raw: the tokenizer's own cut, not the grammar's
+    [whole] = run.sample(
+        n=3000, decoder="argmax", grammar=False
+    )  # greedy: the same prefix at every -n
     assert len(whole) < 3000 and whole[-1] != "\n"
     n = len(whole) - 2  # its last two characters never generated
-    [cut] = run.sample(n=n, decoder="argmax")
+    [cut] = run.sample(n=n, decoder="argmax", grammar=False)
     assert whole[: len(cut)] == cut and cut[-1] == "|" and "|" not in whole[len(cut) : n]
-    [again] = run.sample(n=len(whole) + 1, decoder="argmax")  # room for <end>: kept whole
+    [again] = run.sample(
+        n=len(whole) + 1, decoder="argmax", grammar=False
+    )  # room for <end>: kept whole
     assert again == whole
 
 

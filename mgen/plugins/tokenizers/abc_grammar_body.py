@@ -126,7 +126,7 @@ def token_key(s: Tune) -> tuple:
     return (s.over, s.notes, s.tie, s.broken, s.tup, s.rep, s.t, s.owe, s.meter_t,
             s.unit, s.bars, s.bar0, s.essen, s.line, s.lead != "", s.after_bar, s.last,
             s.last_pitch is None, s.key if tied else (), s.bar_acc if tied else (), s.mark,
-            s.prev, s.opening, s.grace)  # fmt: skip
+            s.prev, s.opening, s.grace, s.spaced)  # fmt: skip
 
 
 def cached(store: dict, key: tuple, compute: Callable[[], int]) -> int:
@@ -188,8 +188,9 @@ def _bar_bits(s: Tune, ch: Chars) -> int:
     for first in "|:[":
         if first in absorbed(s.after_bar) or (first == ":" and s.line == 1 and s.lead):
             continue
-        if any(_bar_options(s, first)):
-            b |= ch.b(first)
+        nxt, whole = _bar_options(s, first)
+        if whole or (nxt.strip("0123456789") if s.after_bar and first == "[" else nxt):
+            b |= ch.b(first)  # (`[` and a digit right after a bar line: the judge's `|[1`)
     return b
 
 
@@ -199,10 +200,10 @@ def absorbed(bar: str) -> str:
     if not bar:
         return ""
     if bar[-1] in "|]":
-        return "|:[-"
+        return "|:-"
     if bar[-1] == ":":
-        return ":[-" + ("|" if set(bar) == {":"} else "")
-    return "[-"
+        return ":-" + ("|" if set(bar) == {":"} else "")
+    return "-"  # (and `[` then a digit: `tokens.bracket_bits`)
 
 
 def _line_bits(s: Tune, ch: Chars) -> int:
@@ -270,7 +271,8 @@ def _tuplets(room: int | None, unit: int, meter: int | None, exact: bool) -> str
 
 def token_step(s: Tune, c: str) -> None:
     was_bar, was_mark, s.after_bar, s.mark = s.after_bar, s.mark, "", ""
-    if c in SPACE:
+    s.spaced = c in SPACE
+    if s.spaced:
         s.mark = _SPACED if was_mark else ""
         return
     if c in NOTE_START:

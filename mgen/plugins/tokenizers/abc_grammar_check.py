@@ -12,6 +12,7 @@ A tune the judge accepts and that keeps these, the grammar accepts character by 
   `[CE]-`), not a note after a space or a grace note;
 - repeats balanced: `|:` closed by `:|`, a first ending by `:|` and a second ending;
 - no tuplet starts again before one note of it;
+- fields the grammar writes (not P:, V:), with values from its sets (`abc_grammar_values`);
 - a final bar line, unless the tune's lines end without bar lines (Essen's style, where the
   judge takes the line end of a complete bar for one).
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 from mgen.formats.abc.music import FIELD_LINE, split_header
 from mgen.formats.abc.read import _TOKEN, Bar, Tune, _header, _read_line, _Reader
 from mgen.plugins.tokenizers import abc_grammar_time as tm
+from mgen.plugins.tokenizers import abc_grammar_values as values
 
 
 class _Strict(_Reader):
@@ -60,13 +62,31 @@ def beyond_judge(text: str) -> list[str]:
             _read_line(reader, line, n)
     if reader.time > reader.bar_start:
         reader.bar("", body[-1][0] if body else 0)
-    ends = reader.barred
-    if ends and not ends[-1] and any(ends[:-1]):
+    barred = bool(tune.bars) and tune.bars[-1].closing not in ("", "\n")
+    if not barred and any(reader.barred):
         reader.found.add("no final bar line, though its lines end with bar lines")
-    found = sorted(reader.found) + _lexed(body)
+    found = sorted(reader.found) + _lexed(body) + _fields(text)
     if any(not _short_ok(tune.bars, i) for i in _short(tune.bars)):
         found.append("a short bar inside the tune")
     return found
+
+
+def _fields(text: str) -> list[str]:
+    """Fields (lines, and inline by the judge's lexer) the grammar does not write, or values
+    outside its sets."""
+    fields = []
+    for line in text.splitlines()[1:]:  # after X:1
+        m = FIELD_LINE.match(line)
+        if m and not line.startswith("|"):
+            fields.append((m[1], m[2]))
+        else:
+            fields += [(t[1], t[3:-1]) for t in _tokens(line, "field")]
+    for name, value in fields:
+        if name not in values.MOST or (
+            name in values.VALUED and value not in values.trie(name).whole
+        ):
+            return [f"a field the grammar does not write ({name}:{value.strip()[:12]})"]
+    return []
 
 
 def _short(bars: list[Bar]) -> list[int]:
@@ -82,6 +102,10 @@ def _short_ok(bars: list[Bar], i: int) -> bool:
         return True
     return any(bars[j].meter == bar.meter and bars[j].duration + bar.duration == bar.meter
                for j in (i - 1, i + 1) if 0 <= j < len(bars))  # fmt: skip
+
+
+def _tokens(line: str, kind: str) -> list[str]:
+    return [m.group() for m in _TOKEN.finditer(line) if m.lastgroup == kind]
 
 
 def _lexed(body: list[tuple[int, str]]) -> list[str]:

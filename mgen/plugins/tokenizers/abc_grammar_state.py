@@ -58,7 +58,7 @@ FIELDS = (
     "mode", "line", "lead", "seen", "field", "value", "header", "meter_t", "unit",
     "key", "t", "owe", "over", "bar_acc", "last", "last_pitch", "broken", "tup", "tie",
     "opening", "bars", "bar0", "prev", "rep", "notes", "essen", "after_bar", "tok",
-    "length", "tied", "chord", "count", "mark", "grace",
+    "length", "tied", "chord", "count", "mark", "grace", "spaced",
 )  # fmt: skip
 _VALUE = operator.attrgetter(*FIELDS)
 
@@ -96,13 +96,14 @@ class Tune:
         self.count = 0  # characters of free text, notes of a grace group
         self.mark = ""  # the decoration letter just written, if the last token was one
         self.grace = False  # grace notes wait for their note (abc2midi wants one)
+        self.spaced = False  # the last character was a space: the tune does not end so
 
     def clone(self) -> Tune:
         c = Tune.__new__(Tune)
         (c.mode, c.line, c.lead, c.seen, c.field, c.value, c.header, c.meter_t, c.unit,
          c.key, c.t, c.owe, c.over, c.bar_acc, c.last, c.last_pitch, c.broken, c.tup,
          c.tie, c.opening, c.bars, c.bar0, c.prev, c.rep, c.notes, c.essen,
-         c.after_bar, c.tok, c.length, c.tied, c.chord, c.count, c.mark, c.grace) = _VALUE(self)  # fmt: skip
+         c.after_bar, c.tok, c.length, c.tied, c.chord, c.count, c.mark, c.grace, c.spaced) = _VALUE(self)  # fmt: skip
         return c
 
     def between(self) -> None:
@@ -278,7 +279,7 @@ class Tune:
         """Whether the tune may end here (at a token's end)."""
         if not self.notes or self.tie is not None or self.broken is not None or self.grace:
             return False
-        if self.tup is not None or not tm.repeats_closed(self.rep):
+        if self.spaced or self.tup is not None or not tm.repeats_closed(self.rep):
             return False
         if self.t == 0:  # after a bar line, or a line end that closed a bar (Essen's style)
             return self.bars > 0 and (self.essen or not (self.prev and self.prev[0]))

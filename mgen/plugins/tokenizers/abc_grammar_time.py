@@ -167,6 +167,7 @@ def opening(marks: str) -> str:
     return "X" if excuses(marks) else ("|" if marks.endswith("|") else "")
 
 
+@functools.cache
 def repeat_parts(token: str) -> tuple[bool, int, bool, bool]:
     """(ends a repeat, the variant ending it opens (0: none), starts a repeat, a double or
     thick bar line that closes a second ending)."""
@@ -183,6 +184,7 @@ Repeats = tuple[bool, int, bool, bool]
 NO_REPEATS: Repeats = (False, 0, False, True)
 
 
+@functools.lru_cache(maxsize=4096)
 def repeat(state: Repeats, token: str) -> Repeats | None:
     """The repeat state after a bar-line token, None where it would unbalance the repeats:
     a `|:` is closed by a `:|` (a `:|` may also repeat from the start), a first ending by `:|`

@@ -241,8 +241,10 @@ def bar_step(s: Tune, c: str) -> None:
 
 
 def bracket_bits(s: Tune, ch: Chars) -> int:
-    """After `[`: a bar line (`[|`, `[1`), a chord, an inline field."""
-    b = 0 if s.count == 1 else ch.b(_bar_options(s, "[")[0])
+    """After `[`: a bar line (`[|`, `[1`: not `[1` right after a bar line, which the judge
+    reads as part of it), a chord, an inline field."""
+    b = ch.b(_bar_options(s, "[")[0])
+    b &= ~ch.b("0123456789") if s.count == 1 else b
     chord = s.tie != REST_TIE and not s.rep[2] and not s.over
     if chord and any(tm.length_options("", s.ctx(), False)):
         c = s.clone()
@@ -254,6 +256,7 @@ def bracket_bits(s: Tune, ch: Chars) -> int:
 
 
 def bracket_step(s: Tune, c: str) -> None:
+    s.after_bar = ""
     if c in NOTE_START:
         s.mode, s.tok, s.length, s.tied, s.chord = B_CHORD, c, "", False, NO_CHORD
     elif c in "|12":
