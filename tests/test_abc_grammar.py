@@ -37,7 +37,7 @@ def test_the_grammar_accepts_the_tunes_the_judge_accepts(folk):
     tok, pieces = folk
     judged = [p for p in pieces if not strict_problems(read_tune(tok.text(p)))]
     kept = [p for p in judged if not beyond_judge(tok.text(p))]
-    assert len(kept) >= 300 and len(kept) >= 0.9 * len(judged), (len(pieces), len(judged))
+    assert len(kept) >= 250 and len(kept) >= 0.85 * len(judged), (len(pieces), len(judged))
     for piece in kept:
         at = grammar_of(tok, tok.vocab, 1).accepts(piece)
         assert at is None, "".join(piece[max(0, at - 40) : at]) + "⟦" + "".join(piece[at:][:8])

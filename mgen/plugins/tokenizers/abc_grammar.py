@@ -208,7 +208,7 @@ def step(s: Tune, c: str) -> None:
     `:` at a line's start)."""
     if B_TOKEN <= s.mode < ENDED and c != "\n":
         s.lead = (c if c.isalpha() else "") if s.line == 0 else ""
-        s.line = min(s.line + 1, 2)
+        s.line, s.blank = min(s.line + 1, 2), s.blank and c in body.SPACE
     MODES[s.mode][1](s, c)
     if s.mode == B_TOKEN:
         s.between()

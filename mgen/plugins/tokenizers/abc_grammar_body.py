@@ -46,7 +46,14 @@ _NOTE_NEXT = "!"  # the `mark` of a state after such a pair: a note comes next
 #: after one only after these (as folk-abc writes them), and then no other letter.
 _SPACE_OK = "HILSuy"
 _SPACED = "_"  # the `mark` of a state after a letter and spaces
-QUOTE_CAP, DECO_CAP, GRACE_NOTES, CHORD_NOTES = 64, 12, 4, 4
+#: After a chord symbol music21 reads some letters as notes: never these, these only before a
+#: note (`"tr"T` is fine, `"4"S |` is not).
+_NOT_QUOTED, _FIRM_QUOTED = "IRUVi", "HLS~"
+QUOTE_CAP, DECO_CAP, GRACE_NOTES, CHORD_NOTES = 48, 12, 4, 4
+#: Decorations, slurs, chord symbols and grace notes in a row, between notes, bar lines and
+#: the like: folk-abc writes at most 4; a model that writes more is lost in them (and music21
+#: with it), so 4 is all there may be.
+SOUP, _ZERO = 4, '"{!+)'
 _ACC = {"^^": 2, "^": 1, "__": -2, "_": -1, "=": 0}
 
 
@@ -126,7 +133,7 @@ def token_key(s: Tune) -> tuple:
     return (s.over, s.notes, s.tie, s.broken, s.tup, s.rep, s.t, s.owe, s.meter_t,
             s.unit, s.bars, s.bar0, s.essen, s.line, s.lead != "", s.after_bar, s.last,
             s.last_pitch is None, s.key if tied else (), s.bar_acc if tied else (), s.mark,
-            s.prev, s.opening, s.grace, s.spaced)  # fmt: skip
+            s.prev, s.opening, s.grace, s.spaced, s.soup, s.quoted, s.blank)  # fmt: skip
 
 
 def cached(store: dict, key: tuple, compute: Callable[[], int]) -> int:
@@ -151,17 +158,44 @@ def _token_bits(s: Tune, ch: Chars) -> int:
     if s.mark == _NOTE_NEXT:
         return notes
     b = ch.b(SPACE + '"!+{') | _event_bits(s, ch) | _bar_bits(s, ch) | _line_bits(s, ch)
-    if not (s.mark and s.mark in _FIRM) or notes:  # a second letter needs a note after it
-        b |= ch.b(MARKS)  # (K, L, M at a line's start: a field's name, or a decoration)
-    b |= ch.b("()")  # slurs (and tuplets): the judge and the readers take them unbalanced
+    b |= ch.b(_marks(s.mark, notes != 0, s.quoted))  # (K, L, M at a line's start: a field)
+    b |= ch.b("()")
+    if s.soup >= SOUP:  # no more: a tuplet may begin, not a slur
+        b &= ~ch.b(
+            MARKS + _ZERO + ("" if _tuplet_digits(s) else "(")
+        )  # slurs (and tuplets): the judge and the readers take them unbalanced
     b |= ch.b(">") if s.broken_ok(">") else 0
     b |= ch.b("<") if s.broken_ok("<") else 0
     if s.tie is None and s.last_pitch is not None and not s.after_bar:  # `-` after a bar: a tie?
         b |= ch.b("-") if s.last is not None or s.broken is not None else 0
     if not s.mark:
         return b | (ch.END if s.may_end() else 0)
-    b &= ~ch.b("\n\\" + (MARKS if s.mark == _SPACED else ""))  # music21 reads a lone one
-    return b & ~ch.b(SPACE) if s.mark not in _SPACE_OK + _SPACED else b  # as a note
+    b &= ~ch.b("\n\\")  # music21 reads a decoration letter that ends a line as a note
+    return b & ~ch.b(SPACE) if s.mark not in _SPACE_OK + _SPACED else b
+
+
+@functools.cache
+def _marks(after: str, notes: bool, quoted: bool) -> str:
+    """The decoration letters that may follow `after` (a state's `mark`); `notes`: whether a
+    note may come (for a letter that needs one after it); `quoted`: a chord symbol waits."""
+    if after == _SPACED or (after and after in _FIRM and not notes):
+        return ""
+    if quoted:
+        return "".join(m for m in MARKS if m not in _NOT_QUOTED + ("" if notes else _FIRM_QUOTED))
+    return MARKS
+
+
+@functools.cache
+def quoted_chars(text: str, placed: bool) -> str:
+    """The characters a quote may hold next (`placed`: it begins with where it goes, `<>@`)."""
+    return "".join(c for c in text if c not in '"\\|[]{}' + ("" if placed else ","))
+
+
+def mark_after(s: Tune, was_mark: str, c: str) -> str:
+    """The `mark` after the decoration letter `c`: a note must come next after two letters
+    where music21 wants one, or after some letters while a chord symbol waits."""
+    firm = (was_mark and was_mark in _FIRM) or (s.quoted and c in _FIRM_QUOTED)
+    return _NOTE_NEXT if firm else c
 
 
 def _note_starts(s: Tune, ch: Chars) -> int:
@@ -212,7 +246,7 @@ def _line_bits(s: Tune, ch: Chars) -> int:
     if not s.line:
         return 0  # (a field line's letter is among the decoration letters)
     b = ch.b("\\")
-    if s.tup is None and s.broken is None:
+    if s.tup is None and s.broken is None and not s.blank:  # a blank line ends the tune
         b |= ch.b("\n")
     if not s.over and not s.mark and any(_field_possible(s, f) for f in values.BODY_FIELDS):
         b |= ch.b("[")
@@ -271,6 +305,10 @@ def _tuplets(room: int | None, unit: int, meter: int | None, exact: bool) -> str
 
 def token_step(s: Tune, c: str) -> None:
     was_bar, was_mark, s.after_bar, s.mark = s.after_bar, s.mark, "", ""
+    if c in _ZERO or c in MARKS and not (s.line == 1 and c in values.BODY_FIELDS):
+        s.soup += 1  # (a slur's `(` counts once it is one: `tokens.open_step`)
+    elif c not in SPACE + "\n(":
+        s.soup = 0
     s.spaced = c in SPACE
     if s.spaced:
         s.mark = _SPACED if was_mark else ""
@@ -286,7 +324,7 @@ def token_step(s: Tune, c: str) -> None:
     elif c in "|:":
         s.mode, s.tok = B_BAR, c
     elif c == "(":
-        s.mode, s.count = B_OPEN, int(was_mark == ".")  # abc2midi: no tuplet after `.`
+        s.mode, s.count = B_OPEN, int(was_mark[:1] == ".")  # abc2midi: no tuplet after `.`
     elif c == ")":
         pass
     elif c in "<>":
@@ -299,7 +337,7 @@ def _token_step_rare(s: Tune, c: str, was_mark: str) -> None:
     if c == "{":
         s.mode, s.tok, s.length, s.count, s.tied = B_GRACE, "", "", 0, False
     elif c == '"':
-        s.mode, s.count = B_QUOTE, 0
+        s.mode, s.count, s.tok = B_QUOTE, 0, ""
     elif c in "!+":
         s.mode, s.tok, s.count = B_DECO, c, 0
     elif c == "-":
@@ -311,7 +349,7 @@ def _token_step_rare(s: Tune, c: str, was_mark: str) -> None:
     elif s.line == 1 and c in values.BODY_FIELDS:
         s.mode, s.field, s.tok = B_NAME, c, ""
     else:  # a decoration letter
-        s.mark = _NOTE_NEXT if was_mark and was_mark in _FIRM else c
+        s.mark = mark_after(s, was_mark, c)
 
 
 def _then(s: Tune, finish, ch: Chars, *args) -> int:

@@ -63,7 +63,7 @@ def beyond_judge(text: str) -> list[str]:
     if reader.time > reader.bar_start:
         reader.bar("", body[-1][0] if body else 0)
     barred = bool(tune.bars) and tune.bars[-1].closing not in ("", "\n")
-    if not barred and any(reader.barred):
+    if not barred and any(reader.barred[:-1]):  # (the last line's end is the tune's)
         reader.found.add("no final bar line, though its lines end with bar lines")
     found = sorted(reader.found) + _lexed(body) + _fields(text)
     if any(not _short_ok(tune.bars, i) for i in _short(tune.bars)):
@@ -123,7 +123,8 @@ def _lexed(body: list[tuple[int, str]]) -> list[str]:
                 found.add("a tie written apart from its note")
             elif kind in ("note", "rest", "chord"):
                 last, broken = kind, False
+                rep = rep and (*rep[:3], True)  # a second ending holds an event
             broken = broken or kind == "broken"
-    if rep is None or not tm.repeats_closed((*rep[:3], True)):
+    if not rep or not tm.repeats_closed(rep):
         found.add("unbalanced repeats")
     return sorted(found)

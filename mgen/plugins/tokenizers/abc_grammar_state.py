@@ -58,7 +58,7 @@ FIELDS = (
     "mode", "line", "lead", "seen", "field", "value", "header", "meter_t", "unit",
     "key", "t", "owe", "over", "bar_acc", "last", "last_pitch", "broken", "tup", "tie",
     "opening", "bars", "bar0", "prev", "rep", "notes", "essen", "after_bar", "tok",
-    "length", "tied", "chord", "count", "mark", "grace", "spaced",
+    "length", "tied", "chord", "count", "mark", "grace", "spaced", "soup", "quoted", "blank",
 )  # fmt: skip
 _VALUE = operator.attrgetter(*FIELDS)
 
@@ -97,13 +97,17 @@ class Tune:
         self.mark = ""  # the decoration letter just written, if the last token was one
         self.grace = False  # grace notes wait for their note (abc2midi wants one)
         self.spaced = False  # the last character was a space: the tune does not end so
+        self.soup = 0  # decorations, slurs, chord symbols, grace notes in a row (folk-abc: 4)
+        self.quoted = False  # a chord symbol waits for its note (music21 gives it the next)
+        self.blank = True  # the line holds nothing but spaces so far (a blank line ends a tune)
 
     def clone(self) -> Tune:
         c = Tune.__new__(Tune)
         (c.mode, c.line, c.lead, c.seen, c.field, c.value, c.header, c.meter_t, c.unit,
          c.key, c.t, c.owe, c.over, c.bar_acc, c.last, c.last_pitch, c.broken, c.tup,
          c.tie, c.opening, c.bars, c.bar0, c.prev, c.rep, c.notes, c.essen,
-         c.after_bar, c.tok, c.length, c.tied, c.chord, c.count, c.mark, c.grace, c.spaced) = _VALUE(self)  # fmt: skip
+         c.after_bar, c.tok, c.length, c.tied, c.chord, c.count, c.mark, c.grace, c.spaced, c.soup, c.quoted,
+         c.blank) = _VALUE(self)  # fmt: skip
         return c
 
     def between(self) -> None:
@@ -166,7 +170,7 @@ class Tune:
         self.last, self.last_pitch = d, top if top is not None else REST_TIE
         self.tie = top if tie else None
         self.notes = self.notes or top is not None
-        self.grace = self.grace and top is None
+        self.grace, self.quoted = self.grace and top is None, False
         if self.rep[1] == 2 and not self.rep[3]:
             self.rep = (self.rep[0], 2, self.rep[2], True)
 
@@ -251,7 +255,7 @@ class Tune:
             self._close("\n")
         elif self.t == 0 and self.bars:
             self.essen = False
-        self.line, self.lead, self.after_bar = 0, "", ""
+        self.line, self.lead, self.after_bar, self.blank = 0, "", "", True
 
     # -- fields in the body ------------------------------------------------------------------
     def field_ok(self, name: str, value: str) -> bool:

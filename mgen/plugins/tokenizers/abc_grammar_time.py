@@ -188,7 +188,8 @@ NO_REPEATS: Repeats = (False, 0, False, True)
 def repeat(state: Repeats, token: str) -> Repeats | None:
     """The repeat state after a bar-line token, None where it would unbalance the repeats:
     a `|:` is closed by a `:|` (a `:|` may also repeat from the start), a first ending by `:|`
-    and then, at once, a second ending that holds a note."""
+    and then, at once, a second ending that holds a note and ends at a double or thick bar
+    line (or a new `|:`)."""
     ends, number, starts, double = repeat_parts(token)
     opened, ending, second, noted = state
     if second and number != 2:
@@ -205,17 +206,19 @@ def repeat(state: Repeats, token: str) -> Repeats | None:
         if not second:
             return None
         second, ending, noted = False, 2, False
+    closes = starts or (double and not ends and not number)  # ends a second ending
+    if closes and ending and (ending == 1 or not noted or (starts and opened)):
+        return None
     if starts:
-        if opened or second or ending == 1:
+        if opened or second:
             return None
         opened, ending = True, 0
-    elif double and not ends and not number and ending:
-        if ending == 1:
-            return None
+    elif closes:
         ending = 0
     return opened, ending, second, noted
 
 
 def repeats_closed(state: Repeats) -> bool:
-    opened, ending, second, noted = state
-    return not (opened or ending == 1 or second or not noted)
+    """No `|:` open, no ending open (abc2midi wants a second ending closed by `||`, `|]`)."""
+    opened, ending, second, _ = state
+    return not (opened or ending or second)

@@ -16,6 +16,7 @@ from mgen.plugins.tokenizers.abc_grammar_body import (
     GRACE_NOTES,
     NOTE_START,
     QUOTE_CAP,
+    SOUP,
     Chars,
     _bar_options,
     _field_possible,
@@ -23,6 +24,8 @@ from mgen.plugins.tokenizers.abc_grammar_body import (
     _tuplet_digits,
     cached,
     chord_spellings,
+    mark_after,
+    quoted_chars,
     sound,
     spellings,
     token_key,
@@ -121,7 +124,7 @@ def chord_bits(s: Tune, ch: Chars) -> int:
         _chord_note(c)
         b |= ch.b(chord_spellings(c).next[""]) if n < CHORD_NOTES else 0
         b |= ch.b("]") if n >= 2 and s.tie in (None, c.chord[2]) else 0
-        b |= 0 if s.tied else ch.b("-")
+        b |= 0 if s.tied or c.chord[1] != tm.dur(s.length, s.unit) else ch.b("-")  # abc2midi
     return b
 
 
@@ -188,17 +191,26 @@ def grace_step(s: Tune, c: str) -> None:
 
 
 def quote_bits(s: Tune, ch: Chars) -> int:
-    """A chord symbol or annotation: no `\\` (abc2midi reads `\\"` as a quote inside)."""
-    b = ch.b(ch.free_text.replace('"', "").replace("\\", "")) if s.count < QUOTE_CAP else 0
+    """A chord symbol or annotation: no `\\` (abc2midi reads `\\"` as a quote inside), no bar
+    lines, brackets or braces (music in quotes); music21 reads one as a chord unless it starts
+    with where it goes (`^_<>@`), and fails on a `,` in one."""
+    if s.count >= QUOTE_CAP:
+        return ch.b('"')
+    b = ch.b(quoted_chars(ch.free_text, any(c in s.tok for c in "<>@")))
     return b | (ch.b('"') if s.count else 0)
 
 
 def quote_step(s: Tune, c: str) -> None:
-    s.mode, s.count = (B_TOKEN, 0) if c == '"' else (s.mode, s.count + 1)
+    if c == '"':
+        s.mode, s.count, s.quoted = B_TOKEN, 0, True
+    else:
+        s.tok, s.count = (s.tok + c)[:2], s.count + 1  # its first two characters
 
 
 def deco_bits(s: Tune, ch: Chars) -> int:
-    inside = "".join(c for c in ch.free_text if c not in s.tok + "\\" and not c.isspace())
+    """`!name!` or `+name+`: letters, digits and `.:()<>-` (a quote inside one loses the
+    readers)."""
+    inside = "".join(c for c in ch.free_text if c not in s.tok and (c.isalnum() or c in ".:()<>-"))
     b = ch.b(inside) if s.count < DECO_CAP else 0
     return b | (ch.b(s.tok) if s.count else 0)
 
@@ -270,17 +282,18 @@ def bracket_step(s: Tune, c: str) -> None:
 
 def open_bits(s: Tune, ch: Chars) -> int:
     """After `(`: a tuplet's digit, or what may follow a slur's start."""
-    return (0 if s.count else ch.b(_tuplet_digits(s))) | _then(s, _slur, ch)
+    b = 0 if s.count else ch.b(_tuplet_digits(s))
+    return b | (_then(s, _slur, ch) if s.soup < SOUP else 0)
 
 
 def _slur(s: Tune) -> None:
-    s.mode = B_TOKEN
+    s.mode, s.soup = B_TOKEN, s.soup + 1
     s.between()
 
 
 def open_step(s: Tune, c: str) -> None:
     if c.isdigit():
-        s.mode, s.tok = B_TUPLET, "(" + c
+        s.mode, s.tok, s.soup = B_TUPLET, "(" + c, 0
     else:
         _slur(s)
         token_step(s, c)
@@ -342,7 +355,7 @@ def broken_step(s: Tune, c: str) -> None:
 
 
 def cont_step(s: Tune, c: str) -> None:
-    s.mode, s.line, s.lead, s.after_bar = B_TOKEN, 0, "", ""  # `\`, a line end: it goes on
+    s.mode, s.line, s.lead, s.after_bar, s.blank = B_TOKEN, 0, "", "", True  # the line goes on
 
 
 def name_bits(s: Tune, ch: Chars) -> int:
@@ -352,7 +365,7 @@ def name_bits(s: Tune, ch: Chars) -> int:
 
 
 def _as_mark(s: Tune) -> None:
-    s.mode, s.mark = B_TOKEN, s.field
+    s.mode, s.mark = B_TOKEN, mark_after(s, "", s.field)
 
 
 def name_step(s: Tune, c: str) -> None:
@@ -380,6 +393,6 @@ def value_step(s: Tune, c: str) -> None:
         s.take_field(s.field, s.value)
         s.mode = B_TOKEN
         if c == "\n":
-            s.line, s.lead = 0, ""  # a field line: no line end for the bars
+            s.line, s.lead, s.blank = 0, "", True  # a field line: no line end for the bars
     else:
         s.value += c
