@@ -4,6 +4,7 @@ and the page itself in Debian's chromium (Selenium): generate, see, play, downlo
 from __future__ import annotations
 
 import asyncio
+import io
 import shutil
 import threading
 import time
@@ -37,7 +38,8 @@ def _first_tunes(source: Path, dest: Path, count: int) -> Path:
 def runs(
     tmp_path_factory: pytest.TempPathFactory, music21_corpus: Path, chorale_midi: Path
 ) -> Path:
-    """A --runs folder: a small abc-char run ("folk") and a MIDI run ("chorales")."""
+    """A --runs folder: a small abc-char run ("folk"), a MIDI run ("chorales") and a
+    multi-track one ("voices")."""
     root = tmp_path_factory.mktemp("serve-runs")
     data = _first_tunes(
         music21_corpus / "essenFolksong" / "ballad10.abc", root.parent / "tunes.abc", 16
@@ -46,6 +48,8 @@ def runs(
                model_options={"hidden_size": 48, "embed_dim": 16}, **TINY)  # fmt: skip
     mgen.train(tokenizer="midi-notes", data=[str(chorale_midi.parent)], max_steps=8,
                out=root / "chorales", model_options={"hidden_size": 32, "embed_dim": 16}, **TINY)  # fmt: skip
+    mgen.train(tokenizer="midi-tracks", data=[str(chorale_midi.parent)], max_steps=8,
+               out=root / "voices", model_options={"hidden_size": 32, "embed_dim": 16}, **TINY)  # fmt: skip
     return root
 
 
@@ -80,7 +84,11 @@ def refused(response, status: int, *words: str) -> str:
 
 def test_models_lists_each_run_once_with_its_figures(client: TestClient):
     models = {m["name"]: m for m in client.get("/api/models").json()["models"]}
-    assert set(models) == {"folk", "chorales"}  # runs/latest is the same run as one of them
+    assert set(models) == {
+        "folk",
+        "chorales",
+        "voices",
+    }  # runs/latest is the same run as one of them
     folk = models["folk"]
     assert (folk["source"], folk["tokenizer"], folk["model"]) == ("run", "abc-char", "lstm2")
     assert folk["parameters"] > 1000 and folk["val_loss"] > 0
@@ -415,6 +423,40 @@ def test_the_serve_command(cli, tmp_path: Path):
     assert_one_line_error(*run_mgen("serve", "--workers", "0", "--runs", tmp_path), "--workers")
 
 
+# -- choosing the ensemble --------------------------------------------------------------------
+
+
+def test_the_options_name_the_tokenizers_that_choose_their_ensemble(client: TestClient):
+    ensembles = client.get("/api/options").json()["ensembles"]
+    assert "midi-tracks" in ensembles["tokenizers"]
+    assert "abc-char" not in ensembles["tokenizers"] and "midi-notes" not in ensembles["tokenizers"]
+    assert "violin,violin,viola,cello" in ensembles["presets"]
+    assert {"violin", "drums", "Acoustic Grand Piano"} <= set(ensembles["instruments"])
+
+
+def test_a_batch_has_the_instruments_asked_for(client: TestClient):
+    import pretty_midi
+
+    body = {"model": "voices", "length": 80, "num_samples": 2, "seed": 3,
+            "instruments": "violin,cello,drums"}  # fmt: skip
+    r = client.post("/api/generate", json=body)
+    assert r.status_code == 200, r.text
+    for sample in r.json()["samples"]:
+        names = [t["instrument"] for t in sample["tracks"]]
+        assert set(names) <= {"Violin", "Cello", "Drums"}, names
+        got = client.get(f"/api/batches/{r.json()['id']}/samples/{sample['index']}/midi")
+        midi = pretty_midi.PrettyMIDI(io.BytesIO(got.content))
+        assert {(i.program, i.is_drum) for i in midi.instruments} <= {(40, False), (42, False),
+                                                                      (0, True)}  # fmt: skip
+
+
+def test_an_unknown_instrument_is_one_clear_refusal(client: TestClient):
+    body = {"model": "voices", "length": 20, "instruments": "violin,kazooo"}
+    refused(client.post("/api/generate", json=body), 422, "kazooo")
+    body = {"model": "folk", "length": 20, "instruments": "violin"}
+    refused(client.post("/api/generate", json=body), 422, "midi-tracks")
+
+
 # -- a real server, a real browser ----------------------------------------------------------------
 
 
@@ -581,6 +623,42 @@ def test_the_page_shows_mutes_and_solos_the_tracks_of_a_sample(
         browser.save_screenshot(str(tmp_path / "tracks.png"))
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         assert not errors, errors
+    finally:
+        browser.quit()
+
+
+@pytest.mark.slow
+def test_the_page_chooses_the_ensemble_of_a_multi_track_model(live: str, tmp_path: Path):
+    """The Ensemble field is there for a model whose tokenizer names its instruments and not
+    for the others; what is typed in it names the tracks of the batch."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    browser = _chromium()
+    try:
+        browser.get(live)
+        wait = WebDriverWait(browser, 180)
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#model option"))
+        model = Select(browser.find_element(By.ID, "model"))
+        model.select_by_value("folk")
+        assert not browser.find_element(By.ID, "ensemble").is_displayed()
+        model.select_by_value("voices")
+        assert browser.find_element(By.ID, "ensemble").is_displayed()
+        presets = browser.find_elements(By.CSS_SELECTOR, "#ensembles option")
+        assert "soprano,alto,tenor,bass" in [p.get_attribute("value") for p in presets]
+        browser.find_element(By.ID, "instruments").send_keys("flute,cello")
+        length = browser.find_element(By.ID, "length")
+        length.clear()
+        length.send_keys("400")  # (seed 0: a first sample with notes in both tracks)
+        browser.find_element(By.ID, "generate").click()
+        wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, ".sample"))
+        labels = {e.text for e in browser.find_elements(By.CSS_SELECTOR, ".legend .track-name")}
+        assert labels and all(("Flute" in x or "Cello" in x) for x in labels), labels
+        browser.find_element(By.ID, "instruments").send_keys(",kazooo")
+        browser.find_element(By.ID, "generate").click()
+        wait.until(lambda b: not b.find_element(By.ID, "error").get_attribute("hidden"))
+        assert "kazooo" in browser.find_element(By.ID, "error").text
+        browser.save_screenshot(str(tmp_path / "ensemble.png"))
     finally:
         browser.quit()
 

@@ -10,7 +10,7 @@ print(mgen.score(run, ["held-out/"])["loss_nats"])
 
 One call per command: `fit` (mgen train: a TrainResult), `sample` (mgen sample: a
 SampleResult, the files written and the grammar's part), `judge` and `score` (mgen eval: a
-Judgement, a Loss), `render`, `plugins`, `models`, `datasets`, `prepare_dataset`.
+Judgement, a Loss), `render`, `plugins`, `models`, `datasets`, `prepare_dataset`, `ensembles`.
 Errors are the library's own (mgen.core.contracts.errors); the CLI turns them into one line
 and an exit code, the web server into an HTTP status.
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mgen.api.installed import datasets, models, plugins, prepare_dataset, recipes
+from mgen.api.installed import datasets, ensembles, models, plugins, prepare_dataset, recipes
 from mgen.api.judging import judge, judge_against, render, render_audio, score
 from mgen.api.results import (
     DatasetInfo,
@@ -62,7 +62,7 @@ __all__ = [
     "DEFAULT_TIMEOUT", "TIMEOUT_ENV", "DatasetInfo", "GrammarUse", "Judgement",
     "Loss", "PluginKind", "PreparedDataset", "Run", "SampleResult", "ShippedModels",
     "TrainConfig", "TrainResult", "check_decoder", "check_settings", "choose_run",
-    "datasets", "decoder_names", "decoders", "fit", "is_lead", "judge", "judge_against",
+    "datasets", "decoder_names", "decoders", "ensembles", "fit", "is_lead", "judge", "judge_against",
     "launched", "load_run", "loop_guards", "models", "plugins", "prepare_dataset",
     "primer_tokens", "recipes", "relaunch", "render", "render_audio", "sample", "score", "train",
     "upload_primer", "warm",

@@ -97,3 +97,22 @@ def recipes() -> dict[str, Any]:
         except PluginError:  # a broken install: its help line is left out, training says why
             continue
     return found
+
+
+#: Ensembles offered as ready choices (`mgen serve`'s page lists them; any list may be typed).
+ENSEMBLES: tuple[str, ...] = (
+    "soprano,alto,tenor,bass", "violin,violin,viola,cello", "piano,bass,drums",
+    "flute,oboe,clarinet,bassoon,horn", "trumpet,trombone,tuba", "guitar,bass,drums",
+)  # fmt: skip
+
+
+def ensembles() -> dict[str, Any]:
+    """What `--instruments` takes: the tokenizers that can choose their ensemble, ready
+    ensembles, and the instrument names known (short names first, the drum kit, then General
+    MIDI's 128 programs)."""
+    from mgen.core.contracts.ensemble import choosing
+    from mgen.formats.midi import gm
+
+    names = [*gm.SHORT_NAMES, gm.DRUM_KIT_NAMES[0]]
+    names += [n for n in gm.GM_NAMES if n.lower() not in gm.SHORT_NAMES]
+    return {"tokenizers": choosing(), "presets": list(ENSEMBLES), "instruments": names}

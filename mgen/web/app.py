@@ -130,12 +130,16 @@ def _routes(app: FastAPI, service: Service) -> None:
     async def models() -> dict[str, Any]:
         return {"models": service.models()}
 
-    @app.get("/api/options", summary="Decoders with their options, and the server's limits")
+    @app.get(
+        "/api/options",
+        summary="Decoders with their options, the server's limits, the ensembles to choose",
+    )
     async def options() -> dict[str, Any]:
+        from mgen import api
         from mgen.web.service import decoders
 
         limits = {**service.limits.to_dict(), "jobs": service.jobs.to_dict()}
-        return {"decoders": decoders(), "limits": limits}
+        return {"decoders": decoders(), "limits": limits, "ensembles": api.ensembles()}
 
     @app.get("/api/status", summary="The generation queue: running, waiting, done")
     async def status() -> dict[str, Any]:

@@ -37,6 +37,7 @@ function modelLabel(m) {
 
 function describeModel() {
   const m = state.models.find((x) => x.name === $("model").value);
+  $("ensemble").hidden = !chooseEnsemble(m);
   if (!m) { $("model-info").textContent = "no models: train one with `mgen train`"; return; }
   const size = m.parameters == null ? "?" : m.parameters.toLocaleString();
   const loss = m.val_loss == null ? "not measured" : `${m.val_loss.toFixed(3)} nats/token`;
@@ -44,6 +45,11 @@ function describeModel() {
   $("model-info").textContent =
     `${where}: tokenizer ${m.tokenizer}, model ${m.model}, ${size} parameters, validation loss ${loss}` +
     (m.description ? `. ${m.description}` : "");
+}
+
+// The ensemble can be chosen where the model's tokenizer names its instruments (midi-tracks).
+function chooseEnsemble(m) {
+  return Boolean(m && state.ensembles && state.ensembles.tokenizers.includes(m.tokenizer));
 }
 
 function describeDecoder() {
@@ -60,6 +66,7 @@ async function init() {
     state.models = models.models;
     state.decoders = options.decoders;
     state.limits = options.limits;
+    state.ensembles = options.ensembles;
   } catch (e) {
     showError(`cannot reach the server: ${e.message}`);
     return;
@@ -67,6 +74,7 @@ async function init() {
   for (const m of state.models) $("model").appendChild(option(m.name, modelLabel(m)));
   for (const d of state.decoders) $("decoder").appendChild(option(d.name, d.name));
   $("decoder").value = state.decoders.some((d) => d.name === "temperature") ? "temperature" : state.decoders[0].name;
+  for (const e of state.ensembles.presets) $("ensembles").appendChild(option(e, e));
   $("length").max = state.limits.max_length;
   $("num_samples").max = state.limits.max_samples;
   $("primer").maxLength = state.limits.max_primer_chars;
@@ -85,6 +93,7 @@ function settings() {
     primer: $("primer").value,
     grammar: $("grammar").checked,
   };
+  if (!$("ensemble").hidden) body.instruments = $("instruments").value.trim();
   for (const name of ["temperature", "top_k", "top_p"]) {
     if (!$(name).disabled && $(name).value !== "") body[name] = Number($(name).value);
   }
