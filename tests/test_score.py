@@ -40,6 +40,17 @@ def notes_of(track: Track) -> list[tuple]:
     return list(zip(*(c.tolist() for c in cols), strict=True))
 
 
+@pytest.mark.parametrize("meter", [[2, 300, 4], [2, 3, 6], [2, 5, 256], [2, 2.5, 4]])
+def test_a_meter_midi_cannot_hold_is_left_out_and_the_notes_written(tmp_path, meter):
+    """ABC lets a tune say `M:300/4` or `M:3/6`; a MIDI time signature has a numerator of one
+    byte and a power-of-two denominator: the file is written with the meters it can hold."""
+    ours = band()
+    ours.meters = np.array([[0, 4, 4], meter], dtype=float)
+    back = read_midi(write_midi(ours, tmp_path / "odd.mid"))
+    assert back.meters.tolist() == [[0, 4, 4]]
+    assert sum(len(t) for t in back.tracks) == sum(len(t) for t in ours.tracks)
+
+
 @pytest.mark.parametrize("reader", READERS)
 def test_midi_round_trip_keeps_tracks_programs_drums_tempo_meter_and_key(tmp_path, reader):
     ours = band()

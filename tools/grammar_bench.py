@@ -5,7 +5,8 @@
     python tools/grammar_bench.py --corpus         # abc-char's grammar over all of folk-abc
 
 For each shipped model, each decoder (the default `temperature`, and `argmax`) and each way
-(grammar on, off): `-k` samples of `-n` tokens, written and judged by `mgen eval --run MODEL`
+(grammar on, off): `-k` samples of `-n` tokens (argmax: 64 where every one is the same, as
+greedy decoding from an empty primer gives), written and judged by `mgen eval --run MODEL`
 (`evaluate_run_samples`: its strict check file by file, and its classifier's accuracy against
 500 pieces of the run's validation split), the share of the model's first choices the grammar refused, and
 how many samples the grammar itself would reject (a raw sample that breaks the format). For ABC,
@@ -116,14 +117,17 @@ def quality_rows(run, name: str, k: int, n: int, tmp: Path) -> list[str]:
             for start in range(0, k, 64):
                 pieces += run.sample(n=n, num_samples=min(64, k - start), decoder=decoder,
                                      seed=start, grammar=on, report=report)  # fmt: skip
+                if decoder == "argmax" and len({tuple(p) for p in pieces}) == 1:
+                    break  # greedy from an empty primer: every sample the same, judged as 64
             got = judged(run, judge, pieces, tmp / f"{name}-{decoder}-{on}")
-            way, valid = "on" if on else "off", got["valid"]
+            way, valid, m = "on" if on else "off", got["valid"], len(pieces)
             refused = f"{report.share():.2%}" if on else "-"
-            print(f"| {name} | {decoder} | {way} | {valid}/{k} ({valid / k:.0%}) | "
-                  f"{got['accepted']}/{k} | {refused} | {_accuracy(got['distinguish'])} |",
-                  flush=True)  # fmt: skip
+            distinct = len({tuple(p) for p in pieces})
+            print(f"| {name} | {decoder} | {way} | {valid}/{m} ({valid / m:.0%}) | "
+                  f"{got['accepted']}/{m} | {refused} | {_accuracy(got['distinguish'])} | "
+                  f"{distinct} |", flush=True)  # fmt: skip
             if run.tokenizer.format.suffix == ".abc":
-                cells = " | ".join(f"{x}/{k} ({x / k:.0%})" for x in abc_figures(got["files"]))
+                cells = " | ".join(f"{x}/{m} ({x / m:.0%})" for x in abc_figures(got["files"]))
                 extra.append(f"| {name} | {decoder} | {way} | {cells} |")
     return extra
 
@@ -195,13 +199,13 @@ def main() -> None:
           f"{torch.get_num_threads()} threads, torch {torch.__version__}")  # fmt: skip
     names = args.model or sorted(shipped())
     print("| model | decoder | grammar | valid (strict) | grammar accepts | first choice refused "
-          "| classifier accuracy |\n|---|---|---|---|---|---|---|")  # fmt: skip
+          "| classifier accuracy | distinct |\n|---|---|---|---|---|---|---|---|")  # fmt: skip
     speeds, extra = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
             run = load_run(name)
             if not run.has_grammar():
-                print(f"| {name} | - | no grammar | - | - | - | - |")
+                print(f"| {name} | - | no grammar | - | - | - | - | - |")
                 continue
             extra += quality_rows(run, name, args.k, args.n, Path(tmp))
             speeds.append((name, *speed_ratio(run, args.n)))

@@ -33,7 +33,7 @@ def midi_bytes(score: Score, resolution: int | None = None) -> bytes:
     for beat, qpm in score.tempos:
         out.tempos.append(symusic.Tempo(int(round(beat * res)), qpm=float(qpm)))
     for beat, num, den in score.meters:
-        if num == int(num) and den == int(den):  # a meter of fractional beats has no MIDI form
+        if _midi_meter(num, den):
             out.time_signatures.append(
                 symusic.TimeSignature(int(round(beat * res)), int(num), int(den))
             )
@@ -42,6 +42,14 @@ def midi_bytes(score: Score, resolution: int | None = None) -> bytes:
             symusic.KeySignature(int(round(beat * res)), int(sharps), int(minor))
         )
     return out.dumps_midi()
+
+
+def _midi_meter(num: float, den: float) -> bool:
+    """Whether a MIDI time signature can hold the meter: a whole numerator of 1 to 255 and a
+    denominator a power of two up to 128 (a meter of fractional beats, `M:300/4` or `M:3/6`
+    has no MIDI form: the notes are written without it)."""
+    whole = num == int(num) and den == int(den)
+    return whole and 1 <= num <= 255 and int(den) in (1, 2, 4, 8, 16, 32, 64, 128)
 
 
 def write_midi(score: Score, path: Path, resolution: int | None = None) -> Path:
