@@ -71,6 +71,18 @@ class MidiBase:
         if tempos:
             self.tempo = float(statistics.median_low(sorted(tempos.elements())))
 
+    def attributes(self, tokens: list[str]) -> dict[str, str]:
+        """The controls hook (mgen.core.contracts.controls): the tempo and meter a piece opens
+        with, from its first `tempo_` and `meter_` tokens (the key: from its melody)."""
+        out: dict[str, str] = {}
+        for t in tokens:
+            for name in ("tempo", "meter"):
+                if t.startswith(f"{name}_") and name not in out:
+                    out[name] = t[len(name) + 1 :]
+            if len(out) == 2:
+                break
+        return out
+
     def extra_state(self) -> dict[str, Any]:
         return {"tempo": self.tempo}
 
