@@ -36,6 +36,7 @@ from mgen.api.results import (
 )
 from mgen.api.sampling import (
     check_decoder,
+    controls_of,
     decoder_names,
     decoders,
     load_run,
@@ -62,7 +63,7 @@ __all__ = [
     "DEFAULT_TIMEOUT", "TIMEOUT_ENV", "DatasetInfo", "GrammarUse", "Judgement",
     "Loss", "PluginKind", "PreparedDataset", "Run", "SampleResult", "ShippedModels",
     "TrainConfig", "TrainResult", "check_decoder", "check_settings", "choose_run",
-    "datasets", "decoder_names", "decoders", "ensembles", "fit", "is_lead", "judge", "judge_against",
+    "controls_of", "datasets", "decoder_names", "decoders", "ensembles", "fit", "is_lead", "judge", "judge_against",
     "launched", "load_run", "loop_guards", "models", "plugins", "prepare_dataset",
     "primer_tokens", "recipes", "relaunch", "render", "render_audio", "sample", "score", "train",
     "upload_primer", "warm",

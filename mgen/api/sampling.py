@@ -55,6 +55,7 @@ def sample(
     repetition: RepetitionConfig | Mapping[str, Any] | None = None,
     grammar: bool = True,
     instruments: str | Sequence[str] | None = None,
+    controls: Mapping[str, Any] | None = None,
     out: Path | str | None = None,
     force: bool = False,
     device: str = "cpu",
@@ -63,9 +64,9 @@ def sample(
     """Sample `num_samples` pieces of up to `n` new tokens from `run` (a loaded Run, a run
     directory or a shipped model's name) and write each natively and as MIDI into `out`
     (default: a new samples folder of the run). `primer`: text or a file name (its first
-    piece), or tokens already read; `options` go to the decoder (temperature=..., top_k=...,
-    top_p=...); `repetition`: loop guards (see `loop_guards`); `instruments`: see `opening`.
-    Every value is checked before the run is loaded, and `out` before sampling."""
+    piece), or tokens already read; `options` go to the decoder (temperature=..., top_k=...);
+    `repetition`: loop guards (`loop_guards`); `instruments`, `controls` ({"key": "D minor",
+    "meter": "6/8", "tempo": 120}): see `opening`. Values are checked before any writing."""
     from mgen.core.contracts.decoder import build_decoder
     from mgen.core.runs.output import refuse_overwrite
     from mgen.core.sampling.engine import GrammarReport, check_request
@@ -77,8 +78,7 @@ def sample(
     folder = Path(out) if out is not None else None
     if folder is not None and not force:
         refuse_overwrite(folder, num_samples)  # before the work, so nothing is half-done
-    tokens = opening(loaded, primer, instruments)
-    report = GrammarReport()
+    tokens, report = opening(loaded, primer, instruments, controls), GrammarReport()
     pieces = loaded.continue_tokens(tokens, n, num_samples, decoder, seed=seed,
                                     repetition=guards, grammar=grammar, report=report,
                                     **options)  # fmt: skip
@@ -87,16 +87,32 @@ def sample(
 
 
 def opening(
-    run: Run, primer: str | list[str] | None, instruments: str | Sequence[str] | None = None
+    run: Run,
+    primer: str | list[str] | None,
+    instruments: str | Sequence[str] | None = None,
+    controls: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """The tokens samples continue: the primer's (tokens, or text or a file as `primer_tokens`
     reads it), opened by the ensemble `instruments` where given (a tokenizer that names its
-    instruments: mgen.core.contracts.ensemble; ConfigError for one that does not)."""
+    instruments: mgen.core.contracts.ensemble; ConfigError for one that does not), all after
+    the attribute `controls` asked ({name: value}: mgen.core.contracts.controls; ConfigError
+    naming what the run knows for one it was not trained with)."""
+    from mgen.core.contracts import controls as attrs
     from mgen.core.contracts.ensemble import instrument_list, with_ensemble
+    from mgen.core.contracts.vocabulary import require_vocab
 
+    asked = attrs.opening(require_vocab(run.tokenizer), controls or {})
     tokens = primer if isinstance(primer, list) else primer_tokens(run, primer)
     chosen = instrument_list(instruments)
-    return with_ensemble(run.tokenizer, run.tokenizer_name, chosen, tokens)
+    return asked + with_ensemble(run.tokenizer, run.tokenizer_name, chosen, tokens)
+
+
+def controls_of(run: Run) -> dict[str, list[str]]:
+    """The attributes `run` was trained with and the values it saw ({} for none)."""
+    from mgen.core.contracts.controls import known
+    from mgen.core.contracts.vocabulary import require_vocab
+
+    return known(require_vocab(run.tokenizer))
 
 
 def primer_tokens(run: Run, text: str | None, *, web: bool = False) -> list[str]:

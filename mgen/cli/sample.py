@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from mgen.cli.common import parse_options
+
 #: Shown in --help; the values are mgen.core.sampling.engine's (a test checks they agree). Written out
 #: here so that `mgen --help` need not import torch.
 GREEDY_PENALTY, GREEDY_NGRAM, REPETITION_WINDOW = 1.3, 16, 32
@@ -78,6 +80,25 @@ def sample(
             "their instruments: midi-tracks).",
         ),
     ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            help='Ask for a key, e.g. "D minor", "F# major" (a run trained with '
+            "--controls: docs/control.md)."
+        ),
+    ] = None,
+    meter: Annotated[str | None, typer.Option(help="Ask for a meter, e.g. 6/8.")] = None,
+    tempo: Annotated[
+        str | None,
+        typer.Option(help="Ask for a tempo in quarter notes a minute (its band), e.g. 120."),
+    ] = None,
+    control: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Ask for any attribute the run was trained with, NAME=VALUE, e.g. "
+            "length=short or collection=bach (repeatable)."
+        ),
+    ] = None,
     seed: Annotated[
         int, typer.Option(help="Random seed: the same seed gives the same output.")
     ] = 0,
@@ -106,10 +127,13 @@ def sample(
     """Generate pieces from a trained run; write each in its native format and as MIDI."""
     from mgen import api
 
+    asked = {**parse_options(control, "--control"), "key": key, "meter": meter,
+             "tempo": tempo}  # fmt: skip
     guards = {"repetition_penalty": repetition_penalty, "repetition_window": repetition_window,
               "no_repeat_ngram": no_repeat_ngram}  # fmt: skip
     result = api.sample(run, n, num_samples, decoder, primer=primer, seed=seed,
-                        repetition=guards, grammar=grammar, instruments=instruments, out=out,
+                        repetition=guards, grammar=grammar, instruments=instruments, controls=asked,
+                        out=out,
                         force=force, device=device,
                         temperature=temperature, top_k=top_k, top_p=top_p)  # fmt: skip
     _say_grammar(result)

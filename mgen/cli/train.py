@@ -120,6 +120,18 @@ def train(
             help="Tokenizer setting KEY=VALUE, e.g. min_count=50 (repeatable).",
         ),
     ] = None,
+    controls: Annotated[
+        str | None,
+        typer.Option(
+            help="Attribute controls: the attributes that open each training piece as tokens, "
+            'e.g. "key,meter,tempo" (of key, meter, tempo, length, collection) or "all", so '
+            "`mgen sample --key ... --meter ...` may ask for them. See docs/control.md.",
+        ),
+    ] = None,
+    control_dropout: Annotated[
+        float,
+        typer.Option(help="Share of training pieces each control is left out of (0 <= p < 1)."),
+    ] = 0.4,
     device: Annotated[
         str, typer.Option(help="auto (cuda, then mps, then cpu), cpu, cuda or mps.")
     ] = "auto",
@@ -188,6 +200,8 @@ def train(
         "warmup_steps": warmup_steps, "weight_decay": weight_decay,
         "seed": seed, "device": device, "precision": precision,
         "checkpoint_every": checkpoint_every, "workers": workers, "init": init,
+        "controls": [c.strip() for c in (controls or "").split(",") if c.strip()],
+        "control_dropout": control_dropout,
         "tokenizer_options": parse_options(tokenizer_option, "--tokenizer-option"),
         "model_options": _model_options(model_option, embed_dim, hidden_size, layers, dropout),
     }  # fmt: skip

@@ -43,13 +43,15 @@ class ModelEntry:
 
 
 def run_entry(name: str, path: Path) -> ModelEntry | None:
-    """A run directory as an entry (its facts: `RunDir.facts`); None when they cannot be read."""
+    """A run directory as an entry (its facts: `RunDir.facts`, and the attribute controls it
+    knows: {name: values}); None when they cannot be read."""
     try:
         facts = RunDir(path).facts()
+        controls = RunDir(path).controls()
     except Exception:  # noqa: BLE001 - a broken run is just not listed
         return None
     return ModelEntry(name, "run", path, facts.tokenizer, facts.model, facts.parameters,
-                      facts.val_loss)  # fmt: skip
+                      facts.val_loss, {"controls": controls})  # fmt: skip
 
 
 def pretrained_models() -> list[ModelEntry]:
@@ -63,7 +65,7 @@ def pretrained_models() -> list[ModelEntry]:
             continue
         entry = run_entry(f"pretrained:{info.name}", Path(info.path).resolve())
         if entry is not None:
-            extra = {"description": info.description}
+            extra = {**entry.extra, "description": info.description}
             out.append(replace(entry, source="pretrained", extra=extra))
     return out
 

@@ -78,6 +78,7 @@ class Engine:
         result = api.sample(run, settings["length"], settings["num_samples"], settings["decoder"],
                             primer=tokens, seed=settings["seed"], grammar=settings["grammar"],
                             instruments=settings.get("instruments") or None, out=Path(folder),
+                            controls={k: settings.get(k) for k in ("key", "meter", "tempo")},
                             **options)  # fmt: skip
         kept = result.by_sample()
         views = [sample_view(i, run.tokenizer, piece, files)

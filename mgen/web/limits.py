@@ -63,6 +63,15 @@ class GenerateRequest(BaseModel):
         'program numbers, "drums"), for a model whose tokenizer names its instruments; "": '
         "the model's choice.",
     )
+    key: str = Field(
+        "",
+        max_length=40,
+        description='A key, e.g. "D minor" (a model trained '
+        'with controls: its "controls" in GET /api/models); "": the model\'s choice.',
+    )
+    meter: str = Field("", max_length=20, description='A meter, e.g. 6/8; "": any.')
+    tempo: str = Field("", max_length=20, description="Quarter notes a minute, e.g. 120 (its "
+                       "band); \"\": any.")  # fmt: skip
 
 
 def field_message(error: dict[str, Any]) -> str:

@@ -28,5 +28,12 @@ def shifts(tok: object) -> tuple[int, ...]:
 
 
 def move(tok: object, token: str, semitones: int) -> str | None:
-    """`token` moved by `semitones` (unchanged for a tokenizer that does not transpose)."""
-    return tok.transpose(token, semitones) if isinstance(tok, Transposes) else token
+    """`token` moved by `semitones` (unchanged for a tokenizer that does not transpose); a
+    key control token (contracts.controls) names the moved key."""
+    from mgen.core.contracts import controls
+
+    if not isinstance(tok, Transposes):
+        return token
+    if controls.parse(token) is not None:
+        return (controls.move(token, semitones) or token) if semitones else token
+    return tok.transpose(token, semitones)

@@ -30,6 +30,7 @@ from mgen.core.data.batches import (
     split_pieces,
     token_stream,
 )
+from mgen.core.data.controls import controlled
 from mgen.core.data.corpus import Corpus, find_files, load_corpus
 from mgen.core.training.defaults import resolve
 from mgen.core.training.distributed import Dist
@@ -97,31 +98,41 @@ def prepare_data(
     log: Log = print,
     progress: bool = True,
     dist: Dist | None = None,
+    controls: Sequence[str] = (),
+    control_dropout: float = 0.4,
 ) -> TrainData:
-    """Read (or load from the cache) the corpus and split it: `val_data` files validate when
-    given, else a seeded `val_fraction` of the pieces (grouped as `tok.recipe.split_by` says), less
-    copies of training pieces. Fit `tok`'s vocabulary on the training side unless `fit` is off
-    (a resumed run keeps its own); cut `seq_len`-token (0: the recipe's) `batching` batches."""
+    """Read (or load from the cache) the corpus and split it (`split_corpus`), open each piece
+    by its attributes `controls`, each left out with `control_dropout` (data.controls), fit
+    `tok`'s vocabulary on the training side unless `fit` is off (a resumed run keeps its own)
+    and cut `seq_len`-token (0: the recipe's) `batching` batches."""
     seq_len = seq_len or resolve(TrainConfig(), tok).seq_len
-    split = split_corpus(tok, data, val_data, val_fraction, seed, workers=workers, log=log,
-                         progress=progress, dist=dist)  # fmt: skip
+    read = split_corpus(tok, data, val_data, val_fraction, seed, workers=workers, log=log,
+                        progress=progress, dist=dist)  # fmt: skip
+    split, marks = controlled(read, tok, controls, control_dropout, seed)
     corpus, held, train_ids, val_ids = split.corpus, split.held, split.train, split.val
     dropped = split.dropped
-    unknown = _vocab(tok, corpus.counts(train_ids), fit, log)
-    vocab = require_vocab(tok)
+    unknown, vocab = _vocab(tok, corpus.counts(train_ids), fit, log)
     stream = token_stream(corpus, train_ids, vocab)
     train, used = _batches(corpus, train_ids, vocab, stream, seq_len, batch_size, batching, log)
     val = piece_arrays(held, val_ids, vocab)
     notes = _notes(tok, held, val_ids)
     summary = _summary(corpus, len(train_ids), len(val_ids), len(stream), sum(map(len, val)))
     summary.update(vocab_size=len(vocab), val_duplicates_dropped=dropped, unk_tokens=unknown,
-                   batching=train.layout.name, **_neutral_runs(tok, vocab, stream))  # fmt: skip
-    log(
-        f"data: {len(train_ids)} training pieces ({len(stream):,} tokens), {len(val_ids)} "
-        f"validation pieces{f' ({dropped} duplicates of training pieces dropped)' if dropped else ''}"
-        f", vocabulary {len(vocab)}" + (" [cached]" if corpus.from_cache else "")
-    )
+                   batching=train.layout.name, **marks,
+                   **_neutral_runs(tok, vocab, stream))  # fmt: skip
+    _say(log, summary, dropped, corpus.from_cache)
     return TrainData(tok, transposing(train, tok, vocab), val, notes, used, summary)
+
+
+def _say(log: Log, summary: dict[str, Any], dropped: int, cached: bool) -> None:
+    """One line on the data a run trains on."""
+    s = summary
+    log(
+        f"data: {s['train_pieces']} training pieces ({s['train_tokens']:,} tokens), "
+        f"{s['val_pieces']} validation pieces"
+        f"{f' ({dropped} duplicates of training pieces dropped)' if dropped else ''}"
+        f", vocabulary {s['vocab_size']}" + (" [cached]" if cached else "")
+    )
 
 
 def _neutral_runs(tok: Tokenizer, vocab: Vocab, stream: np.ndarray) -> dict[str, Any]:
@@ -135,12 +146,12 @@ def _neutral_runs(tok: Tokenizer, vocab: Vocab, stream: np.ndarray) -> dict[str,
     }
 
 
-def _vocab(tok: Tokenizer, counts: Counter[str], fit: bool, log: Log) -> int:
-    """Fit `tok`'s vocabulary on the training counts; or, fixed, count the tokens it lacks."""
+def _vocab(tok: Tokenizer, counts: Counter[str], fit: bool, log: Log) -> tuple[int, Vocab]:
+    """Fit `tok`'s vocabulary on the training counts; or, fixed, count the tokens it lacks:
+    (tokens read as <unk>, the vocabulary)."""
     if fit:
-        build_vocab(tok, transposed_counts(tok, counts))
-        return 0
-    return count_unknown(require_vocab(tok), counts, log)
+        return 0, build_vocab(tok, transposed_counts(tok, counts))
+    return count_unknown(require_vocab(tok), counts, log), require_vocab(tok)
 
 
 def count_unknown(vocab: Vocab, counts: Counter[str], log: Log) -> int:

@@ -221,6 +221,15 @@ class RunDir:
         state = read_json(self.tokenizer_file)
         return registry.load("tokenizer", self._plugin_of(state).name).from_state_dict(state)
 
+    def controls(self) -> dict[str, list[str]]:
+        """The attribute controls the run was trained with and the values it saw, read from
+        its vocabulary (mgen.core.contracts.controls) without loading the tokenizer."""
+        from mgen.core.contracts.controls import known
+        from mgen.core.contracts.vocab import Vocab
+
+        tokens = read_json(self.tokenizer_file).get("vocab")
+        return known(Vocab(tokens)) if isinstance(tokens, list) else {}
+
     def _plugin_of(self, state: dict[str, Any]) -> layout.Plugin:
         name = state.get("plugin")
         if not isinstance(name, str):

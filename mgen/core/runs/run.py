@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 
+from mgen.core.contracts import controls
 from mgen.core.contracts.cutoff import cut_off
 from mgen.core.contracts.decoder import build_decoder
 from mgen.core.contracts.errors import CheckpointError
@@ -96,6 +97,7 @@ class Run:
         vocab = require_vocab(self.tokenizer)
         rep = self.guards(repetition or default_repetition(decoder))
         rules = grammar_of(self.tokenizer, vocab, num_samples) if grammar else None
+        rules = controls.with_controls(rules, vocab)
         if rules is not None:
             rules.feed(tokens)
         report = report if report is not None else GrammarReport()
@@ -148,6 +150,7 @@ class Run:
         shipped model, which is read-only); see `mgen.core.runs.output.write_samples`."""
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         base = RunDir(Path("runs") / self.shipped if self.shipped else self.path)
+        pieces = [controls.strip(p) for p in pieces]  # the attributes asked are not notes
         return write_samples(self.tokenizer, pieces, folder or base.samples(stamp), force)
 
 

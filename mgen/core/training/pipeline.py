@@ -154,7 +154,7 @@ def _data(cfg: TrainConfig, tok: Tokenizer, fit: bool, dist, log: Log, progress:
         tok, cfg.data, seq_len=cfg.seq_len, batch_size=cfg.batch_size,
         val_fraction=cfg.val_fraction, val_data=cfg.val_data, seed=cfg.seed,
         batching=cfg.batching, fit=fit, workers=cfg.workers, log=log, progress=progress,
-        dist=dist,
+        dist=dist, controls=cfg.controls, control_dropout=cfg.control_dropout,
     )  # fmt: skip
 
 

@@ -51,6 +51,11 @@ class TrainConfig(Config):
     device: str = "auto"
     precision: str = "auto"
     workers: int = 0  # parsing processes; 0: every core
+    # Attribute controls (docs/control.md): the attributes that open each training piece as
+    # tokens (key, meter, tempo, length, collection; "all"), each left out of a piece with
+    # probability control_dropout, so sampling may ask for any of them or none.
+    controls: list[str] = dataclasses.field(default_factory=list)
+    control_dropout: float = 0.4
     tokenizer_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     model_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     # Fine-tuning: the run directory or shipped model to start from (its tokenizer, fixed
@@ -89,7 +94,18 @@ class TrainConfig(Config):
             raise ConfigError(f"--val-fraction must be in [0, 1), got {self.val_fraction}")
         if not _finite(self.grad_clip, 0, strict=True):
             raise ConfigError(f"grad_clip must be a finite number > 0, got {self.grad_clip}")
+        self._check_controls()
         check_seed(self.seed)
+
+    def _check_controls(self) -> None:
+        from mgen.core.contracts.controls import ATTRIBUTES
+
+        unknown = [n for n in self.controls if n not in (*ATTRIBUTES, "all")]
+        if unknown:
+            raise ConfigError(f"--controls: unknown attribute {', '.join(map(str, unknown))}; "
+                              f"known: {', '.join(ATTRIBUTES)}, all")  # fmt: skip
+        if not 0 <= self.control_dropout < 1:
+            raise ConfigError(f"--control-dropout must be in [0, 1), got {self.control_dropout}")
 
 
 def _finite(x: float, low: float, strict: bool = False) -> bool:

@@ -84,6 +84,26 @@ def default_unit(header: list[str]) -> str:
     return "L:1/16" if short else "L:1/8"
 
 
+_TEMPO = re.compile(r"(\d+)/(\d+)\s*=\s*(\d+)|^\s*(\d+)\s*$")
+
+
+def abc_attributes(text: str) -> dict[str, str]:
+    """Key, meter and tempo (quarter notes a minute) of a tune from its header fields."""
+    lines = text.strip("\n").splitlines()
+    fields = {ln[0]: ln[2:].strip() for ln in lines[: _header_length(lines)]}
+    out = {}
+    if fields.get("K"):
+        words = fields["K"].split()
+        out["key"] = " ".join(words[:2]) if len(words) > 1 and "=" not in words[1] else words[0]
+    if fields.get("M") and fields["M"] != "none":
+        out["meter"] = fields["M"]
+    m = _TEMPO.search(fields.get("Q", ""))
+    if m:
+        a, b, bpm, bare = m.groups()
+        out["tempo"] = bare or str(round(int(bpm) * 4 * int(a) / max(int(b), 1)))
+    return out
+
+
 def _header_length(lines: list[str]) -> int:
     """How many of `lines` open the tune as header fields (`T:...`, `M:...`)."""
     n = 0
@@ -171,6 +191,11 @@ class AbcCharTokenizer(Tokenizer):
     def grammar(self, vocab: Vocab, num_samples: int) -> AbcGrammar:
         """The grammar hook (mgen.core.contracts.grammar): only tunes the strict judge accepts."""
         return AbcGrammar(vocab, num_samples)
+
+    def attributes(self, tokens: list[str]) -> dict[str, str]:
+        """The controls hook (mgen.core.contracts.controls): the tune's own K:, M: and Q:
+        header fields (its key, meter and tempo)."""
+        return abc_attributes("".join(tokens))
 
     def melody(self, tokens: list[str]) -> list[int]:
         """The tune's top pitch at every note onset (key, accidentals, octaves, chords by their

@@ -307,6 +307,13 @@ class KernTokenizer(Tokenizer):
 
         return write_text(Path(path).with_suffix(self.format.suffix), self.text(tokens))
 
+    def attributes(self, tokens: list[str]) -> dict[str, str]:
+        """The controls hook (mgen.core.contracts.controls): a melody's tokens say nothing
+        beyond what every tokenizer's do (its key, length and collection: moved to C major or
+        A minor, its key is its mode)."""
+        del tokens
+        return {}
+
     def melody(self, tokens: list[str]) -> list[int]:
         """The pitch tokens: one note onset each (holds and rests are not onsets)."""
         return [int(t) for t in tokens if t.isdigit()]

@@ -12,6 +12,7 @@ from mgen.core.contracts.errors import ConfigError
 from mgen.core.contracts.recipe import Recipe
 from mgen.core.contracts.tokenizer import TokenizerConfig
 from mgen.formats.base import Format
+from mgen.formats.keys import estimate_key
 from mgen.formats.midi.format import MIDI
 from mgen.formats.midi.read import DEFAULT_TEMPO, READERS
 from mgen.plugins.tokenizers.midi_transpose import parse_range
@@ -70,6 +71,29 @@ class MidiBase:
         tempos = Counter({int(t[6:]): n for t, n in counts.items() if t.startswith("tempo_")})
         if tempos:
             self.tempo = float(statistics.median_low(sorted(tempos.elements())))
+
+    def attributes(self, tokens: list[str]) -> dict[str, str]:
+        """The controls hook (mgen.core.contracts.controls): the tempo and meter a piece opens
+        with, from its first `tempo_` and `meter_` tokens, and its key, estimated from every
+        pitch weighted by its duration (drums left out)."""
+        out: dict[str, str] = {}
+        pitches: list[int] = []
+        weights: list[int] = []
+        pending: list[int] = []
+        for t in tokens:
+            for name in ("tempo", "meter"):
+                if t.startswith(f"{name}_") and name not in out:
+                    out[name] = t[len(name) + 1 :]
+            if t[:1].isdigit() and t.replace(".", "").isdigit():
+                pending += [int(p) for p in t.split(".")]  # a pitch, or a chord's pitches
+            elif t[:1] == "d" and t[1:].isdigit():
+                pitches, weights, pending = (
+                    pitches + pending,
+                    weights + [int(t[1:])] * len(pending),
+                    [],
+                )
+        found = estimate_key(pitches + pending, weights + [1] * len(pending))
+        return {**out, "key": found} if found else out
 
     def extra_state(self) -> dict[str, Any]:
         return {"tempo": self.tempo}

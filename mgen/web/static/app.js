@@ -38,6 +38,7 @@ function modelLabel(m) {
 function describeModel() {
   const m = state.models.find((x) => x.name === $("model").value);
   $("ensemble").hidden = !chooseEnsemble(m);
+  showControls(m);
   if (!m) { $("model-info").textContent = "no models: train one with `mgen train`"; return; }
   const size = m.parameters == null ? "?" : m.parameters.toLocaleString();
   const loss = m.val_loss == null ? "not measured" : `${m.val_loss.toFixed(3)} nats/token`;
@@ -45,6 +46,22 @@ function describeModel() {
   $("model-info").textContent =
     `${where}: tokenizer ${m.tokenizer}, model ${m.model}, ${size} parameters, validation loss ${loss}` +
     (m.description ? `. ${m.description}` : "");
+}
+
+// Key, meter and tempo can be asked of a model trained with controls (docs/control.md): each
+// field is shown where the model knows that attribute, its values offered.
+const CONTROLS = ["key", "meter", "tempo"];
+function showControls(m) {
+  const known = (m && m.controls) || {};
+  $("controls").hidden = !CONTROLS.some((name) => known[name]);
+  for (const name of CONTROLS) {
+    $(`control-${name}`).hidden = !known[name];
+    if (name !== "tempo") {
+      const list = $(`${name}s`);
+      list.replaceChildren(...(known[name] || []).map((v) => option(v, v)));
+    }
+  }
+  $("controls-info").textContent = known.tempo ? `tempo bands it knows: ${known.tempo.join(", ")}` : "";
 }
 
 // The ensemble can be chosen where the model's tokenizer names its instruments (midi-tracks).
@@ -94,6 +111,9 @@ function settings() {
     grammar: $("grammar").checked,
   };
   if (!$("ensemble").hidden) body.instruments = $("instruments").value.trim();
+  for (const name of CONTROLS) {
+    if (!$("controls").hidden && !$(`control-${name}`).hidden) body[name] = $(name).value.trim();
+  }
   for (const name of ["temperature", "top_k", "top_p"]) {
     if (!$(name).disabled && $(name).value !== "") body[name] = Number($(name).value);
   }

@@ -1,0 +1,209 @@
+"""Attribute controls (docs/control.md): attributes read from real corpus files, training with
+them left out at random, sampling that asks for some, and one clear refusal for the rest."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import TINY, assert_one_line_error, mgen
+
+from mgen.core.contracts import controls
+from mgen.core.data.controls import piece_attributes
+from mgen.formats.keys import estimate_key, move_key, normal_key
+
+TOKENIZERS = ["abc-char", "kern", "midi-notes", "midi-chords", "midi-tracks"]
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory, music21_corpus: Path, chorale_midi: Path) -> dict[str, Path]:
+    """A small real corpus per format: Essen tunes, a Palestrina movement, two chorales."""
+    root = tmp_path_factory.mktemp("corpora")
+    (root / "essen").mkdir()
+    shutil.copy(music21_corpus / "essenFolksong" / "testd.abc", root / "essen")
+    (root / "palestrina").mkdir()
+    shutil.copy(music21_corpus / "palestrina" / "Agnus_01.krn", root / "palestrina")
+    midi = chorale_midi.parent
+    return {"abc-char": root / "essen", "kern": root / "palestrina", "midi-notes": midi,
+            "midi-chords": midi, "midi-tracks": midi}  # fmt: skip
+
+
+def _tokenizer(name: str):
+    from mgen.core.data.prepare import build_tokenizer
+
+    return build_tokenizer(name, {})
+
+
+def _attributes(name: str, folder: Path) -> list[dict[str, str]]:
+    from mgen.core.data.corpus import find_files
+
+    tok = _tokenizer(name)
+    files = find_files([folder], tok.format.patterns)
+    return [piece_attributes(tok, piece, str(f)) for f in files for piece in tok.read(f)]
+
+
+def test_keys_by_name_and_by_ear():
+    assert [normal_key(k) for k in ("D minor", "Dm", "dmin", "Ador", "E-", "F#")] == [
+        "D minor", "D minor", "D minor", "A dorian", "Eb major", "F# major"]  # fmt: skip
+    assert normal_key("H minor") is None and move_key("D minor", 2) == "E minor"
+    assert estimate_key([60, 62, 64, 65, 67, 69, 71, 72, 67, 64, 60]) == "C major"
+    assert estimate_key([]) is None
+
+
+def test_an_essen_tune_is_read_with_its_header_fields(music21_corpus: Path):
+    tok = _tokenizer("abc-char")
+    path = music21_corpus / "essenFolksong" / "testd.abc"
+    first = piece_attributes(tok, tok.read(path)[0], str(path))
+    # testd.abc's first tune: "M: 6/8" and "K: E"
+    assert first == {"key": "E major", "meter": "6/8", "length": "short",
+                     "collection": "essenFolksong"}  # fmt: skip
+
+
+def test_a_chorale_key_agrees_with_music21(music21_corpus: Path, chorale_midi: Path):
+    """The pitch-class estimate names the key music21's analysis finds, or its relative key
+    (the same signature: a chorale in G minor often sounds its B flat major)."""
+    import music21
+
+    for midi in sorted(chorale_midi.parent.glob("*.mid")):
+        found = piece_attributes(_tokenizer("midi-notes"), _tokenizer("midi-notes").read(midi)[0],
+                                 str(midi))["key"]  # fmt: skip
+        theirs = music21.converter.parse(music21_corpus / "bach" / f"{midi.stem}.mxl")
+        expected = theirs.analyze("key")
+        ours = music21.key.Key(*found.split())
+        assert ours.sharps == expected.sharps, (midi.name, found, expected)
+
+
+@pytest.mark.parametrize("name", TOKENIZERS)
+def test_controls_train_round_trip_and_sample(name: str, corpora, tmp_path: Path):
+    from mgen import api
+
+    folder = corpora[name]
+    run = tmp_path / "run"
+    code, out = mgen("train", "--tokenizer", name, "--data", folder, "--out", run,
+                     "--max-steps", "2", "--controls", "all", "--control-dropout", "0",
+                     "--val-fraction", "0", *TINY)  # fmt: skip
+    assert code == 0, out
+    seen: dict[str, set[str]] = {}
+    for attrs in _attributes(name, folder):
+        for k, v in attrs.items():
+            seen.setdefault(k, set()).add(v)
+    loaded = api.load_run(run)
+    assert api.controls_of(loaded) == {k: sorted(seen[k]) for k in controls.ATTRIBUTES
+                                       if k in seen}  # fmt: skip
+    config = json.loads((run / "config.json").read_text())
+    assert config["train"]["controls"] == ["all"]
+    assert set(config["data"]["controls_kept"].values()) == {1.0}  # dropout 0: all kept
+
+    key = sorted(seen["key"])[0]
+    asked = {"key": key, **({"meter": sorted(seen["meter"])[0]} if "meter" in seen else {})}
+    result = api.sample(loaded, 40, 2, controls=asked, out=tmp_path / "s", seed=1)
+    head = [controls.token(k, v) for k, v in asked.items()]
+    for piece in result.pieces:
+        assert piece[: len(head)] == head
+        rules = loaded.tokenizer.grammar(loaded.tokenizer.vocab, 1)  # the format's own grammar
+        assert rules.accepts(controls.strip(piece), end=False) is None, piece
+    assert result.written.pieces == 2
+
+    flags = [f"--{k}={v}" for k, v in asked.items()]
+    code, out = mgen("sample", "--run", run, *flags, "-n", "20", "--out", tmp_path / "cli")
+    assert code == 0, out
+    assert all("<" not in p.read_text(errors="replace")[:20] for p in (tmp_path / "cli").iterdir()
+               if p.suffix != ".mid")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def controlled_run(tmp_path_factory, testd_abc: Path) -> Path:
+    run = tmp_path_factory.mktemp("runs") / "controlled"
+    code, out = mgen("train", "--data", testd_abc, "--out", run, "--max-steps", "2",
+                     "--controls", "key,meter", "--control-dropout", "0", *TINY)  # fmt: skip
+    assert code == 0, out
+    return run
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--tempo", "120"], ["--tempo", "not trained with a tempo control", "key, meter"]),
+        (["--control", "mood=sad"], ["--mood", "its controls: key, meter"]),
+        (["--key", "G# minor"], ["never saw key 'G# minor'", "it knows:", "F major"]),
+        (["--meter", "5/4"], ["never saw meter '5/4'", "4/4"]),
+        (["--key", "H minor"], ["--key", "is not a key"]),
+    ],
+)
+def test_an_unknown_control_is_one_line_and_exit_2(controlled_run: Path, tmp_path, flags,
+                                                   expected):  # fmt: skip
+    out = tmp_path / "never"
+    code, output = mgen("sample", "--run", controlled_run, *flags, "--out", out)
+    assert_one_line_error(code, output, *expected)
+    assert code == 2
+    assert not out.exists()
+
+
+def test_a_run_without_controls_refuses_them(testd_run: Path, tmp_path: Path):
+    code, output = mgen("sample", "--run", testd_run, "--key", "D major", "--out", tmp_path / "x")
+    assert_one_line_error(code, output, "--key", "none (train with --controls)")
+    assert code == 2 and not (tmp_path / "x").exists()
+
+
+def test_training_refuses_an_unknown_attribute(testd_abc: Path, tmp_path: Path):
+    code, output = mgen("train", "--data", testd_abc, "--out", tmp_path / "r", "--max-steps",
+                        "1", "--controls", "key,mood", *TINY)  # fmt: skip
+    assert_one_line_error(code, output, "--controls", "mood", "key, meter, tempo")
+    assert code == 2
+
+
+def test_dropout_leaves_out_the_share_asked(tmp_path: Path, music21_corpus: Path):
+    """107 Essen ballads, each attribute left out of a piece with probability 0.4: the share
+    kept, measured and recorded in config.json, is near 0.6."""
+    (tmp_path / "abc").mkdir()
+    shutil.copy(music21_corpus / "essenFolksong" / "ballad10.abc", tmp_path / "abc")
+    run = tmp_path / "run"
+    code, out = mgen("train", "--data", tmp_path / "abc", "--out", run, "--max-steps", "1",
+                     "--controls", "key,meter,collection", *TINY)  # fmt: skip
+    assert code == 0, out
+    config = json.loads((run / "config.json").read_text())
+    kept = config["data"]["controls_kept"]
+    assert config["train"]["control_dropout"] == 0.4
+    assert set(kept) == {"key", "meter", "collection"}
+    assert all(0.45 <= share <= 0.75 for share in kept.values()), kept
+
+
+def test_a_key_control_moves_with_transposition():
+    from mgen.core.contracts import transpose
+
+    tok = _tokenizer("midi-notes")
+    assert transpose.move(tok, "<key=D_minor>", 3) == "<key=F_minor>"
+    assert transpose.move(tok, "<meter=6/8>", 3) == "<meter=6/8>"
+    assert transpose.move(_tokenizer("abc-char"), "<key=D_minor>", 3) == "<key=D_minor>"
+
+
+def test_the_page_offers_the_controls_of_a_model_and_refuses_unknown_ones(
+    controlled_run: Path, testd_run: Path, tmp_path: Path
+):
+    """GET /api/models lists each run's controls; a batch asked for a key and meter begins
+    with them; an unseen key is one clear refusal."""
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from mgen.web.app import create_app
+    from mgen.web.limits import Limits
+
+    root = tmp_path / "runs"
+    root.mkdir()
+    shutil.copytree(controlled_run, root / "controlled")
+    shutil.copytree(testd_run, root / "plain")
+    app = create_app([root], Limits(), pretrained=False)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        models = {m["name"]: m for m in client.get("/api/models").json()["models"]}
+        known = models["controlled"]["controls"]
+        assert set(known) == {"key", "meter"} and models["plain"]["controls"] == {}
+        body = {"model": "controlled", "length": 30, "num_samples": 1, "key": known["key"][0],
+                "meter": known["meter"][0]}  # fmt: skip
+        r = client.post("/api/generate", json=body)
+        assert r.status_code == 200, r.text
+        r = client.post("/api/generate", json={**body, "key": "G# minor"})
+        assert r.status_code == 422, r.text
+        message = r.json()["error"]
+        assert "never saw key 'G# minor'" in message and "\n" not in message
