@@ -203,7 +203,7 @@ def test_sample_says_whether_the_grammar_was_used(cli, barely_trained: dict, tmp
     assert result.exit_code == 0 and "grammar: off" in result.output
 
 
-@pytest.mark.parametrize("name", ["bach-midi", "palestrina-kern", "folk-abc"])
+@pytest.mark.parametrize("name", ["bach-midi", "bach-satb", "palestrina-kern", "folk-abc"])
 def test_a_fixed_seed_batch_of_each_shipped_model_is_valid(name: str, tmp_path: Path):
     """The shipped models: a batch under the grammar is all valid by the strict check and
     follows the grammar to its end."""
