@@ -197,6 +197,16 @@ class AbcCharTokenizer(Tokenizer):
         header fields (its key, meter and tempo)."""
         return abc_attributes("".join(tokens))
 
+    span_unit = "bar"
+
+    def spans(self, tokens: list[str]) -> list[tuple[int, int]]:
+        """The infill hook (mgen.core.contracts.infill): where each bar of the body begins;
+        the header is never part of a span."""
+        from mgen.plugins.tokenizers.spans import abc_spans
+
+        lines = "".join(tokens).splitlines(keepends=True)
+        return abc_spans(tokens, sum(map(len, lines[: _header_length(lines)])))
+
     def melody(self, tokens: list[str]) -> list[int]:
         """The tune's top pitch at every note onset (key, accidentals, octaves, chords by their
         top note, ties), read by a small ABC pitch reader without music21 (`abc_music`)."""
