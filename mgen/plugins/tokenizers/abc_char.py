@@ -207,6 +207,14 @@ class AbcCharTokenizer(Tokenizer):
         lines = "".join(tokens).splitlines(keepends=True)
         return abc_spans(tokens, sum(map(len, lines[: _header_length(lines)])))
 
+    def join(self, prefix: list[str], middle: list[str], suffix: list[str], old: list[str]):
+        """A tune with a new middle: one that stops inside a bar is closed with a bar line, so
+        the suffix's bars stay bars of their own."""
+        del old
+        text = "".join(middle).rstrip()
+        closed = not text or re.search(r"\|[|\]:]*$", text)
+        return [*prefix, *middle, *([] if closed else ["|"]), *suffix]
+
     def melody(self, tokens: list[str]) -> list[int]:
         """The tune's top pitch at every note onset (key, accidentals, octaves, chords by their
         top note, ties), read by a small ABC pitch reader without music21 (`abc_music`)."""
