@@ -39,6 +39,7 @@ from mgen.api.sampling import (
     controls_of,
     decoder_names,
     decoders,
+    infill,
     load_run,
     loop_guards,
     primer_tokens,
@@ -65,7 +66,7 @@ __all__ = [
     "TrainConfig", "TrainResult", "check_decoder", "check_settings", "choose_run",
     "controls_of", "datasets", "decoder_names", "decoders", "ensembles", "fit", "is_lead", "judge", "judge_against",
     "launched", "load_run", "loop_guards", "models", "plugins", "prepare_dataset",
-    "primer_tokens", "recipes", "relaunch", "render", "render_audio", "sample", "score", "train",
+    "primer_tokens", "infill", "recipes", "relaunch", "render", "render_audio", "sample", "score", "train",
     "upload_primer", "warm",
 ]  # fmt: skip
 

@@ -99,6 +99,22 @@ def sample(
             "length=short or collection=bach (repeatable)."
         ),
     ] = None,
+    infill: Annotated[
+        Path | None,
+        typer.Option(
+            help="Regenerate the --bars of this file's first piece, everything else kept (a run "
+            "trained with --infill: docs/control.md).",
+        ),
+    ] = None,
+    bars: Annotated[
+        str | None,
+        typer.Option(
+            "--bars",
+            "--beats",
+            help="With --infill: the span to regenerate, A-B: bars (abc-char, kern) or beats "
+            "(midi-notes, midi-chords), from 1.",
+        ),
+    ] = None,
     seed: Annotated[
         int, typer.Option(help="Random seed: the same seed gives the same output.")
     ] = 0,
@@ -127,6 +143,10 @@ def sample(
     """Generate pieces from a trained run; write each in its native format and as MIDI."""
     from mgen import api
 
+    if infill is not None or bars is not None:
+        _infill(run, infill, bars, n, num_samples, decoder, seed, grammar, out, force, device,
+                {"temperature": temperature, "top_k": top_k, "top_p": top_p})  # fmt: skip
+        return
     asked = {**parse_options(control, "--control"), "key": key, "meter": meter,
              "tempo": tempo}  # fmt: skip
     guards = {"repetition_penalty": repetition_penalty, "repetition_window": repetition_window,
@@ -144,6 +164,21 @@ def sample(
     if evaluate:
         log = lambda msg: typer.echo(msg, err=True)  # noqa: E731 - a one-line sink
         typer.echo(api.judge(result.paths, run=result.run, log=log).text())
+
+
+def _infill(run, file, bars, n, k, decoder, seed, grammar, out, force, device, options) -> None:
+    """`--infill FILE --bars A-B`: the span regenerated, and how many bars each new one has."""
+    from mgen import api
+    from mgen.core.contracts.errors import ConfigError
+
+    if file is None or bars is None:
+        raise ConfigError("--infill FILE and --bars A-B go together")
+    result, units = api.infill(run, file, bars, n, k, decoder, seed=seed, grammar=grammar,
+                               out=out, force=force, device=device, **options)  # fmt: skip
+    _say_grammar(result)
+    typer.echo(f"infill: {bars} of {file} regenerated; the new spans have "
+               f"{', '.join(map(str, units))} unit(s) each", err=True)  # fmt: skip
+    _report(result.written, len(result.pieces))
 
 
 def _say_grammar(result) -> None:

@@ -132,6 +132,18 @@ def train(
         float,
         typer.Option(help="Share of training pieces each control is left out of (0 <= p < 1)."),
     ] = 0.4,
+    infill: Annotated[
+        bool,
+        typer.Option(
+            "--infill",
+            help="Train for infilling (`mgen sample --infill FILE --bars A-B`): a share of the "
+            "pieces read suffix, prefix, then middle. See docs/control.md.",
+        ),
+    ] = False,
+    infill_share: Annotated[
+        float,
+        typer.Option(help="With --infill: the share of training pieces rewritten (0 < p <= 1)."),
+    ] = 0.5,
     device: Annotated[
         str, typer.Option(help="auto (cuda, then mps, then cpu), cpu, cuda or mps.")
     ] = "auto",
@@ -201,7 +213,7 @@ def train(
         "seed": seed, "device": device, "precision": precision,
         "checkpoint_every": checkpoint_every, "workers": workers, "init": init,
         "controls": [c.strip() for c in (controls or "").split(",") if c.strip()],
-        "control_dropout": control_dropout,
+        "control_dropout": control_dropout, "infill_share": infill_share if infill else 0.0,
         "tokenizer_options": parse_options(tokenizer_option, "--tokenizer-option"),
         "model_options": _model_options(model_option, embed_dim, hidden_size, layers, dropout),
     }  # fmt: skip
@@ -220,7 +232,7 @@ def train(
 _SETTING_OF = {"data": "data", "val_data": "val_data", "model_option": "model_options",
                "embed_dim": "model_options", "hidden_size": "model_options",
                "layers": "model_options", "dropout": "model_options",
-               "tokenizer_option": "tokenizer_options"}  # fmt: skip
+               "tokenizer_option": "tokenizer_options", "infill": "infill_share"}  # fmt: skip
 
 
 def _typed(ctx: typer.Context, settings: dict) -> dict:

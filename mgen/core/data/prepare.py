@@ -32,6 +32,7 @@ from mgen.core.data.batches import (
 )
 from mgen.core.data.controls import controlled
 from mgen.core.data.corpus import Corpus, find_files, load_corpus
+from mgen.core.data.infill import infilled
 from mgen.core.training.defaults import resolve
 from mgen.core.training.distributed import Dist
 from mgen.core.training.train_config import TrainConfig
@@ -100,25 +101,26 @@ def prepare_data(
     dist: Dist | None = None,
     controls: Sequence[str] = (),
     control_dropout: float = 0.4,
+    infill_share: float = 0.0,
 ) -> TrainData:
-    """Read (or load from the cache) the corpus and split it (`split_corpus`), open each piece
-    by its attributes `controls`, each left out with `control_dropout` (data.controls), fit
-    `tok`'s vocabulary on the training side unless `fit` is off (a resumed run keeps its own)
-    and cut `seq_len`-token (0: the recipe's) `batching` batches."""
+    """Read and split the corpus (`split_corpus`), open each piece by its `controls` (data.
+    controls), rewrite `infill_share` of them for fill-in-the-middle (data.infill), fit `tok`'s
+    vocabulary unless `fit` is off and cut `seq_len`-token `batching` batches."""
     seq_len = seq_len or resolve(TrainConfig(), tok).seq_len
     read = split_corpus(tok, data, val_data, val_fraction, seed, workers=workers, log=log,
                         progress=progress, dist=dist)  # fmt: skip
     split, marks = controlled(read, tok, controls, control_dropout, seed)
-    corpus, held, train_ids, val_ids = split.corpus, split.held, split.train, split.val
-    dropped = split.dropped
+    notes = _notes(tok, split.held, split.val)  # of each piece as it is, before infilling
+    split, fim = infilled(split, tok, infill_share, seed)
+    corpus, held, train_ids, val_ids, dropped = (split.corpus, split.held, split.train,
+                                                 split.val, split.dropped)  # fmt: skip
     unknown, vocab = _vocab(tok, corpus.counts(train_ids), fit, log)
     stream = token_stream(corpus, train_ids, vocab)
     train, used = _batches(corpus, train_ids, vocab, stream, seq_len, batch_size, batching, log)
     val = piece_arrays(held, val_ids, vocab)
-    notes = _notes(tok, held, val_ids)
     summary = _summary(corpus, len(train_ids), len(val_ids), len(stream), sum(map(len, val)))
     summary.update(vocab_size=len(vocab), val_duplicates_dropped=dropped, unk_tokens=unknown,
-                   batching=train.layout.name, **marks,
+                   batching=train.layout.name, **marks, **fim,
                    **_neutral_runs(tok, vocab, stream))  # fmt: skip
     _say(log, summary, dropped, corpus.from_cache)
     return TrainData(tok, transposing(train, tok, vocab), val, notes, used, summary)

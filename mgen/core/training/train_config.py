@@ -56,6 +56,9 @@ class TrainConfig(Config):
     # probability control_dropout, so sampling may ask for any of them or none.
     controls: list[str] = dataclasses.field(default_factory=list)
     control_dropout: float = 0.4
+    # Infilling (docs/control.md): the share of pieces rewritten suffix, prefix, middle with
+    # sentinel tokens (mgen.core.data.infill), so `mgen sample --infill` can fill a span. 0: off.
+    infill_share: float = 0.0
     tokenizer_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     model_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     # Fine-tuning: the run directory or shipped model to start from (its tokenizer, fixed
@@ -106,6 +109,8 @@ class TrainConfig(Config):
                               f"known: {', '.join(ATTRIBUTES)}, all")  # fmt: skip
         if not 0 <= self.control_dropout < 1:
             raise ConfigError(f"--control-dropout must be in [0, 1), got {self.control_dropout}")
+        if not _finite(self.infill_share, 0) or self.infill_share > 1:
+            raise ConfigError(f"--infill-share must be in [0, 1], got {self.infill_share}")
 
 
 def _finite(x: float, low: float, strict: bool = False) -> bool:

@@ -197,6 +197,24 @@ class AbcCharTokenizer(Tokenizer):
         header fields (its key, meter and tempo)."""
         return abc_attributes("".join(tokens))
 
+    span_unit = "bar"
+
+    def spans(self, tokens: list[str]) -> list[tuple[int, int]]:
+        """The infill hook (mgen.core.contracts.infill): where each bar of the body begins;
+        the header is never part of a span."""
+        from mgen.plugins.tokenizers.spans import abc_spans
+
+        lines = "".join(tokens).splitlines(keepends=True)
+        return abc_spans(tokens, sum(map(len, lines[: _header_length(lines)])))
+
+    def join(self, prefix: list[str], middle: list[str], suffix: list[str], old: list[str]):
+        """A tune with a new middle: one that stops inside a bar is closed with a bar line, so
+        the suffix's bars stay bars of their own."""
+        del old
+        text = "".join(middle).rstrip()
+        closed = not text or re.search(r"\|[|\]:]*$", text)
+        return [*prefix, *middle, *([] if closed else ["|"]), *suffix]
+
     def melody(self, tokens: list[str]) -> list[int]:
         """The tune's top pitch at every note onset (key, accidentals, octaves, chords by their
         top note, ties), read by a small ABC pitch reader without music21 (`abc_music`)."""

@@ -314,6 +314,22 @@ class KernTokenizer(Tokenizer):
         del tokens
         return {}
 
+    span_unit = "bar"
+
+    def spans(self, tokens: list[str]) -> list[tuple[int, int]]:
+        """The infill hook (mgen.core.contracts.infill): the 4/4 bars the writer writes, each
+        from its first onset (a note tied over a bar line belongs to the bar it starts in)."""
+        from mgen.formats.kern.text import BAR_QUARTERS
+        from mgen.plugins.tokenizers.spans import onset_spans
+
+        step = self.config.time_step
+        if self.config.encoding == "grid":
+            steps = lambda t: 1 if t in (HOLD, REST) or t.isdigit() else None  # noqa: E731
+        else:
+            steps = lambda t: duration_of(t, step)  # noqa: E731
+        onset = lambda t: t == REST or t.isdigit() or is_interval(t)  # noqa: E731
+        return onset_spans(tokens, steps, onset, round(BAR_QUARTERS / step), own=lambda t: True)
+
     def melody(self, tokens: list[str]) -> list[int]:
         """The pitch tokens: one note onset each (holds and rests are not onsets)."""
         return [int(t) for t in tokens if t.isdigit()]

@@ -30,6 +30,7 @@ from mgen.formats.midi.read import MidiData, load
 from mgen.plugins.tokenizers.midi_base import MidiBase, MidiConfig
 from mgen.plugins.tokenizers.midi_grammar import MidiChordsGrammar
 from mgen.plugins.tokenizers.midi_transpose import TransposeMixin
+from mgen.plugins.tokenizers.spans import MidiSpans
 
 TEMPO_STEP = 10  # bpm between tempo tokens: tempo_60, tempo_70, ...
 TEMPO_RANGE = (20, 300)
@@ -53,7 +54,7 @@ class _Event:
     duration: int | None = None  # steps; None until a d token (or the next onset) sets it
 
 
-class MidiChordsTokenizer(MidiBase, TransposeMixin, Tokenizer):
+class MidiChordsTokenizer(MidiSpans, MidiBase, TransposeMixin, Tokenizer):
     """MIDI: one token per chord + duration + time-shift tokens on a beat grid (seed 004's scheme)
 
     Notes and chords with duration and time-shift tokens on a beat grid."""

@@ -42,6 +42,7 @@ from mgen.plugins.tokenizers.midi_grid import (
     write_grid,
 )
 from mgen.plugins.tokenizers.midi_transpose import TransposeMixin
+from mgen.plugins.tokenizers.spans import MidiSpans
 
 _TOKEN = re.compile(r"^(?:(\d{1,3})|([dtv])(\d{1,4})|tempo_(\d{1,4}))$")
 MAX_VELOCITIES = 32
@@ -57,7 +58,7 @@ class MidiNotesConfig(MidiConfig):
         check_dynamics("midi-notes", self.velocities, MAX_VELOCITIES, self.tempo_change)
 
 
-class MidiNotesTokenizer(MidiBase, TransposeMixin, Tokenizer):
+class MidiNotesTokenizer(MidiSpans, MidiBase, TransposeMixin, Tokenizer):
     """MIDI: one pitch + duration token per note, time shifts between onsets (Bach chorales by default)
 
     Every note on a beat grid is its pitch, duration (and velocity) tokens."""
