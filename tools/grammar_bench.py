@@ -3,6 +3,7 @@
     python tools/grammar_bench.py                  # every shipped model, 200 samples each way
     python tools/grammar_bench.py -k 1000 -m folk-abc
     python tools/grammar_bench.py --corpus         # abc-char's grammar over all of folk-abc
+    python tools/grammar_bench.py --speed          # the sampling speed rows alone
 
 For each shipped model, each decoder (the default `temperature`, and `argmax`) and each way
 (grammar on, off): `-k` samples of `-n` tokens (argmax: 64 where every one is the same, as
@@ -192,6 +193,7 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=400, help="tokens per sample")
     ap.add_argument("-m", "--model", action="append", help="a shipped model (repeatable)")
     ap.add_argument("--corpus", action="store_true", help="abc-char's grammar over folk-abc")
+    ap.add_argument("--speed", action="store_true", help="the speed rows only")
     args = ap.parse_args()
     if args.corpus:
         return corpus_check()
@@ -207,7 +209,8 @@ def main() -> None:
             if not run.has_grammar():
                 print(f"| {name} | - | no grammar | - | - | - | - | - |")
                 continue
-            extra += quality_rows(run, name, args.k, args.n, Path(tmp))
+            if not args.speed:
+                extra += quality_rows(run, name, args.k, args.n, Path(tmp))
             speeds.append((name, *speed_ratio(run, args.n)))
     if extra:
         print(f"\n{ABC_HEAD}\n|---|---|---|---|---|---|---|\n" + "\n".join(extra))
