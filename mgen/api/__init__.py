@@ -35,6 +35,7 @@ from mgen.api.results import (
     TrainResult,
 )
 from mgen.api.sampling import (
+    accompany,
     check_decoder,
     controls_of,
     decoder_names,
@@ -61,7 +62,7 @@ from mgen.api.training import (
 )
 
 __all__ = [
-    "DEFAULT_TIMEOUT", "TIMEOUT_ENV", "DatasetInfo", "GrammarUse", "Judgement",
+    "DEFAULT_TIMEOUT", "TIMEOUT_ENV", "accompany", "DatasetInfo", "GrammarUse", "Judgement",
     "Loss", "PluginKind", "PreparedDataset", "Run", "SampleResult", "ShippedModels",
     "TrainConfig", "TrainResult", "check_decoder", "check_settings", "choose_run",
     "controls_of", "datasets", "decoder_names", "decoders", "ensembles", "fit", "is_lead", "judge", "judge_against",

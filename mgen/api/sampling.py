@@ -14,7 +14,15 @@ if TYPE_CHECKING:
     from mgen.core.sampling.engine import RepetitionConfig
     from mgen.core.sampling.primer import PrimerText
 
-__all__ = ["check_decoder", "decoder_names", "decoders", "infill", "sample", "upload_primer"]
+__all__ = [
+    "accompany",
+    "check_decoder",
+    "decoder_names",
+    "decoders",
+    "infill",
+    "sample",
+    "upload_primer",
+]
 
 
 def load_run(path: Path | str = "runs/latest", device: str = "cpu") -> Run:
@@ -121,6 +129,40 @@ def infill(
     used = GrammarUse(grammar, report) if loaded.has_grammar() else None
     written = loaded.write(pieces, Path(out) if out is not None else None, force=force)
     return SampleResult(loaded, pieces, written, used), units
+
+
+def accompany(
+    run: Run | Path | str,
+    file: Path | str,
+    instruments: str | Sequence[str],
+    n: int = 1500,
+    num_samples: int = 1,
+    decoder: str = "temperature",
+    *,
+    track: int | None = None,
+    seed: int = 0,
+    out: Path | str | None = None,
+    force: bool = False,
+    device: str = "cpu",
+    **options: Any,
+) -> SampleResult:
+    """`file`'s track `track` (from 1; default its first pitched track) kept note for note as
+    track 1, and new tracks `instruments` sampled by `run` (a multi-track tokenizer: midi-tracks)
+    around it, in up to `n` new tokens; written as `sample` writes (mgen.core.runs.accompany)."""
+    from mgen.core.contracts.ensemble import instrument_list
+    from mgen.core.runs.accompany import accompany as play
+    from mgen.core.runs.output import refuse_overwrite
+    from mgen.core.sampling.engine import GrammarReport, check_request
+
+    check_request(n, num_samples, seed)
+    loaded = load_run(run, device) if isinstance(run, (str, Path)) else run
+    if out is not None and not force:
+        refuse_overwrite(Path(out), num_samples)
+    report = GrammarReport()
+    pieces = play(loaded, file, instrument_list(instruments), n, num_samples, decoder,
+                  track=track, seed=seed, report=report, **options)  # fmt: skip
+    written = loaded.write(pieces, Path(out) if out is not None else None, force=force)
+    return SampleResult(loaded, pieces, written, GrammarUse(True, report))
 
 
 def opening(

@@ -115,6 +115,19 @@ def sample(
             "(midi-notes, midi-chords), from 1.",
         ),
     ] = None,
+    accompany: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep one track of this MIDI file note for note and write the --instruments "
+            "as new tracks around it (a multi-track run: midi-tracks; docs/control.md).",
+        ),
+    ] = None,
+    accompany_track: Annotated[
+        int | None,
+        typer.Option(
+            help="With --accompany: the track to keep, from 1 (default: the first pitched one)."
+        ),
+    ] = None,
     seed: Annotated[
         int, typer.Option(help="Random seed: the same seed gives the same output.")
     ] = 0,
@@ -147,6 +160,11 @@ def sample(
         _infill(run, infill, bars, n, num_samples, decoder, seed, grammar, out, force, device,
                 {"temperature": temperature, "top_k": top_k, "top_p": top_p})  # fmt: skip
         return
+    if accompany is not None or accompany_track is not None:
+        _accompany(run, accompany, accompany_track, instruments, n, num_samples, decoder, seed,
+                   grammar, out, force, device,
+                   {"temperature": temperature, "top_k": top_k, "top_p": top_p})  # fmt: skip
+        return
     asked = {**parse_options(control, "--control"), "key": key, "meter": meter,
              "tempo": tempo}  # fmt: skip
     guards = {"repetition_penalty": repetition_penalty, "repetition_window": repetition_window,
@@ -178,6 +196,26 @@ def _infill(run, file, bars, n, k, decoder, seed, grammar, out, force, device, o
     _say_grammar(result)
     typer.echo(f"infill: {bars} of {file} regenerated; the new spans have "
                f"{', '.join(map(str, units))} unit(s) each", err=True)  # fmt: skip
+    _report(result.written, len(result.pieces))
+
+
+def _accompany(run, file, track, instruments, n, k, decoder, seed, grammar, out, force, device,
+               options) -> None:  # fmt: skip
+    """`--accompany FILE --instruments ...`: a track kept, new ones written around it."""
+    from mgen import api
+    from mgen.core.contracts.errors import ConfigError
+
+    if file is None:
+        raise ConfigError("--accompany-track goes with --accompany FILE")
+    if not grammar:
+        raise ConfigError("--accompany needs the grammar: it forces the given track's notes")
+    if not instruments:
+        raise ConfigError("--accompany: name the tracks to add with --instruments")
+    result = api.accompany(run, file, instruments, n, k, decoder, track=track, seed=seed,
+                           out=out, force=force, device=device, **options)  # fmt: skip
+    _say_grammar(result)
+    typer.echo(f"accompany: the given track of {file} kept note for note as track 1 of each "
+               f"sample, with {instruments}", err=True)  # fmt: skip
     _report(result.written, len(result.pieces))
 
 

@@ -120,6 +120,13 @@ class MidiTracksTokenizer(MidiBase, TransposeMixin, Tokenizer):
         names = [f"inst_{DRUMS}" if i.is_drum else f"inst_{i.program}" for i in chosen]
         return [f"tracks_{len(chosen)}", *names, *tokens]
 
+    def accompaniment(self, path: Path, instruments: Sequence[str], track: int | None = None):
+        """The accompaniment hook (mgen.core.contracts.accompany): track `track` of `path`
+        (from 1; None: the first pitched one) kept, `instruments` added (midi_tracks_accompany)."""
+        from mgen.plugins.tokenizers.midi_tracks_accompany import accompaniment
+
+        return accompaniment(self, path, instruments, track)
+
     def count_notes(self, tokens: list[str]) -> int:
         """Every pitch or drum token is one note."""
         return sum(1 for t in tokens if t.isdigit() or (t[:1] == "k" and t[1:].isdigit()))
