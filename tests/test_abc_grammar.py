@@ -37,7 +37,11 @@ def test_the_grammar_accepts_the_tunes_the_judge_accepts(folk):
     tok, pieces = folk
     judged = [p for p in pieces if not strict_problems(read_tune(tok.text(p)))]
     kept = [p for p in judged if not beyond_judge(tok.text(p))]
-    assert len(kept) >= 250 and len(kept) >= 0.85 * len(judged), (len(pieces), len(judged))
+    # The grammar also keeps abc2midi's rules for quotes and decorations, which O'Neill's and
+    # Ryan's ornaments (most of this sample) break more often than Essen's songs: 242 of the
+    # 318 judged here keep every rule, 9,591 of 10,498 on the whole corpus (grammar_bench.py
+    # --corpus). The test is that each one kept is accepted; this bound guards the share.
+    assert len(kept) >= 240 and len(kept) >= 0.75 * len(judged), (len(pieces), len(judged))
     for piece in kept:
         at = grammar_of(tok, tok.vocab, 1).accepts(piece)
         assert at is None, "".join(piece[max(0, at - 40) : at]) + "⟦" + "".join(piece[at:][:8])
@@ -60,7 +64,11 @@ BROKEN = [
     ("T:t\nK:G\n⟦AB", "a body before M:"),
     (HEAD + "z4|A2\nT⟦:x\n", "a title in the body"),
     (HEAD + "(3ABc d(3A⟦|", "a bar line inside a tuplet"),
-    (HEAD + 'ABcd|"tr⟦\nA', "a line end inside a chord symbol"),
+    (HEAD + 'ABcd|"^tr⟦\nA', "a line end inside an annotation"),
+    (HEAD + 'ABcd|"⟦d2 "A', "a quote abc2midi reads as no chord (a lower-case start)"),
+    (HEAD + 'ABcd|"G⟦.!."A', "a chord name abc2midi does not know"),
+    (HEAD + 'ABcd|"4⟦x"A', "a fingering with a letter in it"),
+    (HEAD + 'ABcd|"Ama⟦"A', "a chord name closed short of its type (maj7)"),
 ]
 
 
@@ -69,6 +77,27 @@ def test_the_grammar_refuses_broken_tunes(folk, text: str, why: str):
     tok, _ = folk
     at = text.index("⟦")
     assert grammar_of(tok, tok.vocab, 1).accepts(list(text.replace("⟦", ""))) == at, why
+
+
+@pytest.mark.parametrize("body", ['"4"{e}v.', '"4"{e}v', "{e}u.", '"^x"{g}.'])
+def test_no_character_the_grammar_allows_leads_to_a_dead_end(folk, body: str):
+    """After decorations, a chord symbol and grace notes in a row (folk-abc's most), every
+    character allowed next leaves something allowed after it: a sample of folk-abc's model once
+    met an empty mask after `"4"{e}v.(` (a slur past the limit, a tuplet not after `.`)."""
+    tok, _ = folk
+    vocab = tok.vocab
+    prefix = vocab.encode(list(HEAD + "ABcd|" + body))
+    for token in np.nonzero(_after(tok, prefix))[0]:
+        if token != vocab.end_id:
+            assert _after(tok, [*prefix, int(token)]).any(), vocab.decode([int(token)])
+
+
+def _after(tok: AbcCharTokenizer, ids: list[int]) -> np.ndarray:
+    """The grammar's mask after the token ids `ids`."""
+    rules = grammar_of(tok, tok.vocab, 1)
+    for i in ids:
+        rules.advance(np.array([i]))
+    return rules.allowed()[0]
 
 
 def _walk(tok: AbcCharTokenizer, rng: random.Random, steps: int = 500) -> list[str]:

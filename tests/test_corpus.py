@@ -33,3 +33,18 @@ def test_cached_corpus_is_compact_memory_mapped_and_follows_edits(
     shutil.copy(files[0], edited / files[0].name)
     restored = load_corpus(tok, [edited / files[0].name], progress=False)
     assert len(restored) == len(first) and np.array_equal(restored.ids, first.ids)
+
+
+def test_a_copy_of_cached_files_is_named_by_its_own_paths(abc_folder: Path, tmp_path, monkeypatch):
+    """The cache is keyed by contents: a copy of the same files elsewhere loads the cached
+    pieces, named by the copy's paths (controls read a piece's collection from its folder)."""
+    monkeypatch.setenv("MGEN_CACHE_DIR", str(tmp_path / "cache"))
+    tok = registry.load("tokenizer", "abc-char")()
+    files = sorted(abc_folder.glob("*.abc"))
+    load_corpus(tok, files, progress=False)
+    copy = tmp_path / "essen"
+    copy.mkdir()
+    for f in files:
+        shutil.copy(f, copy / f.name)
+    again = load_corpus(tok, [copy / f.name for f in files], progress=False)
+    assert again.from_cache and again.files == [str(copy / f.name) for f in files]

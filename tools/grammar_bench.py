@@ -108,11 +108,11 @@ def abc_figures(files: list[Path]) -> tuple[int, int, int, int]:
     return (*abc2midi_clean(files), barred, sum(check.ending_problem(t) is None for t in tunes))
 
 
-def quality_rows(run, name: str, k: int, n: int, tmp: Path) -> list[str]:
+def quality_rows(run, name: str, k: int, n: int, tmp: Path, ways=(True, False)) -> list[str]:
     """Prints the table's rows; returns ABC's extra rows."""
     extra, judge = [], judge_for(run)
     for decoder in ("temperature", "argmax"):
-        for on in (True, False):
+        for on in ways:
             report = GrammarReport()
             pieces = []
             for start in range(0, k, 64):
@@ -194,6 +194,8 @@ def main() -> None:
     ap.add_argument("-m", "--model", action="append", help="a shipped model (repeatable)")
     ap.add_argument("--corpus", action="store_true", help="abc-char's grammar over folk-abc")
     ap.add_argument("--speed", action="store_true", help="the speed rows only")
+    ap.add_argument("--on-only", action="store_true", help="only with the grammar (the raw "
+                    "model's rows do not change with it)")  # fmt: skip
     args = ap.parse_args()
     if args.corpus:
         return corpus_check()
@@ -210,7 +212,8 @@ def main() -> None:
                 print(f"| {name} | - | no grammar | - | - | - | - | - |")
                 continue
             if not args.speed:
-                extra += quality_rows(run, name, args.k, args.n, Path(tmp))
+                ways = (True,) if args.on_only else (True, False)
+                extra += quality_rows(run, name, args.k, args.n, Path(tmp), ways)
             speeds.append((name, *speed_ratio(run, args.n)))
     if extra:
         print(f"\n{ABC_HEAD}\n|---|---|---|---|---|---|---|\n" + "\n".join(extra))

@@ -217,15 +217,32 @@ def load_corpus(
     path = corpus_cache_path(tok, files) if use_cache else Path()
     if use_cache and path.exists():
         try:
-            return _load_cached(path)
+            cached = _here(_load_cached(path), files)
         except (OSError, ValueError, KeyError):
             warn(f"warning: ignoring unreadable corpus cache {path}")
+        else:
+            if cached is not None:
+                return cached
     results = _parse(tok, files, workers or os.cpu_count() or 1, progress)
     corpus = _assemble(results)
     for f, reason in corpus.skipped:
         warn(f"warning: skipped {f}: {reason}")
     if use_cache:
         _save_cached(path, corpus)
+    return corpus
+
+
+def _here(corpus: Corpus, files: list[Path]) -> Corpus | None:
+    """A cached corpus with the paths of `files`. The cache is keyed by the files' contents, so
+    the same files copied elsewhere find the pieces read from the first copy, named by its
+    paths (a piece's collection is its folder's name: controls); the i-th file now holds what
+    the i-th held then. None (read again) where skipped files leave that mapping unknown."""
+    now = [str(f) for f in files]
+    if corpus.files == now:
+        return corpus
+    if corpus.skipped or len(corpus.files) != len(now):
+        return None
+    corpus.files = now
     return corpus
 
 

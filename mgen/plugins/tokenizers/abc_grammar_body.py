@@ -158,20 +158,22 @@ def _token_bits(s: Tune, ch: Chars) -> int:
     if s.mark == _NOTE_NEXT:
         return notes
     b = ch.b(SPACE + '"!+{') | _event_bits(s, ch) | _bar_bits(s, ch) | _line_bits(s, ch)
-    b |= ch.b(_marks(s.mark, notes != 0, s.quoted))  # (K, L, M at a line's start: a field)
+    decorable = notes | (_event_bits(s, ch) & ch.b("zx["))  # what a decoration may precede
+    b |= ch.b(_marks(s.mark, notes != 0, s.quoted)) if decorable else 0  # (K, L, M: a field)
     b |= ch.b("()")
-    if s.soup >= SOUP:  # no more: a tuplet may begin, not a slur
-        b &= ~ch.b(
-            MARKS + _ZERO + ("" if _tuplet_digits(s) else "(")
-        )  # slurs (and tuplets): the judge and the readers take them unbalanced
+    if s.soup >= SOUP:  # no more: a tuplet may begin (not after `.`: abc2midi), not a slur
+        tuplet = _tuplet_digits(s) and s.mark[:1] != "."
+        b &= ~ch.b(MARKS + _ZERO + ("" if tuplet else "("))
     b |= ch.b(">") if s.broken_ok(">") else 0
     b |= ch.b("<") if s.broken_ok("<") else 0
     if s.tie is None and s.last_pitch is not None and not s.after_bar:  # `-` after a bar: a tie?
         b |= ch.b("-") if s.last is not None or s.broken is not None else 0
     if not s.mark:
         return b | (ch.END if s.may_end() else 0)
-    b &= ~ch.b("\n\\")  # music21 reads a decoration letter that ends a line as a note
-    return b & ~ch.b(SPACE) if s.mark not in _SPACE_OK + _SPACED else b
+    # After a decoration abc2midi wants what it decorates: a note, rest or chord, or another
+    # decoration (a slur after `.`); anything else there (a space, a line end, `(`, `{`, `!`,
+    # `"`, a bar line, `>`) is its "malformed note" (and music21 may read the letter as one).
+    return b & (decorable | ch.b(MARKS + "(" * (s.mark == ".")))
 
 
 @functools.cache

@@ -12,6 +12,8 @@ A tune the judge accepts and that keeps these, the grammar accepts character by 
   `[CE]-`), not a note after a space or a grace note;
 - repeats balanced: `|:` closed by `:|`, a first ending by `:|` and a second ending;
 - no tuplet starts again before one note of it;
+- text in quotes that abc2midi reads: a chord name, a fingering, an annotation (`values.quote_ok`);
+- a decoration letter followed by what it decorates (a note, rest, chord, decoration);
 - fields the grammar writes (not P:, V:), with values from its sets (`abc_grammar_values`);
 - a final bar line, unless the tune's lines end without bar lines (Essen's style, where the
   judge takes the line end of a complete bar for one).
@@ -114,17 +116,31 @@ def _lexed(body: list[tuple[int, str]]) -> list[str]:
     for _, line in body:
         if FIELD_LINE.match(line) and not line.startswith("|"):
             continue
+        mark = ""
         for m in _TOKEN.finditer(line):
             kind = m.lastgroup
+            if mark and not _decorated(mark, kind, m.group()):
+                found.add("a decoration with no note after it (abc2midi's malformed note)")
+            mark = m.group() if kind == "mark" else ""
             if kind == "bar":
                 rep = None if rep is None else tm.repeat(rep, m.group())
                 last = ""
+            elif kind == "text" and not values.quote_ok(m.group()[1:-1]):
+                found.add("a quote abc2midi cannot read (no chord name, fingering or annotation)")
             elif kind == "tie" and last != "rest" and not broken:
                 found.add("a tie written apart from its note")
             elif kind in ("note", "rest", "chord"):
                 last, broken = kind, False
                 rep = rep and (*rep[:3], True)  # a second ending holds an event
             broken = broken or kind == "broken"
+        if mark:
+            found.add("a decoration with no note after it (abc2midi's malformed note)")
     if not rep or not tm.repeats_closed(rep):
         found.add("unbalanced repeats")
     return sorted(found)
+
+
+def _decorated(mark: str, kind: str | None, text: str) -> bool:
+    """Whether abc2midi takes the token after the decoration `mark`: a note, rest, chord or
+    another decoration (a slur after `.`)."""
+    return kind in ("note", "rest", "chord", "mark") or (mark == "." and text == "(")

@@ -1,9 +1,7 @@
-"""Body tokens in progress in the abc-char grammar: notes, rests, chords, grace notes, chord
-symbols, decorations, bar lines, tuplets, broken rhythm and fields; for each mode the
-characters it allows next (`*_bits`) and the step one takes (`*_step`), as in
-`abc_grammar_body`. A token's text goes on while the next character can extend it (the judge's
-lexer is greedy too), else the token ends and the character starts the next.
-"""
+"""Body tokens in progress in the abc-char grammar (notes, rests, chords, grace notes, quotes,
+decorations, bar lines, tuplets, broken rhythm, fields): per mode the characters allowed next
+(`*_bits`) and the step one takes (`*_step`), as in `abc_grammar_body`. A token goes on while
+the next character can extend it (as the judge's greedy lexer), else the next one starts."""
 
 from __future__ import annotations
 
@@ -191,20 +189,23 @@ def grace_step(s: Tune, c: str) -> None:
 
 
 def quote_bits(s: Tune, ch: Chars) -> int:
-    """A chord symbol or annotation: no `\\` (abc2midi reads `\\"` as a quote inside), no bar
-    lines, brackets or braces (music in quotes); music21 reads one as a chord unless it starts
-    with where it goes (`^_<>@`), and fails on a `,` in one."""
-    if s.count >= QUOTE_CAP:
-        return ch.b('"')
-    b = ch.b(quoted_chars(ch.free_text, any(c in s.tok for c in "<>@")))
-    return b | (ch.b('"') if s.count else 0)
+    """A chord symbol, fingering or annotation abc2midi reads (`values.quote_ok`). In an
+    annotation no `\\`, bar lines, brackets or braces, and a `,` only after `<>@` (music21)."""
+    first, capped = s.tok[:1], s.count >= QUOTE_CAP
+    if not first:
+        return ch.b(values.ANNOTATION + values.FINGERING.strip() + "ABCDEFG")
+    if first not in values.ANNOTATION:
+        allowed = values.FINGERING + '"' if first.isdigit() else values.chord_next(s.tok)
+        return ch.b(('"' if '"' in allowed else "") if capped else allowed)
+    placed = any(c in s.tok[:2] for c in "<>@")
+    return ch.b('"') | (0 if capped else ch.b(quoted_chars(ch.free_text, placed)))
 
 
 def quote_step(s: Tune, c: str) -> None:
     if c == '"':
         s.mode, s.count, s.quoted = B_TOKEN, 0, True
     else:
-        s.tok, s.count = (s.tok + c)[:2], s.count + 1  # its first two characters
+        s.tok, s.count = s.tok + c, s.count + 1  # (at most QUOTE_CAP characters)
 
 
 def deco_bits(s: Tune, ch: Chars) -> int:

@@ -122,3 +122,41 @@ def free_text_chars(chars: list[str]) -> str:
     """The characters free text may hold: any that stays on its line (whatever Python's
     `splitlines`, which the tokenizer's writer and the judge use, takes for a line break)."""
     return "".join(c for c in chars if len(c) == 1 and len(f"a{c}b".splitlines()) == 1)
+
+
+# -- text in quotes: what abc2midi reads without an error ------------------------------------
+#: A quote opens an annotation with where it goes (free text after), a fingering (digits and
+#: spaces, as O'Neill's "4"), or a chord symbol: abc2midi calls any other opening "a guitar
+#: chord that does not start with A-G" and any other chord name "unrecognized" (measured on
+#: abcmidi's abc2midi, one quoted string at a time).
+ANNOTATION, FINGERING = "^_<>@", "0123456789 "
+CHORD_TYPES = ("", "m", "7", "m7", "maj7", "M7", "maj9", "6", "m6", "9", "m9", "11", "5", "dim",
+               "dim7", "aug", "+", "sus", "sus2", "sus4", "7sus4", "m7b5")  # fmt: skip
+
+
+@functools.cache
+def chord_names() -> dict[str, str]:
+    """Every prefix of a chord symbol (root A-G, `#`/`b`, a type, `/` and a bass) -> the
+    characters that may follow it, `"` among them where the symbol is complete."""
+    roots = [r + a for r in "ABCDEFG" for a in ("", "#", "b")]
+    whole = {r + t + b for r in roots for t in CHORD_TYPES for b in ["", *("/" + x for x in roots)]}
+    nexts: dict[str, set[str]] = {}
+    for name in whole:
+        for i in range(len(name)):
+            nexts.setdefault(name[:i], set()).add(name[i])
+        nexts.setdefault(name, set()).add('"')
+    return {k: "".join(sorted(v)) for k, v in nexts.items()}
+
+
+def chord_next(text: str) -> str:
+    """What may follow the chord symbol `text` so far ("": nothing, it is none)."""
+    return chord_names().get(text, "")
+
+
+def quote_ok(text: str) -> bool:
+    """Whether abc2midi reads the quoted `text` (without its quotes) without an error."""
+    if text[:1] in tuple(ANNOTATION):
+        return True
+    if text[:1].isdigit():
+        return all(c in FINGERING for c in text)
+    return '"' in chord_names().get(text, "")
