@@ -65,6 +65,7 @@ BROKEN = [
     (HEAD + "z4|A2\nT⟦:x\n", "a title in the body"),
     (HEAD + "(3ABc d(3A⟦|", "a bar line inside a tuplet"),
     (HEAD + 'ABcd|"^tr⟦\nA', "a line end inside an annotation"),
+    (HEAD + "ABcd|z4⟦-|z4|", "a tied rest (abc2midi: no note before the tie)"),
     (HEAD + 'ABcd|"⟦d2 "A', "a quote abc2midi reads as no chord (a lower-case start)"),
     (HEAD + 'ABcd|"G⟦.!."A', "a chord name abc2midi does not know"),
     (HEAD + 'ABcd|"4⟦x"A', "a fingering with a letter in it"),

@@ -132,7 +132,7 @@ def token_key(s: Tune) -> tuple:
     tied = s.tie is not None and s.tie >= 0
     return (s.over, s.notes, s.tie, s.broken, s.tup, s.rep, s.t, s.owe, s.meter_t,
             s.unit, s.bars, s.bar0, s.essen, s.line, s.lead != "", s.after_bar, s.last,
-            s.last_pitch is None, s.key if tied else (), s.bar_acc if tied else (), s.mark,
+            s.last_pitch is None, s.last_pitch == REST_TIE, s.key if tied else (), s.bar_acc if tied else (), s.mark,
             s.prev, s.opening, s.grace, s.spaced, s.soup, s.quoted, s.blank)  # fmt: skip
 
 
@@ -166,8 +166,8 @@ def _token_bits(s: Tune, ch: Chars) -> int:
         b &= ~ch.b(MARKS + _ZERO + ("" if tuplet else "("))
     b |= ch.b(">") if s.broken_ok(">") else 0
     b |= ch.b("<") if s.broken_ok("<") else 0
-    if s.tie is None and s.last_pitch is not None and not s.after_bar:  # `-` after a bar: a tie?
-        b |= ch.b("-") if s.last is not None or s.broken is not None else 0
+    if s.tie is None and s.last_pitch not in (None, REST_TIE) and not s.after_bar:  # (abc2midi
+        b |= ch.b("-") if s.last is not None or s.broken is not None else 0  # ties no rest)
     if not s.mark:
         return b | (ch.END if s.may_end() else 0)
     # After a decoration abc2midi wants what it decorates: a note, rest or chord, or another

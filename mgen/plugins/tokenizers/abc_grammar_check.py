@@ -7,7 +7,7 @@ A tune the judge accepts and that keeps these, the grammar accepts character by 
   repeat sign, ending or double bar line, after a phrase's line end, two that make one): the
   judge reads a bar's opening and closing bar lines together, so that `|` and `|` make the `||`
   of a double bar and every short bar between plain bar lines passes;
-- a tie joins two notes of the same pitch (a tied rest, the next rest);
+- a tie joins two notes of the same pitch (no rest is tied: abc2midi finds no note before it);
 - a tie written apart from its note follows a rest, a broken rhythm or a chord (`z2-`, `A>-A`,
   `[CE]-`), not a note after a space or a grace note;
 - repeats balanced: `|:` closed by `:|`, a first ending by `:|` and a second ending;
@@ -127,7 +127,9 @@ def _lexed(body: list[tuple[int, str]]) -> list[str]:
                 last = ""
             elif kind == "text" and not values.quote_ok(m.group()[1:-1]):
                 found.add("a quote abc2midi cannot read (no chord name, fingering or annotation)")
-            elif kind == "tie" and last != "rest" and not broken:
+            elif kind == "tie" and last == "rest":
+                found.add("a tied rest (abc2midi finds no note before the tie)")
+            elif kind == "tie" and not broken:
                 found.add("a tie written apart from its note")
             elif kind in ("note", "rest", "chord"):
                 last, broken = kind, False
