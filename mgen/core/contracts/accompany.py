@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from mgen.core.contracts.errors import ConfigError, DataError, MgenError
+from mgen.core.contracts.errors import ConfigError, DataError
 
 
 @runtime_checkable
@@ -44,12 +44,4 @@ def accompanying() -> list[str]:
     """The installed tokenizers that can accompany a track."""
     from mgen.core.contracts import registry
 
-    names = []
-    for name in registry.names("tokenizer"):
-        try:
-            cls = registry.load("tokenizer", name)
-        except MgenError:
-            continue
-        if callable(getattr(cls, "accompaniment", None)):
-            names.append(name)
-    return names
+    return registry.names_with("tokenizer", "accompaniment")

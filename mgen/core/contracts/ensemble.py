@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from mgen.core.contracts.errors import ConfigError, MgenError
+from mgen.core.contracts.errors import ConfigError
 
 
 @runtime_checkable
@@ -47,12 +47,4 @@ def choosing() -> list[str]:
     """The installed tokenizers that can choose their ensemble."""
     from mgen.core.contracts import registry
 
-    names = []
-    for name in registry.names("tokenizer"):
-        try:
-            cls = registry.load("tokenizer", name)
-        except MgenError:
-            continue
-        if callable(getattr(cls, "with_ensemble", None)):
-            names.append(name)
-    return names
+    return registry.names_with("tokenizer", "with_ensemble")

@@ -95,6 +95,21 @@ def load(kind: str, name: str) -> Any:
         raise PluginError(f"{kind} {name!r} is broken: {type(e).__name__}: {e}") from None
 
 
+def names_with(kind: str, method: str) -> list[str]:
+    """The installed `kind` plugins whose class has the method `method` (an optional protocol:
+    the tokenizers that choose their ensemble, accompany a track, read attributes); a plugin
+    that does not load is left out."""
+    found = []
+    for name in names(kind):
+        try:
+            cls = load(kind, name)
+        except PluginError:
+            continue
+        if callable(getattr(cls, method, None)):
+            found.append(name)
+    return found
+
+
 def describe(kind: str, check: bool = False) -> list[PluginInfo]:
     """Every plugin of one kind with its distribution and one-line description.
 

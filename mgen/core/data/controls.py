@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from mgen.core.contracts import controls
+from mgen.core.contracts import controls, registry
 from mgen.core.contracts.errors import ConfigError
 from mgen.core.contracts.judge import count_notes, melody
 from mgen.core.contracts.tokenizer import Tokenizer
@@ -52,9 +52,9 @@ def check(tok: Tokenizer, names: Sequence[str]) -> list[str]:
         raise ConfigError(f"--controls: unknown attribute {', '.join(unknown)}; "
                           f"known: {', '.join(controls.ATTRIBUTES)}, all")  # fmt: skip
     if wanted and not controls.has_controls(tok):
+        able = ", ".join(registry.names_with("tokenizer", "attributes")) or "none installed"
         raise ConfigError(f"--controls: {type(tok).__name__} reads no attributes of its pieces; "
-                          "tokenizers with controls: abc-char, kern, midi-notes, midi-chords, "
-                          "midi-tracks")  # fmt: skip
+                          f"tokenizers with controls: {able}")  # fmt: skip
     return wanted
 
 
