@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 TOKENIZERS = registry.names("tokenizer")
 #: Generated inputs per tokenizer in CI: music21-backed readers are slower.
 EXAMPLES = {"abc-char": 400, "kern": 120, "midi-notes": 250, "midi-chords": 250,
-            "midi-tracks": 250}  # fmt: skip
+            "midi-tracks": 250, "miditok": 200}  # fmt: skip
 DEFAULT_EXAMPLES = 200
 #: Every named case: the generic ones and each built-in format's. Every reader gets them all
 #: (a file in another format is bad input too).

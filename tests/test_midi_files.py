@@ -9,7 +9,7 @@ import numpy as np
 import pretty_midi
 import pytest
 
-MIDI_TOKENIZERS = ["midi-notes", "midi-chords", "midi-tracks"]
+MIDI_TOKENIZERS = ["midi-notes", "midi-chords", "midi-tracks", "miditok"]
 
 
 def piano_files(shared_data: Path, n: int) -> list[Path]:

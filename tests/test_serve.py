@@ -38,8 +38,8 @@ def _first_tunes(source: Path, dest: Path, count: int) -> Path:
 def runs(
     tmp_path_factory: pytest.TempPathFactory, music21_corpus: Path, chorale_midi: Path
 ) -> Path:
-    """A --runs folder: a small abc-char run ("folk"), a MIDI run ("chorales") and a
-    multi-track one ("voices")."""
+    """A --runs folder: a small abc-char run ("folk"), a MIDI run ("chorales"), a
+    multi-track one ("voices") and MidiTok's REMI with a learned vocabulary ("remi")."""
     root = tmp_path_factory.mktemp("serve-runs")
     data = _first_tunes(
         music21_corpus / "essenFolksong" / "ballad10.abc", root.parent / "tunes.abc", 16
@@ -50,6 +50,9 @@ def runs(
                out=root / "chorales", model_options={"hidden_size": 32, "embed_dim": 16}, **TINY)  # fmt: skip
     mgen.train(tokenizer="midi-tracks", data=[str(chorale_midi.parent)], max_steps=8,
                out=root / "voices", model_options={"hidden_size": 32, "embed_dim": 16}, **TINY)  # fmt: skip
+    mgen.train(tokenizer="miditok", tokenizer_options={"vocab_size": 400},
+               data=[str(chorale_midi.parent)], max_steps=8, out=root / "remi",
+               model_options={"hidden_size": 32, "embed_dim": 16}, **TINY)  # fmt: skip
     return root
 
 
@@ -88,6 +91,7 @@ def test_models_lists_each_run_once_with_its_figures(client: TestClient):
         "folk",
         "chorales",
         "voices",
+        "remi",
     }  # runs/latest is the same run as one of them
     folk = models["folk"]
     assert (folk["source"], folk["tokenizer"], folk["model"]) == ("run", "abc-char", "lstm2")
@@ -172,6 +176,19 @@ def test_a_midi_model_is_engraved_through_musicxml(client: TestClient):
     assert sample["text"] is None and sample["formats"] == {"native": ".mid", "midi": True}
     assert sample["notes"]
     assert sample["svg"] or "piano roll" in sample["notation_note"]
+
+
+def test_a_miditok_model_generates_notes_and_takes_a_midi_primer(
+    client: TestClient, chorale_midi: Path
+):
+    got = upload(client, "remi", "bach.mid", chorale_midi.read_bytes())
+    assert got.status_code == 200, got.text
+    body = {"model": "remi", "length": 120, "num_samples": 1, "seed": 2,
+            "primer": got.json()["primer"]}  # fmt: skip
+    r = client.post("/api/generate", json=body)
+    assert r.status_code == 200, r.text
+    sample = r.json()["samples"][0]
+    assert sample["formats"] == {"native": ".mid", "midi": True} and sample["notes"]
 
 
 def test_the_batch_is_judged_against_the_training_corpus(client: TestClient, batch: dict):

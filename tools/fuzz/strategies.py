@@ -21,6 +21,7 @@ OWN = {
     "midi-notes": "tools.fuzz.inputs_midi",
     "midi-chords": "tools.fuzz.inputs_midi",
     "midi-tracks": "tools.fuzz.inputs_midi",
+    "miditok": "tools.fuzz.inputs_midi",
 }
 
 _BYTE_OPS = ["truncate", "splice", "set", "flip", "insert", "cut", "copy"]

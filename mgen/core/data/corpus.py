@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from mgen.core.contracts.errors import DataError, MgenError
+from mgen.core.contracts.learning import learns
+from mgen.core.contracts.state import extra_state, load_extra_state
 from mgen.core.contracts.tokenizer import Tokenizer
 
 Warn = Callable[[str], None]
@@ -103,9 +105,12 @@ class Corpus:
 _worker_tok: Tokenizer | None = None
 
 
-def _init_worker(cls: type[Tokenizer], config: dict) -> None:
+def _init_worker(cls: type[Tokenizer], config: dict, learned: dict | None) -> None:
+    """The worker's own tokenizer: the configured one, with what it learned (contracts.learning)."""
     global _worker_tok
     _worker_tok = cls(cls.Config.from_dict(config))
+    if learned is not None:
+        load_extra_state(_worker_tok, learned)
 
 
 #: One file's pieces as (its own token table, ids [N] int32 into it, piece lengths).
@@ -154,7 +159,7 @@ def _parse(tok: Tokenizer, files: list[Path], workers: int, progress: bool):
         workers,
         mp_context=ctx,
         initializer=_init_worker,
-        initargs=(type(tok), tok.config.to_dict()),
+        initargs=(type(tok), tok.config.to_dict(), _learned(tok)),
     ) as pool:
         chunk = max(1, min(64, len(paths) // (workers * 8)))
         return list(tqdm(pool.map(_read_one, paths, chunksize=chunk), **bar))
@@ -165,6 +170,11 @@ def corpus_cache_path(tok: Tokenizer, files: list[Path]) -> Path:
     return cache_dir() / "corpora" / f"{_cache_key(tok, files)}.npz"
 
 
+def _learned(tok: Tokenizer) -> dict | None:
+    """What a learning tokenizer's `read` depends on besides its config (contracts.learning)."""
+    return extra_state(tok) if learns(tok) else None
+
+
 def _cache_key(tok: Tokenizer, files: list[Path]) -> str:
     """Hash of the tokenizer's identity and every file's contents.
 
@@ -172,11 +182,14 @@ def _cache_key(tok: Tokenizer, files: list[Path]) -> str:
     remembered under a hash of the files' (path, size, mtime, inode): unchanged files are only
     stat'ed. Any edit changes the mtime, which misses the memo and hashes the contents again.
     """
-    meta = json.dumps({
+    identity = {
         "tokenizer": type(tok).__module__ + "." + type(tok).__qualname__,
         "version": tok.version,
         "config": tok.config.to_dict(),
-    }, sort_keys=True).encode()  # fmt: skip
+    }
+    if learns(tok):  # only then: the keys of other tokenizers' caches stay as they were
+        identity["learned"] = _learned(tok)
+    meta = json.dumps(identity, sort_keys=True).encode()
     stats = hashlib.sha256(meta)
     for f in files:
         st = f.stat()

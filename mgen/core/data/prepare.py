@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from mgen.core.data.batches import (
 from mgen.core.data.controls import controlled
 from mgen.core.data.corpus import Corpus, find_files, load_corpus
 from mgen.core.data.infill import infilled
+from mgen.core.data.learning import learned
 from mgen.core.training.defaults import resolve
 from mgen.core.training.distributed import Dist
 from mgen.core.training.train_config import TrainConfig
@@ -103,13 +105,13 @@ def prepare_data(
     control_dropout: float = 0.4,
     infill_share: float = 0.0,
 ) -> TrainData:
-    """Read and split the corpus (`split_corpus`), open each piece by its `controls` (data.
-    controls), rewrite `infill_share` of them for fill-in-the-middle (data.infill), fit `tok`'s
-    vocabulary unless `fit` is off and cut `seq_len`-token `batching` batches."""
+    """Read and split the corpus (`split_corpus`, `data.learning`), open pieces by `controls`
+    (data.controls), rewrite `infill_share` of them for fill-in-the-middle (data.infill), fit
+    `tok`'s vocabulary unless `fit` is off and cut `seq_len`-token `batching` batches."""
     seq_len = seq_len or resolve(TrainConfig(), tok).seq_len
-    read = split_corpus(tok, data, val_data, val_fraction, seed, workers=workers, log=log,
-                        progress=progress, dist=dist)  # fmt: skip
-    split, marks = controlled(read, tok, controls, control_dropout, seed)
+    read = functools.partial(split_corpus, tok, data, val_data, val_fraction, seed,
+                             workers=workers, log=log, progress=progress, dist=dist)  # fmt: skip
+    split, marks = controlled(learned(tok, read, dist, fit), tok, controls, control_dropout, seed)
     notes = _notes(tok, split.held, split.val)  # of each piece as it is, before infilling
     split, fim = infilled(split, tok, infill_share, seed)
     corpus, held, train_ids, val_ids, dropped = (split.corpus, split.held, split.train,
