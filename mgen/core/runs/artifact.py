@@ -8,6 +8,7 @@
     metrics.csv        one row per evaluation
     loss.png           the loss curve
     MODEL.md           a shipped model's card: its first line that is no heading describes it
+    README.md          a run shared on the Hugging Face Hub: the Hub's model card (`mgen export`)
     samples/           generated pieces, a folder per `mgen sample`
 
 `RunDir` is to a run what `save_pretrained`/`from_pretrained` are to a Hugging Face model:
@@ -34,13 +35,16 @@ if TYPE_CHECKING:
     from mgen.core.contracts.tokenizer import Tokenizer
 
 __all__ = ["CONFIG", "TOKENIZER", "WEIGHTS", "CHECKPOINT", "METRICS", "CURVE", "CARD",
-           "REQUIRED", "Facts", "RunDir", "Start"]  # fmt: skip
+           "HUB_CARD", "REQUIRED", "SHARED", "Facts", "RunDir", "Start"]  # fmt: skip
 
 CONFIG, TOKENIZER, WEIGHTS = "config.json", "tokenizer.json", "model.safetensors"
 CHECKPOINT, METRICS, CURVE = "checkpoint.pt", "metrics.csv", "loss.png"
-CARD, SAMPLES, LATEST = "MODEL.md", "samples", "latest"
+CARD, SAMPLES, LATEST, HUB_CARD = "MODEL.md", "samples", "latest", "README.md"
 #: What a run must hold to be loaded, listed or shipped (a shipped one leaves its checkpoint out).
 REQUIRED = (CONFIG, TOKENIZER, WEIGHTS)
+#: What a shared run holds (`mgen export`; fetched from the Hub), those of them it has: what it
+#: loads from and what describes it, not the checkpoint (optimizer state) nor the samples.
+SHARED = (*REQUIRED, METRICS, CURVE, CARD)
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,7 @@ class RunDir:
 
     @classmethod
     def _hub(cls, name: str) -> RunDir:
-        folder = hub.download(name)
+        folder = hub.download(name, (CONFIG, TOKENIZER), (*SHARED, HUB_CARD))
         try:
             cls(folder).check_whole()
         except CheckpointError as e:

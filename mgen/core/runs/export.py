@@ -18,15 +18,14 @@ from pathlib import Path
 
 from mgen.core.contracts.errors import ConfigError, MgenError
 from mgen.core.contracts.io import write_text
-from mgen.core.runs.artifact import CARD, CONFIG, CURVE, METRICS, TOKENIZER, WEIGHTS, RunDir
+from mgen.core.runs.artifact import HUB_CARD, SHARED, RunDir
 from mgen.core.runs.card import card_text
 from mgen.core.runs.hub import PREFIX, parse
 
 __all__ = ["EXPORTED", "HUB_CARD", "Exported", "export_run"]
 
 #: The files exported, those the run has (the first three it must have).
-EXPORTED = (CONFIG, TOKENIZER, WEIGHTS, METRICS, CURVE, CARD)
-HUB_CARD = "README.md"
+EXPORTED = SHARED
 
 
 @dataclass(frozen=True)

@@ -17,20 +17,15 @@ snapshots/<commit>`) are the Hub's; `hub_name` reads a run's `hf:` name back fro
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from mgen.core.contracts.errors import CheckpointError, ConfigError, one_line
 
-__all__ = ["PREFIX", "RUN_FILES", "download", "hub_name", "is_hub_name", "local_name", "parse"]
+__all__ = ["PREFIX", "download", "hub_name", "is_hub_name", "local_name", "parse"]
 
 PREFIX = "hf:"
-#: The files of a run that are fetched: what it needs to load, and what describes it.
-RUN_FILES = (
-    "config.json", "tokenizer.json", "model.safetensors", "metrics.csv", "loss.png", "MODEL.md",
-    "README.md",
-)  # fmt: skip
-_IDENTITY = ["config.json", "tokenizer.json"]  # fetched first: is it an mgen run at all?
 EXTRA = "hf: runs need the Hugging Face Hub client: pip install 'mgen[hub]'"
 
 
@@ -47,40 +42,36 @@ def parse(name: str) -> tuple[str, str | None]:
     return repo, revision or None
 
 
-def download(name: str) -> Path:
-    """The local folder of the run `name` (hf:owner/name[@revision]) names: fetched into the
-    Hub's cache, or found there offline. Its config and tokenizer are checked to be mgen's
-    before its weights are fetched."""
+def download(name: str, identity: tuple[str, str], files: Sequence[str]) -> Path:
+    """The local folder of the run `name` (hf:owner/name[@revision]) names: its `files` (those
+    of them the repository has; `mgen.core.runs.artifact` names them) fetched into the Hub's
+    cache, or found there offline. `identity`, the run's config and tokenizer files, are
+    fetched first and checked to be mgen's, so that no other repository's weights are."""
     repo, revision = parse(name)
     hub = _client()
-    first = Path(_snapshot(hub, name, repo, revision, _IDENTITY))
-    check_identity(name, first)
-    # The commit found first, so that the weights come from the same one as the config.
-    return Path(_snapshot(hub, name, repo, first.name, list(RUN_FILES)))
-
-
-def check_identity(name: str, folder: Path) -> None:
-    """A CheckpointError unless `folder` holds an mgen run's config.json and tokenizer.json."""
-    why = _not_a_run(folder)
+    first = Path(_snapshot(hub, name, repo, revision, list(identity)))
+    why = _not_a_run(first / identity[0], first / identity[1])
     if why:
         raise CheckpointError(f"{name} is not an mgen run ({why})")
+    # The commit found first, so that the weights come from the same one as the config.
+    return Path(_snapshot(hub, name, repo, first.name, list(files)))
 
 
-def _not_a_run(folder: Path) -> str | None:
-    """Why `folder` is not an mgen run's (by its config and tokenizer), or None."""
-    found = {}
-    for file in _IDENTITY:
+def _not_a_run(config_file: Path, tokenizer_file: Path) -> str | None:
+    """Why these are not an mgen run's config and tokenizer, or None."""
+    found = []
+    for file in (config_file, tokenizer_file):
         try:
-            found[file] = json.loads((folder / file).read_text(encoding="utf-8"))
+            found.append(json.loads(file.read_text(encoding="utf-8")))
         except FileNotFoundError:
-            return f"no {file}"
+            return f"no {file.name}"
         except (OSError, UnicodeDecodeError, ValueError) as e:
-            return f"cannot read {file}: {one_line(e, 120)}"
-    config, tokenizer = found["config.json"], found["tokenizer.json"]
+            return f"cannot read {file.name}: {one_line(e, 120)}"
+    config, tokenizer = found
     if not isinstance(tokenizer, dict) or not isinstance(tokenizer.get("plugin"), str):
-        return "its tokenizer.json names no mgen tokenizer plugin"
+        return f"its {tokenizer_file.name} names no mgen tokenizer plugin"
     if not isinstance(config, dict) or not isinstance(config.get("model_config"), dict):
-        return "its config.json has no mgen model_config"
+        return f"its {config_file.name} has no mgen model_config"
     return None
 
 
