@@ -79,7 +79,8 @@ def metadata(run: RunDir, name: str, license_id: str | None = None) -> dict[str,
     }
     metrics = _metrics(best_row(run))
     if metrics:
-        dataset = {"type": data[0] if data else "unknown", "name": ", ".join(data) or "unknown"}
+        kind = data[0].replace(" ", "-") if data else "unknown"
+        dataset = {"type": kind, "name": ", ".join(data) or "unknown"}
         task = {"type": "text-generation", "name": "Symbolic music generation"}
         results = [{"task": task, "dataset": dataset, "metrics": metrics}]
         meta["model-index"] = [{"name": name, "results": results}]
