@@ -1,7 +1,7 @@
 """mgen: generate symbolic music with recurrent networks.
 
 The Python API (`mgen.load_run`, `mgen.train`, `mgen.score`, `mgen.judge`, `mgen.render`,
-`mgen.TrainConfig`) is imported on first use, so `import mgen` and `mgen --help` stay fast.
+`mgen.export`, `mgen.TrainConfig`) is imported on first use, so `import mgen` and `mgen --help` stay fast.
 """
 
 import os
@@ -17,7 +17,7 @@ _moved.install()
 
 __version__ = "0.1.0"
 
-_API = ("Run", "TrainConfig", "judge", "load_run", "render", "score", "train")
+_API = ("Run", "TrainConfig", "export", "judge", "load_run", "render", "score", "train")
 __all__ = ["__version__", *_API]
 
 

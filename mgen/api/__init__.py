@@ -10,7 +10,8 @@ print(mgen.score(run, ["held-out/"])["loss_nats"])
 
 One call per command: `fit` (mgen train: a TrainResult), `sample` (mgen sample: a
 SampleResult, the files written and the grammar's part), `judge` and `score` (mgen eval: a
-Judgement, a Loss), `render`, `plugins`, `models`, `datasets`, `prepare_dataset`, `ensembles`.
+Judgement, a Loss), `render`, `export`, `plugins`, `models`, `datasets`, `prepare_dataset`,
+`ensembles`.
 Errors are the library's own (mgen.core.contracts.errors); the CLI turns them into one line
 and an exit code, the web server into an HTTP status.
 
@@ -48,6 +49,7 @@ from mgen.api.sampling import (
     upload_primer,
     warm,
 )
+from mgen.api.sharing import export
 from mgen.api.training import (
     DEFAULT_TIMEOUT,
     TIMEOUT_ENV,
@@ -65,7 +67,7 @@ __all__ = [
     "DEFAULT_TIMEOUT", "TIMEOUT_ENV", "accompany", "DatasetInfo", "GrammarUse", "Judgement",
     "Loss", "PluginKind", "PreparedDataset", "Run", "SampleResult", "ShippedModels",
     "TrainConfig", "TrainResult", "check_decoder", "check_settings", "choose_run",
-    "controls_of", "datasets", "decoder_names", "decoders", "ensembles", "fit", "is_lead", "judge", "judge_against",
+    "controls_of", "datasets", "decoder_names", "decoders", "ensembles", "export", "fit", "is_lead", "judge", "judge_against",
     "launched", "load_run", "loop_guards", "models", "plugins", "prepare_dataset",
     "primer_tokens", "infill", "recipes", "relaunch", "render", "render_audio", "sample", "score", "train",
     "upload_primer", "warm",

@@ -38,7 +38,7 @@ def eval_command(
     run: Annotated[
         Path | None,
         typer.Option(
-            help="A trained run (a directory, or a shipped model's name). With files: judge "
+            help="A trained run (a directory, a shipped model's name or hf:OWNER/NAME). With files: judge "
             "them against everything it trained on "
             "(copies against its whole training split; statistics against --reference, default "
             "pieces of its validation split). With --data instead: its loss on files it never saw."

@@ -17,7 +17,10 @@ GREEDY_PENALTY, GREEDY_NGRAM, REPETITION_WINDOW = 1.3, 16, 32
 def sample(
     run: Annotated[
         Path,
-        typer.Option(help="Run directory, or a shipped model's name (`mgen models`), to sample."),
+        typer.Option(
+            help="Run directory, a shipped model's name (`mgen models`), or hf:OWNER/NAME for a "
+            "run on the Hugging Face Hub (cached; `pip install 'mgen[hub]'`), to sample."
+        ),
     ] = Path("runs/latest"),
     decoder: Annotated[
         str,
@@ -136,7 +139,8 @@ def sample(
         Path | None,
         typer.Option(
             help="Output folder (default: <run>/samples/<time>; for a shipped model, which is "
-            "read-only, runs/<name>/samples/<time> in the current folder)."
+            "read-only, runs/<name>/samples/<time> in the current folder; for hf:OWNER/NAME, "
+            "runs/hf-OWNER--NAME/samples/<time>)."
         ),
     ] = None,
     force: Annotated[

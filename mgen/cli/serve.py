@@ -26,6 +26,15 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    run: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--run",
+            help="Also offer this run by its name (repeatable): a run directory, a shipped "
+            "model's name or hf:OWNER/NAME (a run on the Hugging Face Hub, fetched at start).",
+            show_default=False,
+        ),
+    ] = None,
     workers: Annotated[
         int, typer.Option(help="Generations at once; more requests wait in a queue.")
     ] = 1,
@@ -63,4 +72,4 @@ def serve(
         raise ConfigError(f"--time-limit must be from 1 to 3600 seconds, got {time_limit}")
     limits = Limits(workers=workers, max_waiting=queue)
     run_server(host, port, runs or [Path("runs")], limits, typer.echo, root_path,
-               allow_host or [], time_limit)  # fmt: skip
+               allow_host or [], time_limit, run or [])  # fmt: skip

@@ -167,7 +167,8 @@ def train(
     init: Annotated[
         str | None,
         typer.Option(
-            help="Fine-tune: start from this run directory or shipped model (`mgen models`), "
+            help="Fine-tune: start from this run directory, shipped model (`mgen models`) or "
+            "hf:OWNER/NAME (a run on the Hugging Face Hub), "
             "with its tokenizer, vocabulary (tokens it lacks read as <unk>) and weights; "
             "writes a new run.",
         ),

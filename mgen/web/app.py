@@ -7,7 +7,7 @@ server); see docs/web.md for the API."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -89,10 +89,12 @@ def create_app(
     pretrained: bool = True,
     hosts: Sequence[str] = LOOPBACK_HOSTS,
     jobs: JobLimits | None = None,
+    named: Mapping[str, Path] | None = None,
 ) -> FastAPI:
-    """The whole server for models under `runs`, with `limits` on every request, answering
-    requests for `hosts` only ("*": any), each job within the time limits of `jobs`."""
-    service = Service([Path(r) for r in runs], limits, pretrained, jobs)
+    """The whole server for models under `runs` (and the runs `named`: `catalog.named_runs`),
+    with `limits` on every request, answering requests for `hosts` only ("*": any), each job
+    within the time limits of `jobs`."""
+    service = Service([Path(r) for r in runs], limits, pretrained, jobs, named)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -1,5 +1,6 @@
-"""The models a client may choose: run directories under the --runs folders, and the models
-mgen ships. A client names one; the name is only ever a key of this catalog, so no path it
+"""The models a client may choose: run directories under the --runs folders, the models mgen
+ships, and runs named one by one (`mgen serve --run NAME`: a directory, a shipped model, or
+hf:owner/name from the Hugging Face Hub, resolved once at start). A client names one; the name is only ever a key of this catalog, so no path it
 sends reaches the file system. Nothing here imports torch.
 """
 
@@ -7,12 +8,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from mgen.core.runs.artifact import RunDir
+from mgen.core.runs.hub import is_hub_name
+from mgen.core.runs.shipped import shipped_name as shipped
 
 MAX_DEPTH = 3  # runs/<group>/<run>/ and no deeper
 
@@ -22,7 +25,7 @@ class ModelEntry:
     """One choosable model. `path` stays on the server; the client sees `public()`."""
 
     name: str
-    source: str  # "run" or "pretrained"
+    source: str  # "run", "pretrained" or "hub"
     path: Path
     tokenizer: str
     model: str
@@ -70,13 +73,22 @@ def pretrained_models() -> list[ModelEntry]:
     return out
 
 
-class Catalog:
-    """The listed models, rescanned at most every `ttl` seconds (new runs appear by themselves)."""
+def named_runs(names: Sequence[str]) -> dict[str, Path]:
+    """Each name (a run directory, a shipped model's name, hf:owner/name) -> its run folder,
+    resolved now: a Hub run is fetched (or found in the cache) once, not at every rescan."""
+    return {name: RunDir.resolve(name).path for name in names}
 
-    def __init__(self, roots: Sequence[Path], ttl: float = 5.0, pretrained: bool = True):
+
+class Catalog:
+    """The listed models, rescanned at most every `ttl` seconds (new runs appear by themselves);
+    `named`: runs listed under the names given (`named_runs`), before all others."""
+
+    def __init__(self, roots: Sequence[Path], ttl: float = 5.0, pretrained: bool = True,
+                 named: Mapping[str, Path] | None = None):  # fmt: skip
         self.roots = [Path(r).resolve() for r in roots]
         self.ttl = ttl
         self.pretrained = pretrained
+        self.named = dict(named or {})
         self._entries: dict[str, ModelEntry] = {}
         self._scanned = -math.inf
 
@@ -87,9 +99,9 @@ class Catalog:
         return self._entries
 
     def scan(self) -> dict[str, ModelEntry]:
-        found: dict[str, ModelEntry] = {}
+        found = self._named()
         if self.pretrained:
-            found.update((e.name, e) for e in pretrained_models())
+            found.update((e.name, e) for e in pretrained_models() if e.name not in found)
         for i, root in enumerate(self.roots):
             if not root.is_dir():
                 continue
@@ -101,6 +113,15 @@ class Catalog:
                 entry = run_entry(name, path.resolve())
                 if entry is not None:
                     found[name] = entry
+        return found
+
+    def _named(self) -> dict[str, ModelEntry]:
+        found = {}
+        for name, path in self.named.items():
+            entry = run_entry(name, path)
+            if entry is not None:
+                kind = "hub" if is_hub_name(name) else "pretrained" if shipped(path) else "run"
+                found[name] = replace(entry, source=kind)
         return found
 
     def get(self, name: str) -> ModelEntry | None:

@@ -94,8 +94,10 @@ def serve(
     root_path: str = "",
     allow_hosts: Sequence[str] = (),
     job_seconds: float = 60,
+    named: Sequence[str] = (),
 ) -> None:
-    """Run the server in the foreground."""
+    """Run the server in the foreground; `named`: runs offered by name as well (a directory,
+    a shipped model's name, hf:owner/name), each resolved (a Hub run fetched) before it starts."""
     if not 0 < port < 65536:
         raise ConfigError(f"--port must be 1-65535, got {port}")
     require_extra()
@@ -103,9 +105,11 @@ def serve(
     import uvicorn
 
     from mgen.web.app import create_app
+    from mgen.web.catalog import named_runs
     from mgen.web.worker import JobLimits
 
     hosts = served_hosts(host, allow_hosts, echo)
-    app = create_app(runs, limits, hosts=hosts, jobs=JobLimits(seconds=job_seconds))
+    chosen = named_runs(named)
+    app = create_app(runs, limits, hosts=hosts, jobs=JobLimits(seconds=job_seconds), named=chosen)
     announce(host, port, runs, len(app.state.service.models()), echo)
     uvicorn.run(app, host=host, port=port, log_level="warning", root_path=root_path)

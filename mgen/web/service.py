@@ -16,6 +16,7 @@ import concurrent.futures
 import functools
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +50,11 @@ def decoders() -> list[dict[str, Any]]:
 
 class Service:
     def __init__(self, roots: list[Path], limits: Limits | None = None, pretrained: bool = True,
-                 jobs: JobLimits | None = None):  # fmt: skip
+                 jobs: JobLimits | None = None,
+                 named: Mapping[str, Path] | None = None):  # fmt: skip
         self.limits = limits or Limits()
         self.jobs = jobs or JobLimits()
-        self.catalog = Catalog(roots, pretrained=pretrained)
+        self.catalog = Catalog(roots, pretrained=pretrained, named=named)
         self.queue = JobQueue(self.limits.workers, self.limits.max_waiting)  # the quick lane
         self.long_queue = JobQueue(1, self.limits.max_waiting)
         self.quick = Pool("quick", self.limits.workers, warm=True)

@@ -8,6 +8,7 @@
     metrics.csv        one row per evaluation
     loss.png           the loss curve
     MODEL.md           a shipped model's card: its first line that is no heading describes it
+    README.md          a run shared on the Hugging Face Hub: the Hub's model card (`mgen export`)
     samples/           generated pieces, a folder per `mgen sample`
 
 `RunDir` is to a run what `save_pretrained`/`from_pretrained` are to a Hugging Face model:
@@ -27,20 +28,23 @@ from typing import TYPE_CHECKING, Any
 
 from mgen.core.contracts.errors import CheckpointError, ConfigError, MgenError
 from mgen.core.contracts.io import read_json, write_json, write_text
-from mgen.core.runs import header, layout, metrics, shipped
+from mgen.core.runs import header, hub, layout, metrics, shipped
 
 if TYPE_CHECKING:
     from mgen.core.contracts.model import SequenceModel
     from mgen.core.contracts.tokenizer import Tokenizer
 
 __all__ = ["CONFIG", "TOKENIZER", "WEIGHTS", "CHECKPOINT", "METRICS", "CURVE", "CARD",
-           "REQUIRED", "Facts", "RunDir", "Start"]  # fmt: skip
+           "HUB_CARD", "REQUIRED", "SHARED", "Facts", "RunDir", "Start"]  # fmt: skip
 
 CONFIG, TOKENIZER, WEIGHTS = "config.json", "tokenizer.json", "model.safetensors"
 CHECKPOINT, METRICS, CURVE = "checkpoint.pt", "metrics.csv", "loss.png"
-CARD, SAMPLES, LATEST = "MODEL.md", "samples", "latest"
+CARD, SAMPLES, LATEST, HUB_CARD = "MODEL.md", "samples", "latest", "README.md"
 #: What a run must hold to be loaded, listed or shipped (a shipped one leaves its checkpoint out).
 REQUIRED = (CONFIG, TOKENIZER, WEIGHTS)
+#: What a shared run holds (`mgen export`; fetched from the Hub), those of them it has: what it
+#: loads from and what describes it, not the checkpoint (optimizer state) nor the samples.
+SHARED = (*REQUIRED, METRICS, CURVE, CARD)
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ class Facts:
 class Start:
     """What a fine-tuned run takes from the run it starts from (`mgen train --init`)."""
 
-    name: str  # the shipped model's name, or the run's path
+    name: str  # the shipped model's name, hf:owner/name@commit, or the run's path
     tokenizer: str
     model: str
     tokenizer_options: dict[str, Any]
@@ -91,12 +95,16 @@ class RunDir:
     @classmethod
     def resolve(cls, name_or_path: Path | str) -> RunDir:
         """`name_or_path` itself when it holds a run (absolute; a missing `runs/latest` link
-        falls back to `latest.txt`), else the shipped model of that name, checked whole."""
+        falls back to `latest.txt`), else the shipped model of that name, or the run on the
+        Hugging Face Hub an `hf:owner/name[@revision]` names (`mgen.core.runs.hub`: cached,
+        read-only), checked whole."""
         path = Path(name_or_path)
         if not path.exists() and path.name == LATEST and path.with_suffix(".txt").exists():
             path = path.parent / path.with_suffix(".txt").read_text().strip()
         if cls(path).is_run():
             return cls(path.resolve())
+        if hub.is_hub_name(name_or_path):
+            return cls._hub(str(name_or_path))
         found = shipped.entry_points_by_name().get(str(name_or_path))
         if found is not None:
             return cls._shipped(str(name_or_path), shipped.folder(found), found.value)
@@ -108,7 +116,7 @@ class RunDir:
         available = ", ".join(shipped.names()) or "(none installed)"
         raise CheckpointError(
             f"no run directory at {path}, nor a shipped model of that name; shipped models: "
-            f"{available} (see `mgen models`)"
+            f"{available} (see `mgen models`); a run on the Hugging Face Hub: hf:OWNER/NAME"
         )
 
     @classmethod
@@ -119,6 +127,15 @@ class RunDir:
             cls(folder).check_whole()
         except CheckpointError as e:
             raise CheckpointError(f"shipped model {name!r} is damaged: {e}") from None
+        return cls(folder)
+
+    @classmethod
+    def _hub(cls, name: str) -> RunDir:
+        folder = hub.download(name, (CONFIG, TOKENIZER), (*SHARED, HUB_CARD))
+        try:
+            cls(folder).check_whole()
+        except CheckpointError as e:
+            raise CheckpointError(f"{name} is not a whole mgen run ({e})") from None
         return cls(folder)
 
     @classmethod
@@ -161,8 +178,9 @@ class RunDir:
         return self.path / SAMPLES / stamp
 
     def shipped_name(self) -> str | None:
-        """The name this run is registered under, if it is a shipped (read-only) model."""
-        return shipped.shipped_name(self.path)
+        """The name of a read-only run: a shipped model's, or `hf:owner/name` for a run in the
+        Hugging Face Hub's cache; None for a run directory of one's own."""
+        return hub.hub_name(self.path) or shipped.shipped_name(self.path)
 
     # -- the folder ----------------------------------------------------------------------------
     def create(self) -> None:
@@ -337,7 +355,7 @@ class RunDir:
         except (KeyError, AttributeError) as e:
             raise CheckpointError(f"{self.config_file} lacks {e}") from None
         settings = config.get("train", {}).get("tokenizer_options", {})
-        name = self.shipped_name() or str(self.path)
+        name = hub.hub_name(self.path, pinned=True) or self.shipped_name() or str(self.path)
         return Start(name, tokenizer, model, dict(settings), sizes)
 
     def identity(self) -> list[bytes]:

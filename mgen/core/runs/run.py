@@ -20,6 +20,7 @@ from mgen.core.contracts.model import SequenceModel
 from mgen.core.contracts.tokenizer import Tokenizer
 from mgen.core.contracts.vocabulary import require_vocab
 from mgen.core.runs.artifact import RunDir
+from mgen.core.runs.hub import local_name
 from mgen.core.runs.output import Written, write_samples
 from mgen.core.sampling.engine import (
     GrammarReport,
@@ -41,7 +42,7 @@ class Run:
     tokenizer: Tokenizer  # with its vocabulary
     model: SequenceModel  # best weights, in eval mode, on `device`
     device: torch.device
-    shipped: str | None = None  # the name of a shipped (read-only) model: `mgen models`
+    shipped: str | None = None  # a read-only run's name: a shipped model's, or hf:owner/name
 
     @property
     def tokenizer_name(self) -> str:
@@ -147,16 +148,17 @@ class Run:
     ) -> Written:
         """Write pieces natively and as MIDI into `folder` (default: a new
         <run>/samples/<time>/, or runs/<name>/samples/<time>/ in the current folder for a
-        shipped model, which is read-only); see `mgen.core.runs.output.write_samples`."""
+        shipped model, which is read-only; runs/hf-owner--name/ for hf:owner/name); see
+        `mgen.core.runs.output.write_samples`."""
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        base = RunDir(Path("runs") / self.shipped if self.shipped else self.path)
+        base = RunDir(Path("runs") / local_name(self.shipped) if self.shipped else self.path)
         pieces = [controls.strip(p) for p in pieces]  # the attributes asked are not notes
         return write_samples(self.tokenizer, pieces, folder or base.samples(stamp), force)
 
 
 def load_run(path: Path | str = "runs/latest", device: str | torch.device = "cpu") -> Run:
-    """Load a run directory (`runs/latest` by default) or a shipped model by name (`mgen
-    models`) for sampling or scoring."""
+    """Load a run directory (`runs/latest` by default), a shipped model by name (`mgen
+    models`) or a run on the Hugging Face Hub (hf:owner/name) for sampling or scoring."""
     dev = device if isinstance(device, torch.device) else resolve_device(device)
     run = RunDir.resolve(path)
     config = run.read_config()

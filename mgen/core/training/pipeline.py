@@ -32,8 +32,8 @@ def resume_config(run: Path, overrides: dict[str, Any] | None = None) -> TrainCo
     `checkpoint_every`); any other setting that differs from the run's is refused, never
     silently ignored, and every value given is validated."""
     files = RunDir(run)
-    if files.shipped_name():
-        raise ConfigError(f"{run} is a shipped model (read-only); fine-tune it with --init")
+    if name := files.shipped_name():
+        raise ConfigError(f"{run} is the read-only model {name}; fine-tune it with --init")
     files.check_resumable()  # before any data is read: trained weights are never restarted
     saved = files.read_config().get("train")
     if not isinstance(saved, dict):

@@ -42,7 +42,7 @@ function describeModel() {
   if (!m) { $("model-info").textContent = "no models: train one with `mgen train`"; return; }
   const size = m.parameters == null ? "?" : m.parameters.toLocaleString();
   const loss = m.val_loss == null ? "not measured" : `${m.val_loss.toFixed(3)} nats/token`;
-  const where = m.source === "pretrained" ? "shipped model" : "run";
+  const where = { pretrained: "shipped model", hub: "Hugging Face Hub model" }[m.source] || "run";
   $("model-info").textContent =
     `${where}: tokenizer ${m.tokenizer}, model ${m.model}, ${size} parameters, validation loss ${loss}` +
     (m.description ? `. ${m.description}` : "");
