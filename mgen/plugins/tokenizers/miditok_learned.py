@@ -45,14 +45,14 @@ class Learned:
     def state(self) -> dict[str, Any]:
         """MidiTok's saved tokenizer (its JSON), learned model included."""
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "tokenizer.json"
+            path = Path(tmp) / "miditok.json"
             self.trained.save(path)
             return json.loads(path.read_text(encoding="utf-8"))
 
     @classmethod
     def load(cls, base: Any, state: dict[str, Any]) -> Learned:
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "tokenizer.json"
+            path = Path(tmp) / "miditok.json"
             path.write_text(json.dumps(state), encoding="utf-8")
             try:
                 trained = type(base)(params=path)
