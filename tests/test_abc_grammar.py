@@ -37,11 +37,12 @@ def test_the_grammar_accepts_the_tunes_the_judge_accepts(folk):
     tok, pieces = folk
     judged = [p for p in pieces if not strict_problems(read_tune(tok.text(p)))]
     kept = [p for p in judged if not beyond_judge(tok.text(p))]
-    # The grammar also keeps abc2midi's rules for quotes and decorations, which O'Neill's and
-    # Ryan's ornaments (most of this sample) break more often than Essen's songs: 242 of the
-    # 318 judged here keep every rule, 9,591 of 10,498 on the whole corpus (grammar_bench.py
-    # --corpus). The test is that each one kept is accepted; this bound guards the share.
-    assert len(kept) >= 240 and len(kept) >= 0.75 * len(judged), (len(pieces), len(judged))
+    # The grammar also keeps abc2midi's rules for quotes, decorations and hornpipes (2/4 or
+    # 4/4 only: O'Neill's write theirs in C|), which O'Neill's and Ryan's tunes (most of this
+    # sample) break more often than Essen's songs: 229 of the 318 judged here keep every rule
+    # (242 before the hornpipe rule; the whole corpus: grammar_bench.py --corpus). The test is
+    # that each one kept is accepted; this bound guards the share.
+    assert len(kept) >= 225 and len(kept) >= 0.7 * len(judged), (len(pieces), len(judged))
     for piece in kept:
         at = grammar_of(tok, tok.vocab, 1).accepts(piece)
         assert at is None, "".join(piece[max(0, at - 40) : at]) + "⟦" + "".join(piece[at:][:8])
@@ -70,6 +71,9 @@ BROKEN = [
     (HEAD + 'ABcd|"G⟦.!."A', "a chord name abc2midi does not know"),
     (HEAD + 'ABcd|"4⟦x"A', "a fingering with a letter in it"),
     (HEAD + 'ABcd|"Ama⟦"A', "a chord name closed short of its type (maj7)"),
+    (HEAD + "A2>B⟦c|", "a broken rhythm between notes of unequal length (abc2midi)"),
+    ("T:t\nR:hornpipe\nM:⟦3/4\nL:1/8\nK:G\nABc|", "a hornpipe's meter not 2/4 or 4/4"),
+    ("T:t\nM:C|\nR: Hornpip⟦e\nL:1/8\nK:G\nABcd|", "a hornpipe after a meter it cannot have"),
 ]
 
 

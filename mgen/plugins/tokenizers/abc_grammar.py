@@ -135,18 +135,27 @@ def hname_step(s: Tune, c: str) -> None:
 
 def htext_bits(s: Tune, ch: Chars) -> int:
     b = ch.b(ch.free_text) if s.count < values.TEXT_CAP else 0
-    return b | (ch.b("\n") if s.count or s.field != "T" else 0)
+    b |= ch.b("\n") if s.count or s.field != "T" else 0
+    if s.field == "R" and values.hornpipe(s.value + "e") and not values.hornpipe(s.value):
+        meter = dict(s.header).get("M")  # a hornpipe only where its meter is one (abc2midi)
+        if meter is not None and not values.hornpipe_meter(meter):
+            b &= ~ch.b("e")
+    return b
 
 
 def htext_step(s: Tune, c: str) -> None:
     if c == "\n":
+        if s.field == "R" and values.hornpipe(s.value):  # its meter must be 2/4 or 4/4
+            s.header = (*s.header, ("R", "hornpipe"))
         s.mode, s.seen, s.count = st.H_LINE, s.seen + s.field, 0
     else:
         s.count += 1
+        s.value += c if s.field == "R" else ""
 
 
 def hvalue_bits(s: Tune, ch: Chars) -> int:
-    trie = values.trie(s.field)
+    hornpipe = s.field == "M" and ("R", "hornpipe") in s.header
+    trie = values.hornpipe_trie() if hornpipe else values.trie(s.field)
     return ch.b(trie.next.get(s.value, "")) | (ch.b("\n") if s.value in trie.whole else 0)
 
 

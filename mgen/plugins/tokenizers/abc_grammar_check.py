@@ -7,6 +7,9 @@ A tune the judge accepts and that keeps these, the grammar accepts character by 
   repeat sign, ending or double bar line, after a phrase's line end, two that make one): the
   judge reads a bar's opening and closing bar lines together, so that `|` and `|` make the `||`
   of a double bar and every short bar between plain bar lines passes;
+- a broken rhythm between events of one length (abc2midi refuses `A2>B`);
+- a hornpipe (`R:hornpipe`, as abc2midi reads it) in 2/4 or 4/4 (abc2midi: "Hornpipe must be
+  in 2/4 or 4/4 time");
 - a tie joins two notes of the same pitch (no rest is tied: abc2midi finds no note before it);
 - a tie written apart from its note follows a rest, a broken rhythm or a chord (`z2-`, `A>-A`,
   `[CE]-`), not a note after a space or a grace note;
@@ -21,6 +24,8 @@ A tune the judge accepts and that keeps these, the grammar accepts character by 
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from mgen.formats.abc.music import FIELD_LINE, split_header
 from mgen.formats.abc.read import _TOKEN, Bar, Tune, _header, _read_line, _Reader
 from mgen.plugins.tokenizers import abc_grammar_time as tm
@@ -34,11 +39,20 @@ class _Strict(_Reader):
         super().__init__(*args)
         self.found: set[str] = set()
         self.barred: list[bool] = []  # for each line end: right after a bar line
+        self.before: Fraction | None = None  # the event before a broken rhythm: its length
 
     def advance(self, written, top, tie) -> None:
         if self.tied is not None and top is not None and top != self.tied:
             self.found.add("a tie to another pitch")
+        length = written * self.unit * (self.tuplet[1] if self.tuplet[0] else 1)
+        if self.before is not None and length != self.before:
+            self.found.add("a broken rhythm between events of unequal length (abc2midi)")
+        self.before = None
         super().advance(written, top, tie)
+
+    def broken_rhythm(self, sign: str) -> None:
+        self.before = self.last[1] if self.last is not None else None
+        super().broken_rhythm(sign)
 
     def start_tuplet(self, text: str) -> None:
         if self.tuplet[0]:
@@ -67,7 +81,7 @@ def beyond_judge(text: str) -> list[str]:
     barred = bool(tune.bars) and tune.bars[-1].closing not in ("", "\n")
     if not barred and any(reader.barred[:-1]):  # (the last line's end is the tune's)
         reader.found.add("no final bar line, though its lines end with bar lines")
-    found = sorted(reader.found) + _lexed(body) + _fields(text)
+    found = sorted(reader.found) + _lexed(body) + _fields(text) + _hornpipe(header)
     if any(not _short_ok(tune.bars, i) for i in _short(tune.bars)):
         found.append("a short bar inside the tune")
     return found
@@ -88,6 +102,18 @@ def _fields(text: str) -> list[str]:
             name in values.VALUED and value not in values.trie(name).whole
         ):
             return [f"a field the grammar does not write ({name}:{value.strip()[:12]})"]
+    return []
+
+
+def _hornpipe(header: list[str]) -> list[str]:
+    """A hornpipe in another meter than 2/4 or 4/4 (abc2midi's check at the header's end)."""
+    fields: dict[str, str] = {}
+    for line in header:
+        m = FIELD_LINE.match(line)
+        if m:
+            fields.setdefault(m[1], m[2])
+    if values.hornpipe(fields.get("R", "")) and not values.hornpipe_meter(fields.get("M", "4/4")):
+        return ["a hornpipe not in 2/4 or 4/4 (abc2midi)"]
     return []
 
 

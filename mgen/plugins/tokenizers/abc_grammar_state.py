@@ -80,7 +80,7 @@ class Tune:
         self.bar_acc: BarAcc = ()
         self.last: int | None = None  # ticks of the bar's last event, for broken rhythm
         self.last_pitch: int | None = None  # the last event's pitch (REST_TIE: a rest)
-        self.broken: tm.Factor | None = None  # the factor the next event takes
+        self.broken: tm.Broken | None = None  # what the next event takes (a broken rhythm)
         self.tup: tuple[int, int, int] | None = None  # (events left, q, p)
         self.tie: int | None = None  # the pitch the next event must have
         self.opening, self.bars, self.bar0 = "", 0, 0
@@ -186,14 +186,14 @@ class Tune:
         if room is None:
             return True
         room -= tm.scaled(self.last, gain)
-        ctx = (room, self.unit, second, self.tup, False, False, self.owe is not None)
+        ctx = (room, self.unit, (*second, self.last), self.tup, False, False, self.owe is not None)
         return room >= 0 and any(tm.length_options("", ctx, False))
 
     def take_broken(self, sign: str) -> None:
         gain, second = tm.broken_factors(sign)
         assert self.last is not None
         self.t += tm.scaled(self.last, gain)
-        self.broken, self.last = second, None
+        self.broken, self.last = (*second, self.last), None
 
     def tuplet_ok(self, p: int, q: int, r: int) -> bool:
         if self.broken is not None or self.tup is not None or self.over:

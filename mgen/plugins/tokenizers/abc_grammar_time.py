@@ -86,16 +86,21 @@ def dur(length: str, unit: int) -> int:
 
 #: A factor as (numerator, denominator): broken rhythm's, kept off Fractions for speed.
 Factor = tuple[int, int]
-#: (ticks left in the bar or None, unit ticks, broken factor, tuplet, past the bar's end,
+#: The event after a broken rhythm: its factor, and the ticks it must have before that factor
+#: (its tuplet's applied): the event's before it (abc2midi refuses `A2>B`).
+Broken = tuple[int, int, int]
+#: (ticks left in the bar or None, unit ticks, broken rhythm, tuplet, past the bar's end,
 #: a rest may run past it, the bar must be filled exactly): what decides the lengths an
 #: event may have.
-Context = tuple[int | None, int, "Factor | None", tuple[int, int, int] | None, bool, bool, bool]
+Context = tuple[int | None, int, "Broken | None", tuple[int, int, int] | None, bool, bool, bool]
 
 
 def fits(ctx: Context, written: int, rest: bool) -> bool:
     """Whether an event of `written` ticks may come: within the bar (a bar that must be
     filled exactly left fillable), or a rest past its end where a line end will close it."""
     room, unit, broken, tup, over, overflow, exact = ctx
+    if broken is not None and (written if tup is None else written * tup[1] // tup[2]) != broken[2]:
+        return False  # the event after a broken rhythm is as long as the one before
     if room is None:
         return True
     if over:

@@ -160,3 +160,23 @@ def quote_ok(text: str) -> bool:
     if text[:1].isdigit():
         return all(c in FINGERING for c in text)
     return '"' in chord_names().get(text, "")
+
+
+#: The R: text abc2midi takes for a hornpipe (after spaces: it compares the first 8 letters).
+HORNPIPE = ("Hornpipe", "hornpipe")
+
+
+def hornpipe(text: str) -> bool:
+    """Whether abc2midi reads an R: field's text as a hornpipe."""
+    return text.lstrip(" \t").startswith(HORNPIPE)
+
+
+def hornpipe_meter(value: str) -> bool:
+    """Whether an M: value is one a hornpipe may have: 2/4 or 4/4 (`C` is 4/4)."""
+    return value.strip() in ("2/4", "4/4", "C")
+
+
+@functools.cache
+def hornpipe_trie() -> Trie:
+    """The M: values a hornpipe may have."""
+    return Trie.of({v for v in trie("M").whole if hornpipe_meter(v)})
