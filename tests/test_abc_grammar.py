@@ -144,3 +144,31 @@ def test_a_broken_primer_leaves_the_samples_unguarded(folk):
     rules.feed(list("M:2/4\n"))  # T: must come first: the grammar steps aside
     chars = [i for i, t in enumerate(tok.vocab.tokens) if len(t) == 1] + [tok.vocab.end_id]
     assert rules.allowed()[:, chars].all()  # every character, and <end>
+
+
+@pytest.mark.parametrize(
+    ("asked", "field", "written", "refused"),
+    [
+        ("<meter=6/8>", "M", "6/8", "3/4"),
+        ("<key=D_minor>", "K", "Dm", "D"),
+        ("<meter=4/4>", "M", "C", "C|"),
+    ],
+)
+def test_an_asked_key_or_meter_is_the_tunes_field(folk, asked, field, written, refused):
+    """Sampling asked for a key or meter (a run trained with --controls): the grammar writes it
+    as the tune's K: or M: field, in any spelling that reads as it, and no other."""
+    from mgen.core.contracts.controls import with_controls
+
+    tok, _ = folk
+    vocab = Vocab([*tok.vocab.tokens, asked])
+    head = f"T:t\n{field}:"
+
+    def accepts(value: str) -> int | None:
+        grammar = with_controls(grammar_of(tok, vocab, 1), vocab)
+        grammar.feed([asked])
+        return grammar.accepts(list(head + value + "\n"), end=False)
+
+    assert accepts(written) is None
+    assert accepts(refused) is not None
+    plain = grammar_of(tok, vocab, 1)  # asked for nothing: any value the tokenizer reads
+    assert plain.accepts(list(head + refused + "\n"), end=False) is None

@@ -125,10 +125,19 @@ def move(tok: str, semitones: int) -> str | None:
     return token("key", moved) if moved else None
 
 
+@runtime_checkable
+class Asks(Protocol):
+    """A grammar that writes what was asked where its format says it (abc-char: the asked key
+    and meter as the tune's K: and M: fields): told each asked attribute of each sample."""
+
+    def ask(self, sample: int, name: str, value: str) -> None: ...
+
+
 class ControlGrammar(Grammar):
     """A tokenizer's grammar behind the control tokens: the asked ones, fed as the opening,
-    pass it by; while sampling, control tokens are never allowed (what was not asked for the
-    model fills in unsaid, as training taught it with attributes left out)."""
+    pass it by (told to it, if it `Asks`); while sampling, control tokens are never allowed
+    (what was not asked for the model fills in unsaid, as training taught it with attributes
+    left out)."""
 
     def __init__(self, inner: Grammar, vocab: Vocab):
         super().__init__(vocab, inner.k)
@@ -141,6 +150,10 @@ class ControlGrammar(Grammar):
     def advance(self, ids: np.ndarray) -> None:
         if not self.control[ids].all():
             self.inner.advance(ids)
+        elif isinstance(self.inner, Asks):
+            for i, token_id in enumerate(ids.tolist()):
+                name, value = parse(self.vocab.tokens[token_id])  # type: ignore[misc]
+                self.inner.ask(i, name, value)
 
 
 def with_controls(grammar: Grammar | None, vocab: Vocab) -> Grammar | None:

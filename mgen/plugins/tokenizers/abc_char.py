@@ -17,6 +17,7 @@ from mgen.core.contracts.recipe import Recipe
 from mgen.core.contracts.tokenizer import Tokenizer, TokenizerConfig
 from mgen.core.contracts.vocab import Vocab
 from mgen.formats.abc.format import ABC
+from mgen.plugins.tokenizers import abc_grammar_values as values
 from mgen.plugins.tokenizers.abc_grammar import AbcGrammar
 
 #: Header fields kept: title, rhythm, meter, unit length, tempo, parts, voice, key.
@@ -93,8 +94,7 @@ def abc_attributes(text: str) -> dict[str, str]:
     fields = {ln[0]: ln[2:].strip() for ln in lines[: _header_length(lines)]}
     out = {}
     if fields.get("K"):
-        words = fields["K"].split()
-        out["key"] = " ".join(words[:2]) if len(words) > 1 and "=" not in words[1] else words[0]
+        out["key"] = values.key_words(fields["K"])
     if fields.get("M") and fields["M"] != "none":
         out["meter"] = fields["M"]
     m = _TEMPO.search(fields.get("Q", ""))

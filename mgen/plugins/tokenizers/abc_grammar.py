@@ -137,7 +137,8 @@ def htext_bits(s: Tune, ch: Chars) -> int:
     b = ch.b(ch.free_text) if s.count < values.TEXT_CAP else 0
     b |= ch.b("\n") if s.count or s.field != "T" else 0
     if s.field == "R" and values.hornpipe(s.value + "e") and not values.hornpipe(s.value):
-        meter = dict(s.header).get("M")  # a hornpipe only where its meter is one (abc2midi)
+        h = dict(s.header)  # a hornpipe only where its meter (written or asked) is one (abc2midi)
+        meter = h.get("M", h.get(ASKED + "M"))
         if meter is not None and not values.hornpipe_meter(meter):
             b &= ~ch.b("e")
     return b
@@ -153,9 +154,14 @@ def htext_step(s: Tune, c: str) -> None:
         s.value += c if s.field == "R" else ""
 
 
+#: The header's entries for what sampling asked: (ASKED + "K", "D minor"), (ASKED + "M", "6/8").
+ASKED = "="
+
+
 def hvalue_bits(s: Tune, ch: Chars) -> int:
+    h = dict(s.header)
     hornpipe = s.field == "M" and ("R", "hornpipe") in s.header
-    trie = values.hornpipe_trie() if hornpipe else values.trie(s.field)
+    trie = values.value_trie(s.field, h.get(ASKED + s.field), hornpipe)
     return ch.b(trie.next.get(s.value, "")) | (ch.b("\n") if s.value in trie.whole else 0)
 
 
@@ -234,6 +240,15 @@ class AbcGrammar(Grammar):
         self.tunes = [Tune() for _ in range(num_samples)]
         self.char = [t if t in self.chars.index else None for t in vocab.tokens]
         self.bits: list[int | None] = [None] * num_samples  # each sample's mask, once known
+
+    def ask(self, sample: int, name: str, value: str) -> None:
+        """Sampling asked for a key or meter (contracts.controls.Asks): the tune's K: or M:
+        field is written with it."""
+        field = {"key": "K", "meter": "M"}.get(name)
+        if field is not None:
+            s = self.tunes[sample]
+            s.header = (*s.header, (ASKED + field, value))
+            self.bits[sample] = None
 
     def _bits(self, i: int) -> int:
         found = self.bits[i]

@@ -176,7 +176,35 @@ def hornpipe_meter(value: str) -> bool:
     return value.strip() in ("2/4", "4/4", "C")
 
 
+def key_words(value: str) -> str:
+    """A K: field's key (its tonic and mode, clef and other words left out)."""
+    words = value.split()
+    if not words:
+        return ""
+    return " ".join(words[:2]) if len(words) > 1 and "=" not in words[1] else words[0]
+
+
+def attribute(field: str, value: str) -> str | None:
+    """The control an M: or K: value is (`<meter=6/8>`, `<key=D_minor>`: the values training
+    with --controls reads from these fields, mgen.core.data.controls), spaces for underscores."""
+    from mgen.core.contracts.controls import normal
+    from mgen.formats.keys import normal_key
+
+    v = value.strip()
+    if field == "K":
+        return normal_key(key_words(v))
+    if field == "M" and v and v != "none":
+        return normal("meter", v)
+    return None
+
+
 @functools.cache
-def hornpipe_trie() -> Trie:
-    """The M: values a hornpipe may have."""
-    return Trie.of({v for v in trie("M").whole if hornpipe_meter(v)})
+def value_trie(field: str, asked: str | None, hornpipe: bool) -> Trie:
+    """The values a field may take: those that give the `asked` control (sampling asked for a
+    key or meter; all of them if none does), for a hornpipe's M: only 2/4 and 4/4."""
+    whole = trie(field).whole
+    if hornpipe:
+        whole = frozenset(v for v in whole if hornpipe_meter(v))
+    if asked is not None:
+        whole = frozenset(v for v in whole if attribute(field, v) == asked) or whole
+    return trie(field) if whole == trie(field).whole else Trie.of(set(whole))
