@@ -41,8 +41,7 @@ def test_the_grammar_accepts_the_tunes_the_judge_accepts(folk):
     # 4/4 only: O'Neill's write theirs in C|), which O'Neill's and Ryan's tunes (most of this
     # sample) break more often than Essen's songs: 229 of the 318 judged here keep every rule
     # (242 before the hornpipe rule; 9,401 of 10,498 on the whole corpus, grammar_bench.py
-    # --corpus). The test is
-    # that each one kept is accepted; this bound guards the share.
+    # --corpus). The test is that each one kept is accepted; this bound guards the share.
     assert len(kept) >= 225 and len(kept) >= 0.7 * len(judged), (len(pieces), len(judged))
     for piece in kept:
         at = grammar_of(tok, tok.vocab, 1).accepts(piece)
