@@ -100,12 +100,15 @@ class NoteReader:
         self.read_at = 0
 
     def due(self, length: int) -> bool:
-        return length - self.read_at >= max(self.every, length // 8)
+        """Whether to read again now that the stream has `length` tokens."""
+        if length - self.read_at < max(self.every, length // 8):
+            return False
+        self.read_at = length
+        return True
 
     def read(self, tokens: list[str]) -> list[Note]:
         """The notes of `tokens` (the part a stopped stream would keep) that are final now and
         were not given before."""
-        self.read_at = len(tokens)
         notes = self._notes(tokens)
         frontier = max((n.onset for n in notes), default=0.0)
         return self._new([n for n in notes if n.onset + n.duration <= frontier])
