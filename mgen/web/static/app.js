@@ -1,5 +1,5 @@
 // The page: settings -> POST api/generate -> samples (notation, piano roll, player, downloads)
-// -> GET api/batches/<id>/eval. Every URL is relative, so the page works under any prefix.
+// -> GET api/batches/<id>/eval; one sample is streamed instead (live.js: POST api/stream). Every URL is relative, so the page works under any prefix.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -144,10 +144,15 @@ async function generate(event) {
   $("generate").disabled = true;
   const done = startProgress();
   try {
+    const body = settings();
+    if (body.num_samples === 1) {
+      await window.mgenStream.streamSample(body);  // the roll grows, the player starts at once
+      return;
+    }
     const batch = await api("api/generate", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(settings()),
+      body: JSON.stringify(body),
     });
     showBatch(batch);
   } catch (e) {
@@ -309,7 +314,7 @@ function stopPlaying() {
   if (!state.playing) return;
   window.mgenSynth.stop();
   cancelAnimationFrame(state.playing.frame);
-  window.mgenRoll.movePlayhead(state.playing.roll, null);
+  if (state.playing.roll) window.mgenRoll.movePlayhead(state.playing.roll, null);
   state.playing.button.textContent = "Play";
   state.playing = null;
 }
