@@ -48,8 +48,9 @@ def test_a_stream_sends_the_notes_of_the_batch_it_ends_with(shipped: TestClient)
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
         got = events(r)
     kinds = [k for k, _ in got]
-    assert kinds[-1] == "done" and set(kinds[:-1]) == {"notes"} and len(kinds) > 2
-    streamed = sorted(tuple(n) for _, d in got[:-1] for n in d["notes"])
+    assert kinds[0] == "start" and kinds[-1] == "done" and set(kinds[1:-1]) == {"notes"}
+    assert got[0][1] == {"accepted": True, "phrase": None} and len(kinds) > 3
+    streamed = sorted(tuple(n) for kind, d in got if kind == "notes" for n in d["notes"])
     sample = got[-1][1]["samples"][0]
     assert streamed == sorted(tuple(n) for n in sample["notes"])  # the written MIDI's notes
     again = shipped.post("/api/generate", json=body).json()["samples"][0]
@@ -99,7 +100,7 @@ def test_the_servers_cancel_stops_a_stream_at_its_next_token(tmp_path: Path):
     sent = []
     while server.poll():
         sent.append(server.recv())
-    assert sent == [("event", {"accepted": True})]  # no note: it stopped at its first token
+    assert sent == [("event", {"accepted": True, "phrase": None})]  # no note: it stopped at once
     assert not list(tmp_path.iterdir())  # nothing written
 
 
@@ -192,6 +193,81 @@ def test_the_page_grows_its_roll_and_plays_before_the_batch_ends(page: str, tmp_
         assert play.text == "Stop"  # still playing, now on the whole sample's card
         assert browser.find_elements(By.CSS_SELECTOR, "#sample-1 svg.roll rect.note")
         browser.save_screenshot(str(tmp_path / "live.png"))
+        errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, errors
+    finally:
+        browser.quit()
+
+
+# -- play along ----------------------------------------------------------------------------------
+
+#: A recorded phrase: C D E F G at 120 bpm (a note every 0.5 s, held 0.4 s), as Web MIDI events.
+PHRASE = [
+    (t, [0x90, p, 80])
+    for t, p in zip((0, 500, 1000, 1500, 2000), (60, 62, 64, 65, 67), strict=True)
+]
+PHRASE += [(t + 400, [0x80, p, 0]) for t, (_, p, _) in PHRASE]
+
+FAKE_MIDI = """
+const input = {name: "recorded keyboard", onmidimessage: null};
+navigator.requestMIDIAccess = async () => ({inputs: new Map([["k", input]]), onstatechange: null});
+window.fakeKeyboard = input;
+"""
+
+
+def test_a_phrase_must_come_alone_to_a_midi_model(shipped: TestClient):
+    body = {"model": "pretrained:folk-abc", "num_samples": 1, "phrase": [[60, 0, 0.5, 80]]}
+    r = shipped.post("/api/stream", json=body)
+    assert r.status_code == 422 and "needs a MIDI model" in r.json()["error"]
+    r = shipped.post("/api/stream", json={**body, "model": MIDI, "primer": "60 d4"})
+    assert r.status_code == 422 and "leave the primer empty" in r.json()["error"]
+
+
+def test_a_phrase_is_answered_at_the_tempo_it_was_played(shipped: TestClient):
+    played = [[p, t / 1000, t / 1000 + 0.4, 80] for t, (s, p, _) in PHRASE if s == 0x90]
+    body = {"model": MIDI, "num_samples": 1, "length": 80, "seed": 1, "phrase": played}
+    with shipped.stream("POST", "/api/stream", json=body) as r:
+        got = events(r)
+    assert got[0] == ("start", {"accepted": True, "phrase": {"bpm": 120.0, "beats": 4.8,
+                                                              "seconds": 2.4}})  # fmt: skip
+    notes = [(n, primer) for kind, d in got if kind == "notes"
+             for n, primer in zip(d["notes"], d["primer"], strict=True)]  # fmt: skip
+    assert [n[0] for n, primer in notes if primer] == [60, 62, 64, 65, 67]
+    assert [n[1] for n, primer in notes if primer] == [0.0, 0.5, 1.0, 1.5, 2.0]  # 120 bpm
+    assert any(not primer for _, primer in notes)  # and an answer
+
+
+@pytest.mark.slow
+def test_the_page_answers_a_phrase_played_on_a_midi_keyboard(page: str, tmp_path: Path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    from test_serve import _chromium
+
+    browser = _chromium()
+    try:
+        _open(browser, page, MIDI, 120)
+        assert browser.find_element(By.ID, "along").is_displayed()
+        browser.find_element(By.CSS_SELECTOR, '#along-keys [data-pitch="60"]').click()  # the keys
+        assert browser.execute_script("return window.mgenAlong.notes.length") == 1
+        browser.execute_script("clearTimeout(mgenAlong.timer); mgenAlong.notes = [];"
+                               "mgenAlong.t0 = null; window.mgenLive = null;")  # fmt: skip
+        browser.execute_script(FAKE_MIDI)
+        browser.find_element(By.ID, "connect-midi").click()
+        wait = WebDriverWait(browser, 180)
+        wait.until(lambda b: "recorded keyboard" in b.find_element(By.ID, "midi-info").text)
+        browser.execute_script(
+            "for (const [t, data] of arguments[0]) "
+            "setTimeout(() => fakeKeyboard.onmidimessage({data}), t);", PHRASE)  # fmt: skip
+        wait.until(lambda b: b.execute_script(
+            "return window.mgenLive && window.mgenLive.log.some(e => e.event === 'done')"))  # fmt: skip
+        live = browser.execute_script(
+            "const m = window.mgenLive; return {answered: m.answered, phrase: m.phrase, "
+            "sent: mgenAlong.sent};")  # fmt: skip
+        assert [n[0] for n in live["sent"][0]] == [60, 62, 64, 65, 67]
+        assert abs(live["phrase"]["bpm"] - 120) < 8  # the tempo it was played at
+        assert live["answered"] > 0  # the model's own notes played
+        assert "answered 5 note(s)" in browser.find_element(By.ID, "along-info").text
+        browser.save_screenshot(str(tmp_path / "along.png"))
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         assert not errors, errors
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,10 @@ def runs():
 
 
 def _order(notes: list[Note]) -> list[Note]:
-    return sorted(notes, key=lambda n: (n.onset, n.track, n.pitch))
+    """In the order of the piece, the primer flag left aside."""
+    return sorted(
+        (replace(n, primer=False) for n in notes), key=lambda n: (n.onset, n.track, n.pitch)
+    )
 
 
 def _batch_notes(run, piece: list[str]) -> list[Note]:
@@ -47,7 +51,9 @@ def test_a_stream_gives_the_batch_tokens_piece_and_notes_for_the_same_seed(
     assert piece == opening + tokens[: len(piece) - len(opening)]
     notes = [e for e in events if isinstance(e, Note)]
     assert notes and len({n.key() for n in notes}) == len(notes)  # each note once
-    assert _order(notes) == _batch_notes(run, piece) == finished.notes
+    assert _order(notes) == _batch_notes(run, piece) == _order(finished.notes)
+    primed = {n.key() for n in _batch_notes(run, opening)}
+    assert {n.key() for n in notes if n.primer} == primed  # the primer's notes, marked
     midi = next((p for p in batch.paths if p.suffix == ".mid"), None)
     if run.tokenizer.format.suffix == ".mid":  # what the batch wrote, read back, note for note
         from mgen.formats.midi.read import read_midi

@@ -50,7 +50,7 @@ def _root(
 
 
 def _register() -> None:
-    from mgen.cli import bench, data, models, plugins, render, sample, serve, train
+    from mgen.cli import bench, data, models, play, plugins, render, sample, serve, train
     from mgen.cli import eval as eval_cmd
     from mgen.cli.train_help import RecipeHelp
 
@@ -62,6 +62,7 @@ def _register() -> None:
     app.command("models")(models.models)
     app.command("bench")(bench.bench)
     app.command("serve")(serve.serve)
+    app.command("play")(play.play)
     app.add_typer(data.app, name="data")
 
 

@@ -37,6 +37,13 @@ def _sampling(run: Any, settings: dict[str, Any]) -> dict[str, Any]:
     """A request's settings as `api.sample`'s and `api.stream`'s keyword arguments."""
     from mgen import api
 
+    if settings.get("phrase"):
+        from mgen.api.play import phrase_primer
+
+        played = phrase_primer(run, settings["phrase"])
+        said = {"bpm": played.bpm, "beats": played.beats, "seconds": played.seconds}
+        return {**_sampling(run, {**settings, "phrase": []}), "primer": played.tokens,
+                "phrase_played": said}  # fmt: skip
     return {
         "primer": api.primer_tokens(run, settings["primer"], web=True),
         "seed": settings["seed"],
@@ -104,8 +111,10 @@ class Engine:
         from mgen import api
 
         run = self.load(path)
+        asked = _sampling(run, settings)
+        asked.pop("phrase_played", None)
         result = api.sample(run, settings["length"], settings["num_samples"],
-                            settings["decoder"], out=Path(folder), **_sampling(run, settings))  # fmt: skip
+                            settings["decoder"], out=Path(folder), **asked)  # fmt: skip
         return _drawn(run, result)
 
     def stream(self, path: str, settings: dict[str, Any], folder: str) -> dict[str, Any]:
@@ -115,9 +124,10 @@ class Engine:
         from mgen import api
 
         run = self.load(path)
-        events = api.stream(run, settings["length"], settings["decoder"],
-                            **_sampling(run, settings))  # fmt: skip
-        self.emit({"accepted": True})
+        asked = _sampling(run, settings)
+        said = asked.pop("phrase_played", None)
+        events = api.stream(run, settings["length"], settings["decoder"], **asked)
+        self.emit({"accepted": True, "phrase": said})
         finished = self._relay(events)
         if finished is None:
             raise Cancelled("the stream was stopped: its client went away")

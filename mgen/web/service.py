@@ -48,11 +48,13 @@ def decoders() -> list[dict[str, Any]]:
     return api.decoders()
 
 
-async def _relayed(events: asyncio.Queue[tuple[str, Any]], job: asyncio.Future[Any],
-                   reader: dict[str, bool]) -> AsyncIterator[tuple[str, Any]]:  # fmt: skip
-    """A stream's events until its job ends, then its batch or its error. Leaving early (the
-    client went away) lets the worker stop at its next token."""
+async def _relayed(first: tuple[str, Any], events: asyncio.Queue[tuple[str, Any]],
+                   job: asyncio.Future[Any], reader: dict[str, bool]
+                   ) -> AsyncIterator[tuple[str, Any]]:  # fmt: skip
+    """`first`, the stream's events until its job ends, then its batch or its error. Leaving
+    early (the client went away) lets the worker stop at its next token."""
     try:
+        yield first
         while (item := await events.get())[0] != "end":
             yield item
         try:
@@ -122,6 +124,8 @@ class Service:
             raise ConfigError(f"num_samples: must be <= {lim.max_samples}")
         if len(req.primer) > lim.max_primer_chars:
             raise ConfigError(f"primer: too long: at most {lim.max_primer_chars} characters")
+        if req.phrase and req.primer:
+            raise ConfigError("phrase: a phrase played is the primer; leave the primer empty")
         from mgen import api
 
         if req.decoder not in api.decoder_names():
@@ -194,11 +198,11 @@ class Service:
         job = asyncio.ensure_future(self._run(self.is_long(req), self._generate, req, "stream",
                                               on_event))  # fmt: skip
         job.add_done_callback(lambda _: events.put_nowait(("end", None)))
-        first = await events.get()  # {"accepted"}: the worker took the request
+        first = await events.get()  # {"accepted", "phrase"}: the worker took the request
         if first[0] == "end":
             job.result()  # its refusal
             events.put_nowait(first)  # (a stream always sends one event; never here)
-        return _relayed(events, job, reader)
+        return _relayed(("start", first[1]), events, job, reader)
 
     # -- primer files ---------------------------------------------------------------------------
     async def read_primer(self, model: str, filename: str, data: bytes) -> dict[str, Any]:

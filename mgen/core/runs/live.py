@@ -23,7 +23,7 @@ class Stream(Iterator[Event]):
 
     def __init__(self, run: Run, tokens: list[str], n: int, plan: dict[str, Any], every: int):
         self.run, self.tokens, self.n, self.plan = run, tokens, n, plan
-        self.reader, self.stopped = NoteReader(run.tokenizer, every), False
+        self.reader, self.stopped = NoteReader(run.tokenizer, tokens, every), False
         self._events = self._run()
 
     def __next__(self) -> Event:

@@ -12,7 +12,7 @@ same seed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from mgen.core.contracts import controls
 from mgen.core.contracts.live import piece_score
@@ -40,6 +40,7 @@ class Note:
     start: float = 0.0
     end: float = 0.0
     drum: bool = False
+    primer: bool = False  # a note of the primer (a phrase played, the text given), not new
 
     @property
     def name(self) -> str:
@@ -91,13 +92,15 @@ def score_notes(score: Score) -> list[Note]:
 
 
 class NoteReader:
-    """The final notes of a growing piece, each given once. `every`: tokens between readings
-    at the start; later at least an eighth of the piece, so reading stays linear overall."""
+    """The final notes of a growing piece, each given once (the primer's marked `primer`).
+    `every`: tokens between readings at the start; later at least an eighth of the piece, so
+    reading stays linear overall."""
 
-    def __init__(self, tok: object, every: int = 16):
+    def __init__(self, tok: object, primer: list[str], every: int = 16):
         self.tok, self.every = tok, every
         self.sent: set[tuple[int, float, int]] = set()
         self.read_at = 0
+        self.primer = {n.key() for n in self._notes(primer)}
 
     def due(self, length: int) -> bool:
         """Whether to read again now that the stream has `length` tokens."""
@@ -116,7 +119,8 @@ class NoteReader:
     def rest(self, piece: list[str]) -> tuple[list[Note], list[Note]]:
         """The notes of the finished piece not given yet; and all of them, in order."""
         notes = self._notes(piece)
-        return self._new(notes), notes
+        fresh = self._new(notes)
+        return fresh, [replace(n, primer=True) if n.key() in self.primer else n for n in notes]
 
     def _notes(self, tokens: list[str]) -> list[Note]:
         return score_notes(piece_score(self.tok, controls.strip(tokens)))
@@ -124,4 +128,4 @@ class NoteReader:
     def _new(self, notes: list[Note]) -> list[Note]:
         fresh = [n for n in notes if n.key() not in self.sent]
         self.sent.update(n.key() for n in fresh)
-        return fresh
+        return [replace(n, primer=True) if n.key() in self.primer else n for n in fresh]

@@ -39,6 +39,7 @@ function describeModel() {
   const m = state.models.find((x) => x.name === $("model").value);
   $("ensemble").hidden = !chooseEnsemble(m);
   showControls(m);
+  if (window.mgenPlayAlong) window.mgenPlayAlong.showAlong();
   if (!m) { $("model-info").textContent = "no models: train one with `mgen train`"; return; }
   const size = m.parameters == null ? "?" : m.parameters.toLocaleString();
   const loss = m.val_loss == null ? "not measured" : `${m.val_loss.toFixed(3)} nats/token`;

@@ -1,5 +1,5 @@
-// Streaming one sample: POST api/stream answers server-sent events (`notes` as they become
-// final, then `done` with the batch as api/generate answers it, or `error`). The piano roll
+// Streaming one sample: POST api/stream answers server-sent events (`start`, `notes` as they
+// become final, then `done` with the batch as api/generate answers it, or `error`). The piano roll
 // grows with each `notes` event and the player starts with the first one; on `done` the sample
 // is shown whole (notation, downloads) and the player plays on. What happened is kept in
 // window.mgenLive (the browser test and docs/web.md's timing read it).
@@ -49,7 +49,6 @@ function liveCard(live) {
 
 // One `notes` event: the roll drawn again with every note so far, the new notes scheduled.
 function addLiveNotes(live, data) {
-  const offset = live.notes.length;
   live.notes.push(...data.notes);
   live.noteTracks.push(...data.note_tracks);
   live.drums.push(...data.drums);
@@ -58,15 +57,30 @@ function addLiveNotes(live, data) {
     { noteTracks: live.noteTracks, drums: live.drums });
   live.rollBox.replaceChildren(roll);
   if (state.playing && state.playing.live === live) state.playing.roll = roll;
-  const first = window.mgenSynth.add(data.notes, { noteTracks: data.note_tracks, drums: data.drums });
-  if (offset === 0 && first !== null) {
+  const first = scheduleNotes(live, data);
+  if (live.firstSoundMs === null && first !== null) {
     const ctx = window.mgenSynth.ctx;
     live.firstSoundMs = performance.now() - live.clicked + (first - ctx.currentTime) * 1000;
     live.firstNoteMs = performance.now() - live.clicked;
   }
   live.status.textContent = ` streaming: ${live.notes.length} notes, ${data.tokens} tokens`;
   live.log.push({ event: "notes", notes: live.notes.length, rolled: roll.querySelectorAll("rect.note").length,
-                  playing: state.playing !== null, ms: performance.now() - live.clicked });
+                  playing: state.playing !== null, answered: live.answered,
+                  ms: performance.now() - live.clicked });
+}
+
+// The new notes to the synthesizer. An answer (play-along) leaves out the phrase it answers
+// (the primer's notes) and starts its clock at its own first note.
+function scheduleNotes(live, data) {
+  if (!live.answer) {
+    return window.mgenSynth.add(data.notes, { noteTracks: data.note_tracks, drums: data.drums });
+  }
+  const keep = data.notes.map((_, i) => !(data.primer || [])[i]);
+  const notes = data.notes.filter((_, i) => keep[i]);
+  if (!notes.length) return null;
+  if (live.answered === 0) window.mgenSynth.startAt(Math.min(...notes.map((n) => n[1])));
+  live.answered += notes.length;
+  return window.mgenSynth.add(notes, { noteTracks: data.note_tracks.filter((_, i) => keep[i]) });
 }
 
 // The player of the live card: the clock started in the click, the playhead following.
@@ -97,13 +111,13 @@ function finishLive(live, batch) {
 }
 
 // Generate with one sample: stream it. Called inside the click, so sound may start.
-async function streamSample(body, phrase = null) {
+// `answer`: the stream answers a phrase played (play-along): only its new notes sound.
+async function streamSample(body, answer = false) {
   const live = { clicked: performance.now(), log: [], notes: [], noteTracks: [], drums: [],
-                 firstSoundMs: null, firstNoteMs: null };
+                 firstSoundMs: null, firstNoteMs: null, answer, answered: 0, phrase: null };
   window.mgenLive = live;
   const card = liveCard(live);
   startLivePlayer(live);
-  if (phrase) phrase(live);
   const response = await fetch("api/stream", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -118,7 +132,8 @@ async function streamSample(body, phrase = null) {
   $("empty").hidden = true;
   $("samples").replaceChildren(card);
   for await (const { event, data } of serverEvents(response)) {
-    if (event === "notes") addLiveNotes(live, data);
+    if (event === "start") live.phrase = data.phrase;
+    else if (event === "notes") addLiveNotes(live, data);
     else if (event === "done") return finishLive(live, data);
     else if (event === "error") { stopPlaying(); throw new Error(data.error); }
   }

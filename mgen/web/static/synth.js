@@ -95,6 +95,43 @@ class MgenSynth {
     this.timer = setTimeout(() => { this.stop(); if (onEnd) onEnd(); }, Math.max(0, left) * 1000);
   }
 
+  // A key held down (the page's keys, a MIDI keyboard): sounds until `keyOff`.
+  keyOn(pitch, velocity = 90) {
+    const ctx = this.context();
+    if (ctx.state === "suspended") ctx.resume();
+    this.keyOff(pitch);
+    if (!this.keysOut) {
+      this.keysOut = ctx.createGain();
+      this.keysOut.gain.value = 0.18;
+      this.keysOut.connect(ctx.destination);
+    }
+    const osc = ctx.createOscillator();
+    const env = ctx.createGain();
+    osc.type = "triangle";
+    osc.frequency.value = MgenSynth.frequency(pitch);
+    env.gain.setValueAtTime(0.0001, ctx.currentTime);
+    env.gain.exponentialRampToValueAtTime(velocity / 127, ctx.currentTime + 0.01);
+    osc.connect(env);
+    env.connect(this.keysOut);
+    osc.start();
+    this.held = this.held || new Map();
+    this.held.set(pitch, { osc, env });
+  }
+
+  keyOff(pitch) {
+    const key = this.held && this.held.get(pitch);
+    if (!key) return;
+    this.held.delete(pitch);
+    const t = this.ctx.currentTime;
+    key.env.gain.setTargetAtTime(0.0001, t, 0.03);
+    key.osc.stop(t + 0.2);
+  }
+
+  // Move the clock so that `seconds` of the piece sound now (an answer starts at its first note).
+  startAt(seconds) {
+    if (this.ctx) this.started = this.ctx.currentTime + 0.08 - seconds;
+  }
+
   // Each track's level now (0: muted, 1: sounding), while it plays.
   setLevels(levels) {
     if (!this.ctx) return;
