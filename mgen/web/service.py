@@ -198,7 +198,12 @@ class Service:
         job = asyncio.ensure_future(self._run(self.is_long(req), self._generate, req, "stream",
                                               on_event))  # fmt: skip
         job.add_done_callback(lambda _: events.put_nowait(("end", None)))
-        first = await events.get()  # {"accepted", "phrase"}: the worker took the request
+        try:
+            first = await events.get()  # {"accepted", "phrase"}: the worker took the request
+        except asyncio.CancelledError:  # the client went away before: the worker stops
+            reader["gone"] = True
+            job.add_done_callback(lambda f: f.cancelled() or f.exception())
+            raise
         if first[0] == "end":
             job.result()  # its refusal
             events.put_nowait(first)  # (a stream always sends one event; never here)

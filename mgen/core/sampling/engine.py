@@ -223,7 +223,7 @@ def sample_steps(
     report: GrammarReport | None = None,
 ) -> Iterator[Step]:
     """`generate` one step at a time: each step as soon as it is sampled, the recurrent state
-    carried, so a caller may stop at any step (`mgen.core.sampling.stream` streams K=1). The
+    carried, so a caller may stop at any step (`mgen.core.runs.live` streams K=1 on it). The
     same draws as `generate`, which collects these steps; `report` is filled at the end."""
     model.eval()
     gens = [_generator(seed, i, device) for i in range(num_samples)]
