@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
 	# torch first, pinned: this version's CPU build is at hand; mgen itself accepts a range.
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[test,web,miditok,hub]'
+	$(BIN)/python -m pip install -q -e '.[test,web,miditok,hub,live]'
 	touch $(STAMP)
 
 install: $(STAMP)

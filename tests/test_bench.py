@@ -30,6 +30,8 @@ EXPECTED = [
     ("sample", "lstm2 batch 1, carried state"),
     ("sample", "lstm2 64 concurrent samples"),
     ("sample", "window re-run per token"),
+    ("latency", "per token, stream at batch 1"),
+    ("latency", "concurrent streams, per token"),
     ("memory", "peak RSS"),
     ("threads", "PASSIVE, alone"),
     ("threads", "ACTIVE, beside a busy process"),
@@ -54,13 +56,28 @@ def test_quick_bench_prints_every_section(cli, tmp_path: Path):
     # Every figure is a positive number with its unit (no timing thresholds), and none in a
     # value or a note was rounded to zero.
     for r in rows:
-        if r["section"] in ("peak", "train", "sample", "memory", "threads"):
+        if r["section"] in ("peak", "train", "sample", "latency", "memory", "threads"):
             number = re.match(r"[\d,.]+", r["value"])
             assert number and float(number.group().replace(",", "")) > 0, r
             assert not ZERO.search(f"{r['value']} | {r['note']}"), r
     if SHARED_DATA.is_dir():
         assert any("essen-deutschl-kern" in r["item"] for r in rows)
         assert any("piano-midi" in r["item"] for r in rows)
+
+
+def test_quick_latency_section_times_every_shipped_model_and_counts_lost_streams(cli, tmp_path):
+    from mgen.core.runs import shipped
+
+    out = tmp_path / "bench.json"
+    result = cli("bench", "--quick", "--section", "latency", "--json", out)
+    assert result.exit_code == 0, result.output
+    rows = [r for r in json.loads(out.read_text()) if r["section"] == "latency"]
+    for name in shipped.names():
+        row = next(r for r in rows if r["item"].startswith(f"{name}: per token"))
+        assert re.fullmatch(r"[\d.,]+ / [\d.,]+ / [\d.,]+ ms", row["value"]), row
+        assert "the model step alone" in row["note"]
+    many = next(r for r in rows if "concurrent streams" in r["item"])
+    assert "lost 0, stalled" in many["note"], many
 
 
 def test_bench_rejects_unknown_section(cli):

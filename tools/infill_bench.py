@@ -80,7 +80,7 @@ def main() -> None:
           f"(seed {args.seed}), {int(totals[0, 1]):,} middle tokens\n")  # fmt: skip
     print("| the middle given | nats/token |\n|---|---|")
     for label, (nats, count) in zip(("prefix and suffix", "prefix only (empty suffix)",
-                                     "left to right (no sentinels)"), totals):  # fmt: skip
+                                     "left to right (no sentinels)"), totals, strict=True):  # fmt: skip
         print(f"| {label} | {nats / count:.4f} |")
 
 

@@ -6,6 +6,10 @@ quarter second to show the server stays responsive. Standard library only.
     mgen serve --runs runs/ &
     python tools/load_serve.py --url http://127.0.0.1:8000/ --requests 50
 
+With --stream each request is a stream (POST /api/stream, one sample): the figures are then
+the time to each stream's first notes, the gaps between its notes events, and how many streams
+were lost (no `done`) or stalled (a gap of STALL_S or more once its notes had begun).
+
 Prints one line of figures (and --json writes them). Only loopback addresses are accepted; the
 run is bounded by --requests and --timeout and stops by itself.
 """
@@ -52,6 +56,59 @@ def call(url: str, body: dict | None, timeout: float) -> tuple[int, float, Any]:
     except ValueError:
         parsed = None
     return status, time.perf_counter() - started, parsed
+
+
+STALL_S = 1.0
+
+
+def stream_call(url: str, body: dict, timeout: float) -> dict[str, Any]:
+    """One stream: its status, seconds to its first notes event and to its end, the gaps
+    between its events, and whether it ended with `done`."""
+    req = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})  # fmt: skip
+    started = time.perf_counter()
+    out: dict[str, Any] = {"status": 0, "first_s": None, "gaps": [], "done": False}
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            out["status"], last = resp.status, None
+            for raw in resp:
+                line = raw.decode("utf-8", "replace").strip()
+                now = time.perf_counter() - started
+                if line == "event: notes":
+                    out["first_s"] = now if out["first_s"] is None else out["first_s"]
+                    out["gaps"] += [now - last] if last is not None else []
+                    last = now
+                out["done"] = out["done"] or line == "event: done"
+    except urllib.error.HTTPError as e:
+        out["status"] = e.code
+    except (urllib.error.URLError, OSError, TimeoutError):
+        pass
+    out["end_s"] = time.perf_counter() - started
+    return out
+
+
+def run_streams(
+    base: str, model: str, n: int, body: dict[str, Any], timeout: float
+) -> dict[str, Any]:
+    """`n` streams at once: time to first notes, gaps between notes events, lost, stalled."""
+    request = {"model": model, **body, "num_samples": 1}
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        results = list(pool.map(lambda _: stream_call(urljoin(base, "api/stream"), request,
+                                                      timeout), range(n)))  # fmt: skip
+    done = [r for r in results if r["done"]]
+    firsts = [r["first_s"] for r in done if r["first_s"] is not None]
+    gaps = [g for r in done for g in r["gaps"]]
+    return {
+        "streams": n, "done": len(done), "lost": n - len(done),
+        "stalled": sum(1 for r in done if r["gaps"] and max(r["gaps"]) >= STALL_S),
+        "wall_s": round(time.perf_counter() - started, 2),
+        "first_notes_p50_s": _round(percentile(firsts, 0.5)),
+        "first_notes_p95_s": _round(percentile(firsts, 0.95)),
+        "first_notes_max_s": _round(max(firsts, default=None)),
+        "gap_p50_s": _round(percentile(gaps, 0.5)), "gap_p95_s": _round(percentile(gaps, 0.95)),
+        "gap_max_s": _round(max(gaps, default=None)), "settings": request,
+    }  # fmt: skip
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -113,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--length", type=int, default=100, help="tokens per sample")
     ap.add_argument("--samples", type=int, default=1, help="samples per request")
     ap.add_argument("--timeout", type=float, default=600, help="seconds each request may take")
+    ap.add_argument("--stream", action="store_true", help="streams (POST /api/stream) instead")
     ap.add_argument("--json", help="also write the figures to this file")
     args = ap.parse_args(argv)
     base = args.url if args.url.endswith("/") else args.url + "/"
@@ -126,12 +184,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     model = args.model or listing["models"][0]["name"]
     body = {"length": args.length, "num_samples": args.samples, "seed": 1}
-    figures = run(base, model, args.requests, body, args.timeout)
+    if args.stream:
+        figures = run_streams(base, model, args.requests, body, args.timeout)
+    else:
+        figures = run(base, model, args.requests, body, args.timeout)
     print(json.dumps(figures))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(figures, f, indent=2)
-    return 0 if figures["lost"] == 0 and figures["probe_failures"] == 0 else 1
+    return 0 if figures["lost"] == 0 and figures.get("probe_failures", 0) == 0 else 1
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from mgen.api.results import (
 from mgen.api.sampling import (
     accompany,
     check_decoder,
+    check_output,
     controls_of,
     decoder_names,
     decoders,
@@ -46,8 +47,10 @@ from mgen.api.sampling import (
     loop_guards,
     primer_tokens,
     sample,
+    stream,
     upload_primer,
     warm,
+    write,
 )
 from mgen.api.sharing import export
 from mgen.api.training import (
@@ -64,20 +67,29 @@ from mgen.api.training import (
 )
 
 __all__ = [
-    "DEFAULT_TIMEOUT", "TIMEOUT_ENV", "accompany", "DatasetInfo", "GrammarUse", "Judgement",
-    "Loss", "PluginKind", "PreparedDataset", "Run", "SampleResult", "ShippedModels",
-    "TrainConfig", "TrainResult", "check_decoder", "check_settings", "choose_run",
-    "controls_of", "datasets", "decoder_names", "decoders", "ensembles", "export", "fit", "is_lead", "judge", "judge_against",
+    "DEFAULT_TIMEOUT", "TIMEOUT_ENV", "accompany", "DatasetInfo", "Finished", "GrammarUse",
+    "Judgement", "Loss", "Note", "PluginKind", "PreparedDataset", "Run", "SampleResult",
+    "ShippedModels", "Token", "TrainConfig", "TrainResult", "check_decoder", "check_output",
+    "check_settings", "choose_run", "controls_of", "datasets", "decoder_names", "decoders",
+    "ensembles", "export", "fit", "is_lead", "judge", "judge_against",
     "launched", "load_run", "loop_guards", "models", "plugins", "prepare_dataset",
-    "primer_tokens", "infill", "recipes", "relaunch", "render", "render_audio", "sample", "score", "train",
-    "upload_primer", "warm",
+    "primer_tokens", "infill", "recipes", "relaunch", "render", "render_audio", "sample", "score", "stream", "train",
+    "upload_primer", "warm", "write",
 ]  # fmt: skip
 
 
+#: A stream's events (`stream`), imported when first asked for.
+STREAM_EVENTS = ("Finished", "Note", "Token")
+
+
 def __getattr__(name: str) -> Any:
-    """`Run` (torch) is imported when first asked for."""
+    """`Run` (torch) and the stream's events are imported when first asked for."""
     if name == "Run":
         from mgen.core.runs.run import Run
 
         return Run
+    if name in STREAM_EVENTS:
+        from mgen.core.sampling import stream
+
+        return getattr(stream, name)
     raise AttributeError(f"module 'mgen.api' has no attribute {name!r}")

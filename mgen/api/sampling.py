@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from mgen.api.results import GrammarUse, SampleResult
 
 if TYPE_CHECKING:
+    from mgen.core.runs.live import Stream
     from mgen.core.runs.run import Run
     from mgen.core.sampling.engine import RepetitionConfig
     from mgen.core.sampling.primer import PrimerText
@@ -20,7 +21,10 @@ __all__ = [
     "decoder_names",
     "decoders",
     "infill",
+    "check_output",
     "sample",
+    "stream",
+    "write",
     "upload_primer",
 ]
 
@@ -92,6 +96,57 @@ def sample(
                                     **options)  # fmt: skip
     used = GrammarUse(grammar, report) if loaded.has_grammar() else None
     return SampleResult(loaded, pieces, loaded.write(pieces, folder, force=force), used)
+
+
+def stream(
+    run: Run | Path | str = "runs/latest",
+    n: int = 500,
+    decoder: str = "temperature",
+    *,
+    primer: str | list[str] | None = None,
+    seed: int = 0,
+    repetition: RepetitionConfig | Mapping[str, Any] | None = None,
+    grammar: bool = True,
+    instruments: str | Sequence[str] | None = None,
+    controls: Mapping[str, Any] | None = None,
+    device: str = "cpu",
+    every: int = 16,
+    **options: Any,
+) -> Stream:
+    """One sample of up to `n` new tokens, as it is sampled: an iterator of events
+    (mgen.core.sampling.stream): a `Token` per token, a `Note` once each note is final, a
+    `Finished` with the piece (what `sample` with `num_samples=1` and the same seed gives) and
+    all its notes. Stop it at any time: `stop()` (its last event is then the Finished of the
+    piece so far), or `close()`. Nothing is written:
+    `run.write([finished.piece])` writes it. The arguments are `sample`'s, checked here,
+    before the first event; `every`: tokens between readings of the notes at first."""
+    from mgen.core.contracts.decoder import build_decoder
+    from mgen.core.runs.live import stream as live
+    from mgen.core.sampling.engine import check_request
+
+    check_request(n, 1, seed)
+    build_decoder(decoder, options)
+    guards = loop_guards(decoder, repetition)
+    loaded = load_run(run, device) if isinstance(run, (str, Path)) else run
+    tokens = opening(loaded, primer, instruments, controls)
+    return live(loaded, tokens, n, decoder, seed=seed, repetition=guards, grammar=grammar,
+                every=every, **options)  # fmt: skip
+
+
+def check_output(out: Path | str | None, count: int = 1, force: bool = False) -> None:
+    """Refuse, before any work, an `out` folder already holding samples (unless `force`)."""
+    from mgen.core.runs.output import refuse_overwrite
+
+    if out is not None and not force:
+        refuse_overwrite(Path(out), count)
+
+
+def write(
+    run: Run, pieces: list[list[str]], out: Path | str | None = None, force: bool = False
+) -> SampleResult:
+    """Pieces already sampled (a stream's `Finished.piece`) written as `sample` writes them."""
+    folder = Path(out) if out is not None else None
+    return SampleResult(run, pieces, run.write(pieces, folder, force=force), None)
 
 
 def infill(

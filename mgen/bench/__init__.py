@@ -13,6 +13,9 @@ One run prints one table of medians over repeats:
               after the same batches
   sample      lstm2 tokens/s: 1 and 64 samples with carried state, and the seeds' method
               (re-running a 50-token window for every token) as the baseline
+  latency     per-token latency at batch 1 through the streaming API (p50, p95, p99) for each
+              shipped model beside its model step alone, the time to a stream's first note,
+              and 50 concurrent streams (p95, lost, stalled)
   memory      peak RSS of a training run on the largest dataset
   threads     a training step alone and beside a busy competing process, per OMP_WAIT_POLICY
               (PASSIVE, ACTIVE, unset)
@@ -24,7 +27,7 @@ One run prints one table of medians over repeats:
               parsed by the old reader and by symusic; round trip and reader checks on every
               file of piano-midi and bach-midi
 
-One module per part: machine (machine, peak), preprocess, training, sampling, system
+One module per part: machine (machine, peak), preprocess, training, sampling, latency, system
 (memory, threads), quality, scale (with synthetic and midi_checks). Results and what they mean:
 docs/performance.md; the scale figures: docs/scale.md.
 
@@ -40,7 +43,7 @@ from pathlib import Path
 
 import torch
 
-from mgen.bench import machine, preprocess, quality, sampling, scale, system, training
+from mgen.bench import latency, machine, preprocess, quality, sampling, scale, system, training
 from mgen.bench.common import SECTIONS, BenchConfig, Log, Row, cache_at, quiet
 from mgen.bench.system import policy_child
 from mgen.core.data.prepare import TrainData
@@ -55,6 +58,7 @@ TIMED: dict[str, Callable[[Bench], None]] = {
     "peak": machine.peak,
     "train": training.train,
     "sample": sampling.sample,
+    "latency": latency.latency,
     "memory": system.memory,
     "threads": system.threads,
 }

@@ -17,7 +17,8 @@ from mgen.core.contracts.errors import ConfigError
 
 Log = Callable[[str], None]
 SECTIONS = (
-    "machine", "peak", "preprocess", "train", "sample", "memory", "threads", "quality", "scale",
+    "machine", "peak", "preprocess", "train", "sample", "latency", "memory", "threads", "quality",
+    "scale",
 )  # fmt: skip
 #: What `mgen bench` runs without --section: all but `quality` (it trains for ~40 minutes) and
 #: `scale` (it writes and parses 20,000 MIDI files and checks every file of two corpora).

@@ -50,7 +50,7 @@ def _root(
 
 
 def _register() -> None:
-    from mgen.cli import bench, data, export, models, plugins, render, sample, serve, train
+    from mgen.cli import bench, data, export, models, play, plugins, render, sample, serve, train
     from mgen.cli import eval as eval_cmd
     from mgen.cli.train_help import RecipeHelp
 
@@ -63,6 +63,7 @@ def _register() -> None:
     app.command("export")(export.export)
     app.command("bench")(bench.bench)
     app.command("serve")(serve.serve)
+    app.command("play")(play.play)
     app.add_typer(data.app, name="data")
 
 

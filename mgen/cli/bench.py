@@ -19,7 +19,7 @@ def bench(
         typer.Option(
             "--section",
             "-s",
-            help="Only this section (repeatable): machine, peak, preprocess, train, sample, memory, threads; quality (not run by default: ~40 minutes of training); scale (not run by default: 20,000 synthetic MIDI files, full MIDI checks).",
+            help="Only this section (repeatable): machine, peak, preprocess, train, sample, latency, memory, threads; quality (not run by default: ~40 minutes of training); scale (not run by default: 20,000 synthetic MIDI files, full MIDI checks).",
         ),
     ] = None,
     repeats: Annotated[int, typer.Option(help="Timed repeats behind each median.")] = 5,

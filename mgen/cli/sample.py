@@ -156,6 +156,15 @@ def sample(
     wav: Annotated[
         bool, typer.Option("--wav", help="Also render each sample as audio (FluidSynth).")
     ] = False,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            "--stream",
+            help="Print each note as soon as it is final (seconds, pitch, beats, track), one "
+            "sample at a time; Ctrl-C stops it and writes the piece so far. The notes and the "
+            "piece are those of the same seed without --stream.",
+        ),
+    ] = False,
 ) -> None:
     """Generate pieces from a trained run; write each in its native format and as MIDI."""
     from mgen import api
@@ -173,11 +182,13 @@ def sample(
              "tempo": tempo}  # fmt: skip
     guards = {"repetition_penalty": repetition_penalty, "repetition_window": repetition_window,
               "no_repeat_ngram": no_repeat_ngram}  # fmt: skip
-    result = api.sample(run, n, num_samples, decoder, primer=primer, seed=seed,
-                        repetition=guards, grammar=grammar, instruments=instruments, controls=asked,
-                        out=out,
-                        force=force, device=device,
-                        temperature=temperature, top_k=top_k, top_p=top_p)  # fmt: skip
+    sampler = api.sample
+    if stream:
+        from mgen.cli.live import stream_sample as sampler
+    result = sampler(run, n, num_samples, decoder, primer=primer, seed=seed,
+                     repetition=guards, grammar=grammar, instruments=instruments, controls=asked,
+                     out=out, force=force, device=device,
+                     temperature=temperature, top_k=top_k, top_p=top_p)  # fmt: skip
     _say_grammar(result)
     _report(result.written, len(result.pieces))
     if wav:

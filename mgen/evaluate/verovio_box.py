@@ -29,6 +29,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 OK, UNREADABLE, CRASHED, TIMEOUT, MISSING = "ok", "unreadable", "crashed", "timeout", "missing"
+CANCEL = ("cancel",)  # the parent's request to stop a job that sends events
 MAX_PAGES = 4
 WATCH_SECONDS = 0.25  # how often a child checks that its parent still lives
 
@@ -75,17 +76,26 @@ class Child:
         self.conn = Connection(ours.detach())
         self.starts += 1
 
-    def ask(self, request: Any, timeout: float) -> Any:
+    def ask(
+        self, request: Any, timeout: float, on_event: Callable[[Any], bool] | None = None
+    ) -> Any:
         """The child's answer to `request`. TimeoutError when it takes longer than `timeout`
-        seconds, EOFError when the child died on it or was stopped meanwhile."""
+        seconds, EOFError when the child died on it or was stopped meanwhile. With `on_event`,
+        the child may send ("event", value) messages before its answer: each is handed to
+        `on_event`, and when that returns False the child is asked to stop (CANCEL)."""
         self.start()
         conn = self.conn  # `stop` from another thread may clear the attribute meanwhile
         assert conn is not None
+        deadline, cancelled = time.monotonic() + timeout, False
         try:
             conn.send(request)
-            answered = conn.poll(timeout)
-            if answered:
-                return conn.recv()
+            while conn.poll(max(0.0, deadline - time.monotonic())):
+                reply = conn.recv()
+                if on_event is None or not _is_event(reply):
+                    return reply
+                if not on_event(reply[1]) and not cancelled:
+                    conn.send(CANCEL)
+                    cancelled = True
         except (OSError, ValueError):  # a reset or closed socket: the child is gone
             raise EOFError("the child process ended") from None
         raise TimeoutError(f"no answer in {timeout:g} s")
@@ -104,6 +114,10 @@ class Child:
                 proc.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(10)
+
+
+def _is_event(reply: Any) -> bool:
+    return isinstance(reply, tuple) and len(reply) == 2 and reply[0] == "event"
 
 
 def main() -> None:
@@ -138,6 +152,8 @@ def answer(conn: Connection, handle: Callable[[Any], Any]) -> None:
             request = conn.recv()
         except (EOFError, OSError):  # the parent hung up
             return
+        if request == CANCEL:
+            continue  # a job's stop that came after its answer: nothing to stop
         reply = handle(request)
         try:
             conn.send(reply)

@@ -6,6 +6,7 @@ server); see docs/web.md for the API."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -14,7 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
@@ -121,6 +122,15 @@ def create_app(
     return app
 
 
+async def _sse(events: AsyncIterator[tuple[str, Any]], names: dict[str, str]) -> AsyncIterator[str]:
+    """A stream's events as server-sent events: `notes` (the notes final so far), then `done`
+    (the batch, as POST /api/generate answers it) or `error` ({"error": one line})."""
+    async for kind, value in events:
+        if kind == "error":
+            kind, value = "error", {"error": scrub(one_line(value, 500), names)}
+        yield f"event: {kind}\ndata: {json.dumps(value)}\n\n"
+
+
 def _routes(app: FastAPI, service: Service) -> None:
     """The page, the catalog, the queue's status and the downloads."""
 
@@ -161,6 +171,19 @@ def _work_routes(app: FastAPI, service: Service) -> None:
     async def generate(req: GenerateRequest) -> dict[str, Any]:
         service.check(req)  # refusals come at once, even when the queue is full
         return await service.generate(req)
+
+    @app.post(
+        "/api/stream",
+        summary="Sample one piece, its notes sent as they come (server-sent events)",
+        response_class=StreamingResponse,
+    )
+    async def stream(req: GenerateRequest) -> StreamingResponse:
+        service.check_stream(req)
+        events = await service.stream(req)  # refusals come before the first event
+        names = {str(e.path): f"model {n!r}" for n, e in service.catalog.entries().items()}
+        return StreamingResponse(_sse(events, names), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store",
+                                          "X-Accel-Buffering": "no"})  # fmt: skip
 
     @app.post("/api/primer", summary="An uploaded MIDI/kern/ABC file as primer text")
     async def primer(

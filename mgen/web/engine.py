@@ -29,12 +29,51 @@ class Unsupported(MgenError):
     """An upload of a type the chosen model does not read (HTTP 415)."""
 
 
+class Cancelled(MgenError):
+    """A stream stopped because its client went away (no one reads the answer)."""
+
+
+def _sampling(run: Any, settings: dict[str, Any]) -> dict[str, Any]:
+    """A request's settings as `api.sample`'s and `api.stream`'s keyword arguments."""
+    from mgen import api
+
+    if settings.get("phrase"):
+        from mgen.api.play import phrase_primer
+
+        played = phrase_primer(run, settings["phrase"])
+        said = {"bpm": played.bpm, "beats": played.beats, "seconds": played.seconds}
+        return {**_sampling(run, {**settings, "phrase": []}), "primer": played.tokens,
+                "phrase_played": said}  # fmt: skip
+    return {
+        "primer": api.primer_tokens(run, settings["primer"], web=True),
+        "seed": settings["seed"],
+        "grammar": settings["grammar"],
+        "instruments": settings.get("instruments") or None,
+        "controls": {k: settings.get(k) for k in ("key", "meter", "tempo")},
+        **{k: settings[k] for k in ("temperature", "top_k", "top_p")},
+    }
+
+
+def _drawn(run: Any, result: Any) -> dict[str, Any]:
+    """A written batch as the page shows it: {"views", "problems", "files", "tokens", "grammar"}."""
+    from mgen.web.views import sample_view
+
+    kept = result.by_sample()
+    views = [
+        sample_view(i, run.tokenizer, piece, files) for i, (piece, files) in enumerate(kept, 1)
+    ]
+    return {"views": views, "problems": result.written.problems,
+            "files": [files for _, files in kept], "tokens": [piece for piece, _ in kept],
+            "grammar": result.grammar.to_dict() if result.grammar else None}  # fmt: skip
+
+
 class Engine:
     """One worker's models and judge data, and the jobs the server sends it by name."""
 
-    JOBS = ("generate", "read_primer", "musicxml", "judge", "prepare", "caches")
+    JOBS = ("generate", "stream", "read_primer", "musicxml", "judge", "prepare", "caches")
 
-    def __init__(self) -> None:
+    def __init__(self, conn: Any = None) -> None:
+        self.conn = conn  # the socket to the server: a streaming job's events go on it
         self._models: OrderedDict[str, Any] = OrderedDict()  # run path -> mgen Run
         self._judges: OrderedDict[str, Any] = OrderedDict()  # cache key -> JudgeData
 
@@ -70,22 +109,65 @@ class Engine:
         """Sample the model at `path`, write each sample into `folder` (native and MIDI) and
         draw each: {"views", "problems", "files": [[native, midi]...], "tokens"}."""
         from mgen import api
-        from mgen.web.views import sample_view
 
         run = self.load(path)
-        tokens = api.primer_tokens(run, settings["primer"], web=True)
-        options = {k: settings[k] for k in ("temperature", "top_k", "top_p")}
-        result = api.sample(run, settings["length"], settings["num_samples"], settings["decoder"],
-                            primer=tokens, seed=settings["seed"], grammar=settings["grammar"],
-                            instruments=settings.get("instruments") or None, out=Path(folder),
-                            controls={k: settings.get(k) for k in ("key", "meter", "tempo")},
-                            **options)  # fmt: skip
-        kept = result.by_sample()
-        views = [sample_view(i, run.tokenizer, piece, files)
-                 for i, (piece, files) in enumerate(kept, 1)]  # fmt: skip
-        return {"views": views, "problems": result.written.problems,
-                "files": [files for _, files in kept], "tokens": [piece for piece, _ in kept],
-                "grammar": result.grammar.to_dict() if result.grammar else None}  # fmt: skip
+        asked = _sampling(run, settings)
+        asked.pop("phrase_played", None)
+        result = api.sample(run, settings["length"], settings["num_samples"],
+                            settings["decoder"], out=Path(folder), **asked)  # fmt: skip
+        return _drawn(run, result)
+
+    def stream(self, path: str, settings: dict[str, Any], folder: str) -> dict[str, Any]:
+        """`generate` for one sample, its notes sent as they come: an event {"accepted"} once
+        the request is checked, then {"notes", "note_tracks", "drums", "tokens"} events (see
+        `views.live_notes`); the parent's CANCEL stops it (Cancelled)."""
+        from mgen import api
+
+        run = self.load(path)
+        asked = _sampling(run, settings)
+        said = asked.pop("phrase_played", None)
+        events = api.stream(run, settings["length"], settings["decoder"], **asked)
+        self.emit({"accepted": True, "phrase": said})
+        finished = self._relay(events)
+        if finished is None:
+            raise Cancelled("the stream was stopped: its client went away")
+        return _drawn(run, api.write(run, [finished.piece], Path(folder)))
+
+    def _relay(self, events: Any) -> Any:
+        """Send the stream's notes as events, a burst at a time; its Finished, or None when
+        the parent cancelled it."""
+        from mgen import api
+        from mgen.web.views import live_notes
+
+        notes: list[Any] = []
+        sampled = 0  # tokens so far
+        for event in events:
+            if isinstance(event, api.Note):
+                notes.append(event)
+                continue
+            if notes:
+                self.emit(live_notes(notes, sampled))
+                notes = []
+            if isinstance(event, api.Finished):
+                return event
+            sampled = event.index + 1
+            if self.cancelled():
+                events.close()
+                return None
+        return None
+
+    def emit(self, value: Any) -> None:
+        """An event to the parent, before the job's answer (a job that streams)."""
+        if self.conn is not None:
+            self.conn.send(("event", value))
+
+    def cancelled(self) -> bool:
+        """Whether the parent asked the running job to stop (CANCEL waiting on the socket)."""
+        from mgen.evaluate.verovio_box import CANCEL
+
+        if self.conn is None or not self.conn.poll():
+            return False
+        return self.conn.recv() == CANCEL
 
     # -- primer files ---------------------------------------------------------------------------
     def read_primer(self, path: str, filename: str, data: bytes, max_chars: int) -> dict[str, Any]:
@@ -168,5 +250,5 @@ def serve(conn: Any, parent: int, nice: str = "0", warm: str = "0") -> None:
         from mgen import api
 
         api.warm()
-    engine = Engine()
+    engine = Engine(conn)
     answer(conn, engine.handle)

@@ -7,7 +7,7 @@ a body over `max_body_bytes` with 413; an upload of a type the model does not re
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +16,8 @@ MAX_SAMPLES = 8  # samples per request
 MAX_PRIMER_CHARS = 20_000  # a primer's text (a long sample continued fits)
 MAX_UPLOAD_BYTES = 1 << 20  # a primer file
 MAX_SEED = 2**31 - 1
+MAX_PHRASE_NOTES = 512  # notes of a phrase played along (mgen.core.sampling.phrase's limit)
+PhraseNote = Annotated[list[float], Field(min_length=3, max_length=4)]
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,12 @@ class GenerateRequest(BaseModel):
     meter: str = Field("", max_length=20, description='A meter, e.g. 6/8; "": any.')
     tempo: str = Field("", max_length=20, description="Quarter notes a minute, e.g. 120 (its "
                        "band); \"\": any.")  # fmt: skip
+    phrase: list[PhraseNote] = Field(
+        default_factory=list,
+        max_length=MAX_PHRASE_NOTES,
+        description="Play along (a MIDI model): notes played, [pitch, start s, end s, "
+        "velocity], continued at the tempo they were played; instead of a primer.",
+    )
 
 
 def field_message(error: dict[str, Any]) -> str:

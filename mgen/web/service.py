@@ -16,11 +16,11 @@ import concurrent.futures
 import functools
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from mgen.core.contracts.errors import ConfigError
+from mgen.core.contracts.errors import ConfigError, MgenError
 from mgen.web.catalog import Catalog, ModelEntry
 from mgen.web.engine import TooLarge, Unsupported
 from mgen.web.judgecache import NotPrepared
@@ -46,6 +46,24 @@ def decoders() -> list[dict[str, Any]]:
     from mgen import api
 
     return api.decoders()
+
+
+async def _relayed(first: tuple[str, Any], events: asyncio.Queue[tuple[str, Any]],
+                   job: asyncio.Future[Any], reader: dict[str, bool]
+                   ) -> AsyncIterator[tuple[str, Any]]:  # fmt: skip
+    """`first`, the stream's events until its job ends, then its batch or its error. Leaving
+    early (the client went away) lets the worker stop at its next token."""
+    try:
+        yield first
+        while (item := await events.get())[0] != "end":
+            yield item
+        try:
+            yield ("done", job.result())
+        except (MgenError, Busy) as e:
+            yield ("error", e)
+    finally:
+        reader["gone"] = True
+        job.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved: not logged
 
 
 class Service:
@@ -107,6 +125,8 @@ class Service:
             raise ConfigError(f"num_samples: must be <= {lim.max_samples}")
         if len(req.primer) > lim.max_primer_chars:
             raise ConfigError(f"primer: too long: at most {lim.max_primer_chars} characters")
+        if req.phrase and req.primer:
+            raise ConfigError("phrase: a phrase played is the primer; leave the primer empty")
         from mgen import api
 
         if req.decoder not in api.decoder_names():
@@ -129,13 +149,14 @@ class Service:
         """Sample the request's model, write each sample (native and MIDI), draw each."""
         return await self._run(self.is_long(req), self._generate, req)
 
-    def _generate(self, pool: Pool, req: GenerateRequest) -> dict[str, Any]:
+    def _generate(self, pool: Pool, req: GenerateRequest, method: str = "generate",
+                  on_event: Callable[[Any], bool] | None = None) -> dict[str, Any]:  # fmt: skip
         started = time.perf_counter()
         entry = self.entry(req.model)
         batch = self.store.new(req.model)
         args = (str(entry.path), req.model_dump(), str(batch.folder))
         try:
-            out = self._call(pool, "generate", args, "generating the batch")
+            out = pool.call(method, args, self.jobs.seconds, "generating the batch", on_event)
         except TimedOut as e:
             self.store.drop(batch.id)
             advice = "ask for fewer samples, a shorter length or a shorter primer"
@@ -153,6 +174,41 @@ class Service:
             "grammar": out["grammar"],
             "seconds": round(time.perf_counter() - started, 3),
         }
+
+    # -- streaming ----------------------------------------------------------------------------
+    def check_stream(self, req: GenerateRequest) -> None:
+        """`check`, and one sample: a stream is one piece (a batch: /api/generate)."""
+        self.check(req)
+        if req.num_samples != 1:
+            raise ConfigError(
+                "num_samples: a stream is one sample (1); /api/generate makes batches"
+            )
+
+    async def stream(self, req: GenerateRequest) -> AsyncIterator[tuple[str, Any]]:
+        """One sample as it is sampled: ("notes", {...}) events, then ("done", the batch as
+        `generate` answers it) or ("error", MgenError). The request's own refusals (a full
+        queue, a wrong setting the worker finds) are raised here, before the first event."""
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        reader = {"gone": False}
+
+        def on_event(value: Any) -> bool:  # in the lane's thread
+            loop.call_soon_threadsafe(events.put_nowait, ("notes", value))
+            return not reader["gone"]
+
+        job = asyncio.ensure_future(self._run(self.is_long(req), self._generate, req, "stream",
+                                              on_event))  # fmt: skip
+        job.add_done_callback(lambda _: events.put_nowait(("end", None)))
+        try:
+            first = await events.get()  # {"accepted", "phrase"}: the worker took the request
+        except asyncio.CancelledError:  # the client went away before: the worker stops
+            reader["gone"] = True
+            job.add_done_callback(lambda f: f.cancelled() or f.exception())
+            raise
+        if first[0] == "end":
+            job.result()  # its refusal
+            events.put_nowait(first)  # (a stream always sends one event; never here)
+        return _relayed(("start", first[1]), events, job, reader)
 
     # -- primer files ---------------------------------------------------------------------------
     async def read_primer(self, model: str, filename: str, data: bytes) -> dict[str, Any]:

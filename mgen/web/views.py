@@ -116,6 +116,21 @@ def _timed(score: Any, which: list[int], drums: bool) -> list[list[float]]:
     return [list(row) for row in rows]
 
 
+def live_notes(notes: list[Any], tokens: int) -> dict[str, Any]:
+    """A stream's notes (mgen.api.Note) as the roll and the player take them, as `played`
+    gives a sample's: pitched notes [[pitch, start s, end s, velocity], ...] with each one's
+    track and whether it is the primer's, drum hits [[note, start, end, velocity, track], ...]; and the tokens sampled so far."""
+    pitched = [n for n in notes if not n.drum]
+    return {
+        "notes": [[n.pitch, n.start, n.end, n.velocity] for n in pitched],
+        "note_tracks": [n.track for n in pitched],
+        "primer": [n.primer for n in pitched],  # a note of the primer (the phrase played)
+        "drums": [[n.pitch, n.start, n.end, n.velocity, n.track] for n in notes if n.drum],
+        "parts": {n.track: n.part for n in notes if n.part},
+        "tokens": tokens,
+    }
+
+
 def _track(track: Any) -> dict[str, Any]:
     """A track as the legend names it: its own name, its GM instrument, its drum flag."""
     from mgen.formats.midi import gm

@@ -16,6 +16,7 @@ from __future__ import annotations
 import queue
 import subprocess
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -71,14 +72,16 @@ class Worker:
                 self.child.start()
 
     def call(self, method: str, args: tuple[Any, ...], limit: float, what: str,
-             stop_after: bool = False) -> Any:  # fmt: skip
+             stop_after: bool = False, on_event: Callable[[Any], bool] | None = None
+             ) -> Any:  # fmt: skip
         """The job's result; its MgenError; TimedOut past `limit` seconds; WorkerDied when
-        the process ended on it. `stop_after`: end the process once the job is done."""
+        the process ended on it. `stop_after`: end the process once the job is done.
+        `on_event`: each event a streaming job sends before its result (False: stop it)."""
         with self._lock:
             if self._closed:
                 raise WorkerDied(f"{what}: the server is stopping")
             try:
-                reply = self.child.ask((method, args), limit)
+                reply = self.child.ask((method, args), limit, on_event)
             except TimeoutError:
                 self._restart()
                 raise TimedOut(f"{what} took longer than {limit:g} s and was stopped") from None
@@ -130,10 +133,11 @@ class Pool:
         for w in self.workers:
             self._idle.put(w)
 
-    def call(self, method: str, args: tuple[Any, ...], limit: float, what: str) -> Any:
+    def call(self, method: str, args: tuple[Any, ...], limit: float, what: str,
+             on_event: Callable[[Any], bool] | None = None) -> Any:  # fmt: skip
         worker = self._idle.get()
         try:
-            return worker.call(method, args, limit, what)
+            return worker.call(method, args, limit, what, on_event=on_event)
         finally:
             self._idle.put(worker)
 

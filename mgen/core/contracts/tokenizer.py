@@ -11,7 +11,7 @@ Every tokenizer has these ten members, and the engine needs nothing else (docs/p
 Everything else is an optional protocol a tokenizer opts into by defining a method, each in its
 own module here: transpose, grammar, judge (melody, count_notes), loops (loop_neutral), primer
 (parse_primer), cutoff (cut_off), state (extra_state), vocabulary (fit), learning (learn),
-ensemble (with_ensemble), controls (attributes). A tokenizer written for
+ensemble (with_ensemble), controls (attributes), live (score). A tokenizer written for
 0.1 keeps working for one release (contracts.legacy). Tokenizers never import torch. The engine
 wraps every piece in `<start>` ... `<end>`. What the plugins listing shows is the first line of the
 class's docstring (or of a `description` attribute, when it sets one).

@@ -93,6 +93,29 @@ class Run:
         taken for a file name, as `sample`'s may be). With `grammar` (the default) a tokenizer
         that has a grammar (mgen.core.contracts.grammar) writes only valid pieces; `report` receives
         how often it refused the model's first choice."""
+        report = report if report is not None else GrammarReport()
+        plan = self.plan(tokens, n, num_samples, decoder, seed=seed, repetition=repetition,
+                         grammar=grammar, **options)  # fmt: skip
+        ids = generate(**plan, report=report)
+        guided = plan["grammar"] is not None
+        return [self.ending(tokens, s, n, report.ends[i] if guided else None)
+                for i, s in enumerate(ids)]  # fmt: skip
+
+    def plan(
+        self,
+        tokens: list[str],
+        n: int,
+        num_samples: int,
+        decoder: str,
+        *,
+        seed: int = 0,
+        repetition: RepetitionConfig | None = None,
+        grammar: bool = True,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """The engine's arguments for `continue_tokens` (`generate`'s, or `sample_steps`' to
+        stream them), checked: the model, the prime, the decoder, the guards, the grammar
+        fed `tokens`."""
         check_request(n, num_samples, seed)
         dec = build_decoder(decoder, options)
         vocab = require_vocab(self.tokenizer)
@@ -101,17 +124,14 @@ class Run:
         rules = controls.with_controls(rules, vocab)
         if rules is not None:
             rules.feed(tokens)
-        report = report if report is not None else GrammarReport()
-        ids = generate(
-            self.model, [vocab.start_id, *vocab.encode(tokens)], steps=n,
+        return dict(
+            model=self.model, prime=[vocab.start_id, *vocab.encode(tokens)], steps=n,
             num_samples=num_samples, decoder=dec, vocab=vocab, seed=seed, device=self.device,
             repetition=rep, neutral=neutral_ids(self.tokenizer, vocab),
-            neutral_caps=self.neutral_caps() if rep.on else None, grammar=rules, report=report,
+            neutral_caps=self.neutral_caps() if rep.on else None, grammar=rules,
         )  # fmt: skip
-        return [self._ending(tokens, s, n, report.ends[i] if rules else None)
-                for i, s in enumerate(ids)]  # fmt: skip
 
-    def _ending(self, tokens: list[str], ids: list[int], n: int, end: int | None) -> list[str]:
+    def ending(self, tokens: list[str], ids: list[int], n: int, end: int | None) -> list[str]:
         """A sample as long as n ran out of steps before its <end>: cut where the grammar last
         let it end, or without one where the tokenizer says (ABC: at its last bar line)."""
         decode = require_vocab(self.tokenizer).decode

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -185,6 +186,45 @@ def generate(
     """`num_samples` continuations of `prime` (ids), each ending before <end> or at `steps`
     (`stop_at_end=False` bans <end>: for speed). Sample i draws from its own generator, seeded by
     (seed, i). `grammar` (fed the prime) masks each step; `report` receives what it did."""
+    rows = [step.ids for step in sample_steps(
+        model, prime, steps=steps, num_samples=num_samples, decoder=decoder, vocab=vocab,
+        seed=seed, device=device, repetition=repetition, neutral=neutral,
+        neutral_caps=neutral_caps, stop_at_end=stop_at_end, grammar=grammar, report=report,
+    )]  # fmt: skip
+    out = torch.stack(rows, dim=1).tolist() if rows else [[] for _ in range(num_samples)]
+    return [row[: row.index(vocab.end_id)] if vocab.end_id in row else row for row in out]
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One sampling step: the token each sample took (ids [K]; a finished sample repeats <end>),
+    and whether the grammar let each sample end before it (may_end [K]; None: no grammar)."""
+
+    ids: torch.Tensor
+    may_end: torch.Tensor | None
+
+
+@torch.inference_mode()
+def sample_steps(
+    model: SequenceModel,
+    prime: list[int],
+    *,
+    steps: int,
+    num_samples: int,
+    decoder: Decoder,
+    vocab: Vocab,
+    seed: int,
+    device: torch.device | str = "cpu",
+    repetition: RepetitionConfig | None = None,
+    neutral: list[int] | None = None,
+    neutral_caps: dict[int, int] | None = None,
+    stop_at_end: bool = True,
+    grammar: Grammar | None = None,
+    report: GrammarReport | None = None,
+) -> Iterator[Step]:
+    """`generate` one step at a time: each step as soon as it is sampled, the recurrent state
+    carried, so a caller may stop at any step (`mgen.core.runs.live` streams K=1 on it). The
+    same draws as `generate`, which collects these steps; `report` is filled at the end."""
     model.eval()
     gens = [_generator(seed, i, device) for i in range(num_samples)]
     out = torch.tensor([prime] * num_samples, dtype=torch.long, device=device)  # [K, P]
@@ -200,11 +240,11 @@ def generate(
         out = torch.cat([out, nxt[:, None]], dim=1)
         finished |= nxt == vocab.end_id
         guide.advance(nxt)
+        yield Step(nxt, guide.may_end)
         if bool(finished.all()):
             break
         logits, state = _last(model, nxt[:, None], state)  # [K, 1] in, state carried
     guide.close(report, out, finished)
-    return [row[: row.index(vocab.end_id)] if vocab.end_id in row else row for row in out.tolist()]
 
 
 class _Guards:
@@ -244,6 +284,7 @@ class _Guide:
         k = grammar.k if grammar is not None else 0
         self.refused = torch.zeros(k, dtype=torch.long, device=device)  # [K]
         self.ends = torch.zeros(k, dtype=torch.long, device=device)  # [K]
+        self.may_end: torch.Tensor | None = None  # [K]: the last step let each sample end
 
     def mask(self, logits: torch.Tensor, t: int, finished: torch.Tensor) -> torch.Tensor:
         """logits [K, V] with the tokens the grammar forbids at -inf. A row the grammar would
@@ -252,7 +293,8 @@ class _Guide:
         if self.grammar is None:
             return logits
         allowed = torch.from_numpy(self.grammar.allowed()).to(self.device)  # [K, V] bool
-        self.ends = torch.where(allowed[:, self.end_id] & ~finished, t, self.ends)
+        self.may_end = allowed[:, self.end_id] & ~finished  # [K]
+        self.ends = torch.where(self.may_end, t, self.ends)
         allowed &= logits > float("-inf")
         allowed |= ~allowed.any(dim=-1, keepdim=True)  # empty rows: everything
         first = logits.argmax(dim=-1, keepdim=True)  # [K, 1]

@@ -22,6 +22,7 @@ from mgen.formats.abc.music import (
     pitch,
     split_header,
 )
+from mgen.formats.score import DEFAULT_TEMPO, DEFAULT_VELOCITY, Score, Track
 
 # -- the lexer --------------------------------------------------------------------------------
 
@@ -273,6 +274,26 @@ def read_tune(text: str) -> Tune:
     if not tune.notes:
         tune.problems.append("no notes")
     return tune
+
+
+_TEMPO = re.compile(r"(\d+)/(\d+)\s*=\s*(\d+)")
+
+
+def tune_score(text: str, name: str = "") -> Score:
+    """One tune's notes as a one-track score, read by `read_tune` (no music21: fast enough to
+    read a tune after every few characters of it): chords by their top note, tied notes once,
+    at its `Q:` tempo (quarter notes a minute; 120 without one), its meter from beat 0."""
+    tune = read_tune(text)
+    whole = 4  # quarter notes in a whole note: `read_tune` times notes in whole notes
+    notes = [(p, float(on * whole), float(d * whole)) for p, on, d in tune.notes if d > 0]
+    track = Track(pitch=[n[0] for n in notes], onset=[n[1] for n in notes],
+                  duration=[n[2] for n in notes], velocity=[DEFAULT_VELOCITY] * len(notes))  # fmt: skip
+    q = _TEMPO.search(tune.fields.get("Q", ""))
+    bpm = float(q[3]) * whole * int(q[1]) / max(int(q[2]), 1) if q else DEFAULT_TEMPO
+    meters = []
+    if tune.meter:
+        meters = [[0.0, float(tune.meter.numerator), float(tune.meter.denominator)]]
+    return Score(name, [track], tempos=[[0.0, bpm]], meters=meters, fmt="abc", source=text)
 
 
 def _read_line(reader: _Reader, line: str, n: int) -> None:

@@ -17,6 +17,7 @@ from mgen.core.contracts.recipe import Recipe
 from mgen.core.contracts.tokenizer import Tokenizer, TokenizerConfig
 from mgen.core.contracts.vocab import Vocab
 from mgen.formats.abc.format import ABC
+from mgen.formats.score import Score
 from mgen.plugins.tokenizers import abc_grammar_values as values
 from mgen.plugins.tokenizers.abc_grammar import AbcGrammar
 
@@ -183,6 +184,13 @@ class AbcCharTokenizer(Tokenizer):
         if not any(h.startswith("L:") for h in header):
             header.append(default_unit(header))
         return "\n".join(["X:1", *header, keys[-1], *body]) + "\n"
+
+    def score(self, tokens: list[str]) -> Score:
+        """The live-notes hook (mgen.core.contracts.live): the tune `write` writes, read by the
+        fast ABC reader (chords by their top note; music21, which renders it, plays them all)."""
+        from mgen.formats.abc.read import tune_score
+
+        return tune_score(self.text(tokens))
 
     def write(self, tokens: list[str], path: Path) -> Path:
         path = Path(path).with_suffix(self.format.suffix)

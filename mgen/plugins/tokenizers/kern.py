@@ -33,10 +33,12 @@ from mgen.formats.kern.notes import check_records, parts
 from mgen.formats.kern.text import (
     REST,
     Events,
+    events_score,
     is_interval,
     kern_text,
     with_intervals,
 )
+from mgen.formats.score import Score
 from mgen.plugins.tokenizers.kern_grammar import KernGrammar
 
 HOLD = "_"
@@ -301,6 +303,11 @@ class KernTokenizer(Tokenizer):
     def text(self, tokens: list[str]) -> str:
         cfg = self.config
         return kern_text(events_from_tokens(tokens, cfg), cfg.time_step, cfg.tempo_bpm)
+
+    def score(self, tokens: list[str]) -> Score:
+        """The live-notes hook (mgen.core.contracts.live): the melody `write` writes, in memory."""
+        cfg = self.config
+        return events_score(events_from_tokens(tokens, cfg), cfg.time_step, cfg.tempo_bpm)
 
     def write(self, tokens: list[str], path: Path) -> Path:
         from mgen.core.contracts.io import write_text

@@ -26,6 +26,7 @@ from mgen.core.contracts.errors import DataError
 from mgen.core.contracts.tokenizer import Tokenizer
 from mgen.core.contracts.vocab import Vocab
 from mgen.formats.midi.read import load
+from mgen.formats.score import Score
 from mgen.plugins.tokenizers.midi_base import MidiBase, MidiConfig, check_dynamics
 from mgen.plugins.tokenizers.midi_grammar import MidiNotesGrammar
 from mgen.plugins.tokenizers.midi_grid import (
@@ -35,6 +36,7 @@ from mgen.plugins.tokenizers.midi_grid import (
     Grid,
     bin_velocity,
     distinct,
+    grid_score,
     mark_tempo,
     normalize,
     quantize,
@@ -158,6 +160,11 @@ class MidiNotesTokenizer(MidiSpans, MidiBase, TransposeMixin, Tokenizer):
         path = Path(path).with_suffix(self.format.suffix)
         write_grid(grid, self.config.steps_per_beat, tempo, path, "mgen midi-notes")
         return path
+
+    def score(self, tokens: list[str]) -> Score:
+        """The live-notes hook (mgen.core.contracts.live): the notes `write` writes, in memory."""
+        tempo, grid = self.to_grid(tokens)
+        return grid_score(grid, self.config.steps_per_beat, tempo, "mgen midi-notes")
 
     # -- hooks -----------------------------------------------------------------------------
     def grammar(self, vocab: Vocab, num_samples: int) -> MidiNotesGrammar:

@@ -27,6 +27,7 @@ from mgen.core.contracts.vocab import Vocab
 from mgen.formats.midi import gm
 from mgen.formats.midi.read import read_midi
 from mgen.formats.midi.write import write_midi
+from mgen.formats.score import Score
 from mgen.plugins.tokenizers.midi_base import MidiBase, MidiConfig, check_dynamics
 from mgen.plugins.tokenizers.midi_grid import VELOCITY, resolution
 from mgen.plugins.tokenizers.midi_tracks_grammar import MidiTracksGrammar
@@ -94,6 +95,12 @@ class MidiTracksTokenizer(MidiBase, TransposeMixin, Tokenizer):
         score = score_of(layout, c.steps_per_beat, c.velocities, VELOCITY, "mgen midi-tracks")
         write_midi(score, path, resolution(c.steps_per_beat))
         return path
+
+    def score(self, tokens: list[str]) -> Score:
+        """The live-notes hook (mgen.core.contracts.live): the notes `write` writes, in memory."""
+        c = self.config
+        layout = decode(tokens, c, self.tempo)
+        return score_of(layout, c.steps_per_beat, c.velocities, VELOCITY, "mgen midi-tracks")
 
     # -- vocabulary ------------------------------------------------------------------------
     def fit(self, counts: Counter[str]) -> None:

@@ -1,5 +1,5 @@
 // The page: settings -> POST api/generate -> samples (notation, piano roll, player, downloads)
-// -> GET api/batches/<id>/eval. Every URL is relative, so the page works under any prefix.
+// -> GET api/batches/<id>/eval; one sample is streamed instead (live.js: POST api/stream). Every URL is relative, so the page works under any prefix.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -39,6 +39,7 @@ function describeModel() {
   const m = state.models.find((x) => x.name === $("model").value);
   $("ensemble").hidden = !chooseEnsemble(m);
   showControls(m);
+  if (window.mgenPlayAlong) window.mgenPlayAlong.showAlong();
   if (!m) { $("model-info").textContent = "no models: train one with `mgen train`"; return; }
   const size = m.parameters == null ? "?" : m.parameters.toLocaleString();
   const loss = m.val_loss == null ? "not measured" : `${m.val_loss.toFixed(3)} nats/token`;
@@ -144,10 +145,15 @@ async function generate(event) {
   $("generate").disabled = true;
   const done = startProgress();
   try {
+    const body = settings();
+    if (body.num_samples === 1) {
+      await window.mgenStream.streamSample(body);  // the roll grows, the player starts at once
+      return;
+    }
     const batch = await api("api/generate", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(settings()),
+      body: JSON.stringify(body),
     });
     showBatch(batch);
   } catch (e) {
@@ -309,7 +315,7 @@ function stopPlaying() {
   if (!state.playing) return;
   window.mgenSynth.stop();
   cancelAnimationFrame(state.playing.frame);
-  window.mgenRoll.movePlayhead(state.playing.roll, null);
+  if (state.playing.roll) window.mgenRoll.movePlayhead(state.playing.roll, null);
   state.playing.button.textContent = "Play";
   state.playing = null;
 }

@@ -41,6 +41,15 @@ class MgenSynth {
   // {noteTracks: each note's track, drums: [[note, start, end, velocity, track], ...],
   //  levels: each track's level, 0 (muted) or 1}.
   play(notes, onEnd, parts = {}) {
+    this.begin(parts.levels);
+    this.add(notes, parts);
+    this.finish(onEnd);
+  }
+
+  // A performance that notes join as they come (a stream): `begin` starts the clock now, `add`
+  // schedules notes at their times from it (a note already due sounds at once), `finish`
+  // ends it after the last note. `begin` inside a click lets the browser make sound.
+  begin(levels) {
     this.stop();
     const ctx = this.context();
     if (ctx.state === "suspended") ctx.resume();
@@ -49,21 +58,78 @@ class MgenSynth {
     out.connect(ctx.destination);
     this.out = out;
     this.tracks = [];
+    this.levels = levels;
+    this.started = ctx.currentTime + 0.08;
+    this.last = 0;
+    return this.started;
+  }
+
+  // Schedules `notes` ([[pitch, start s, end s, velocity], ...]) and parts' drums; the
+  // AudioContext time the first of them sounds (null for none).
+  add(notes, parts = {}) {
+    const ctx = this.ctx;
+    if (!ctx || !this.out) return null;
     const noteTracks = parts.noteTracks || [];
-    const t0 = ctx.currentTime + 0.08;
-    this.started = t0;
-    let last = 0;
+    const soon = ctx.currentTime + 0.01;
+    let first = null;
     notes.forEach(([pitch, start, end, velocity], i) => {
       const dur = Math.max(0.05, end - start);
-      const dest = this.track(noteTracks[i] || 0, parts.levels);
-      this.voice(ctx, dest, MgenSynth.frequency(pitch), t0 + start, dur, (velocity || 90) / 127);
-      last = Math.max(last, start + dur);
+      const at = Math.max(this.started + start, soon);
+      const dest = this.track(noteTracks[i] || 0, this.levels);
+      this.voice(ctx, dest, MgenSynth.frequency(pitch), at, dur, (velocity || 90) / 127);
+      this.last = Math.max(this.last, at - this.started + dur);
+      first = first === null ? at : Math.min(first, at);
     });
     for (const [note, start, , velocity, track] of parts.drums || []) {
-      this.hit(ctx, this.track(track, parts.levels), note, t0 + start, (velocity || 90) / 127);
-      last = Math.max(last, start + 0.3);
+      const at = Math.max(this.started + start, soon);
+      this.hit(ctx, this.track(track, this.levels), note, at, (velocity || 90) / 127);
+      this.last = Math.max(this.last, at - this.started + 0.3);
     }
-    this.timer = setTimeout(() => { this.stop(); if (onEnd) onEnd(); }, (last + 0.4) * 1000);
+    return first;
+  }
+
+  finish(onEnd) {
+    if (!this.ctx || !this.out) return;
+    if (this.timer) clearTimeout(this.timer);
+    const left = this.started + this.last + 0.4 - this.ctx.currentTime;
+    this.timer = setTimeout(() => { this.stop(); if (onEnd) onEnd(); }, Math.max(0, left) * 1000);
+  }
+
+  // A key held down (the page's keys, a MIDI keyboard): sounds until `keyOff`.
+  keyOn(pitch, velocity = 90) {
+    const ctx = this.context();
+    if (ctx.state === "suspended") ctx.resume();
+    this.keyOff(pitch);
+    if (!this.keysOut) {
+      this.keysOut = ctx.createGain();
+      this.keysOut.gain.value = 0.18;
+      this.keysOut.connect(ctx.destination);
+    }
+    const osc = ctx.createOscillator();
+    const env = ctx.createGain();
+    osc.type = "triangle";
+    osc.frequency.value = MgenSynth.frequency(pitch);
+    env.gain.setValueAtTime(0.0001, ctx.currentTime);
+    env.gain.exponentialRampToValueAtTime(velocity / 127, ctx.currentTime + 0.01);
+    osc.connect(env);
+    env.connect(this.keysOut);
+    osc.start();
+    this.held = this.held || new Map();
+    this.held.set(pitch, { osc, env });
+  }
+
+  keyOff(pitch) {
+    const key = this.held && this.held.get(pitch);
+    if (!key) return;
+    this.held.delete(pitch);
+    const t = this.ctx.currentTime;
+    key.env.gain.setTargetAtTime(0.0001, t, 0.03);
+    key.osc.stop(t + 0.2);
+  }
+
+  // Move the clock so that `seconds` of the piece sound now (an answer starts at its first note).
+  startAt(seconds) {
+    if (this.ctx) this.started = this.ctx.currentTime + 0.08 - seconds;
   }
 
   // Each track's level now (0: muted, 1: sounding), while it plays.
