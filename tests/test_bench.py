@@ -59,7 +59,9 @@ def test_quick_bench_prints_every_section(cli, tmp_path: Path):
         if r["section"] in ("peak", "train", "sample", "latency", "memory", "threads"):
             number = re.match(r"[\d,.]+", r["value"])
             assert number and float(number.group().replace(",", "")) > 0, r
-            assert not ZERO.search(f"{r['value']} | {r['note']}"), r
+            # (a latency note counts lost and stalled streams, where 0 is the figure aimed at)
+            text = r["value"] if r["section"] == "latency" else f"{r['value']} | {r['note']}"
+            assert not ZERO.search(text), r
     if SHARED_DATA.is_dir():
         assert any("essen-deutschl-kern" in r["item"] for r in rows)
         assert any("piano-midi" in r["item"] for r in rows)
