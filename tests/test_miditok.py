@@ -96,6 +96,17 @@ def test_settings_it_cannot_take_are_one_clear_error(options, words):
     assert "\n" not in str(info.value)
 
 
+def test_beat_ranges_are_written_as_midi_tok_saves_them(midi_files):
+    """`-T options='{"beat_res": {"0_4": 4, "4_12": 2}}'`: a coarser grid, fewer positions."""
+    fine = _tok()
+    coarse = _tok(options=json.dumps({"beat_res": {"0_4": 4, "4_12": 2}}))
+    positions = {t for t in coarse.base.vocab if t.startswith("Position_")}
+    assert len(positions) < len({t for t in fine.base.vocab if t.startswith("Position_")})
+    assert coarse.read(midi_files[0])[0]
+    with pytest.raises(ConfigError, match="A_B"):
+        _tok(options=json.dumps({"beat_res": {"0-4": 4}}))
+
+
 def test_a_multi_stream_tokenization_is_refused_in_one_line(cli, midi_files, tmp_path):
     r = cli("train", "--tokenizer", "miditok", "-T", "tokenization=Octuple", "--data",
             midi_files[0].parent, "--out", tmp_path / "run", *TINY)  # fmt: skip

@@ -180,7 +180,7 @@ def _base_tokenizer(c: MiditokConfig) -> Any:
     extra = c.extra_options()
     if c.tokenization == "MMM":  # MMM orders tracks, each in a base tokenization's tokens
         extra.setdefault("base_tokenizer", "REMI")
-    options |= extra
+    options |= {k: _ranges(v) if k in RANGED else v for k, v in extra.items()}
     try:
         config = miditok.TokenizerConfig(**options)
         return getattr(miditok, c.tokenization)(config)
@@ -189,6 +189,21 @@ def _base_tokenizer(c: MiditokConfig) -> Any:
             f"MidiTok refused the settings ({type(e).__name__}: {e}); its other settings go in "
             "-T options='{\"name\": value}'"
         ) from None
+
+
+#: MidiTok's settings keyed by beat ranges, (0, 4): written "0_4" in JSON, as MidiTok saves them.
+RANGED = ("beat_res", "beat_res_rest")
+
+
+def _ranges(value: Any) -> Any:
+    """{"0_4": 8, "4_12": 4} -> {(0, 4): 8, (4, 12): 4}; anything else as it is (MidiTok says
+    what is wrong with it)."""
+    if not isinstance(value, dict):
+        return value
+    try:
+        return {tuple(int(x) for x in str(k).split("_")): v for k, v in value.items()}
+    except ValueError:
+        raise ConfigError(f'beat ranges are written "A_B": {list(value)}') from None
 
 
 def _load(path: Path) -> Any:
