@@ -79,17 +79,12 @@ def sample(
     piece), or tokens already read; `options` go to the decoder (temperature=..., top_k=...);
     `repetition`: loop guards (`loop_guards`); `instruments`, `controls` ({"key": "D minor",
     "meter": "6/8", "tempo": 120}): see `opening`. Values are checked before any writing."""
-    from mgen.core.contracts.decoder import build_decoder
-    from mgen.core.runs.output import refuse_overwrite
-    from mgen.core.sampling.engine import GrammarReport, check_request
+    from mgen.core.sampling.engine import GrammarReport
 
-    check_request(n, num_samples, seed)
-    build_decoder(decoder, options)  # a wrong name or option fails before any loading
-    guards = loop_guards(decoder, repetition)
+    guards = _checked(n, num_samples, seed, decoder, repetition, options)
+    check_output(out, num_samples, force)  # before the work, so nothing is half-done
     loaded = load_run(run, device) if isinstance(run, (str, Path)) else run
     folder = Path(out) if out is not None else None
-    if folder is not None and not force:
-        refuse_overwrite(folder, num_samples)  # before the work, so nothing is half-done
     tokens, report = opening(loaded, primer, instruments, controls), GrammarReport()
     pieces = loaded.continue_tokens(tokens, n, num_samples, decoder, seed=seed,
                                     repetition=guards, grammar=grammar, report=report,
@@ -120,17 +115,24 @@ def stream(
     piece so far), or `close()`. Nothing is written:
     `run.write([finished.piece])` writes it. The arguments are `sample`'s, checked here,
     before the first event; `every`: tokens between readings of the notes at first."""
-    from mgen.core.contracts.decoder import build_decoder
     from mgen.core.runs.live import stream as live
-    from mgen.core.sampling.engine import check_request
 
-    check_request(n, 1, seed)
-    build_decoder(decoder, options)
-    guards = loop_guards(decoder, repetition)
+    guards = _checked(n, 1, seed, decoder, repetition, options)
     loaded = load_run(run, device) if isinstance(run, (str, Path)) else run
     tokens = opening(loaded, primer, instruments, controls)
     return live(loaded, tokens, n, decoder, seed=seed, repetition=guards, grammar=grammar,
                 every=every, **options)  # fmt: skip
+
+
+def _checked(n: int, k: int, seed: int, decoder: str, repetition: Any, options: dict) -> Any:
+    """The request's values checked before any loading (a wrong decoder name or option too);
+    -> its loop guards."""
+    from mgen.core.contracts.decoder import build_decoder
+    from mgen.core.sampling.engine import check_request
+
+    check_request(n, k, seed)
+    build_decoder(decoder, options)
+    return loop_guards(decoder, repetition)
 
 
 def check_output(out: Path | str | None, count: int = 1, force: bool = False) -> None:

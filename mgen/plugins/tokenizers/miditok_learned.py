@@ -18,9 +18,10 @@ from mgen.plugins.tokenizers.miditok_import import miditok
 class Learned:
     """MidiTok's tokenizer once trained, and each learned id's name."""
 
-    def __init__(self, trained: Any):
+    def __init__(self, trained: Any, saved: dict[str, Any] | None = None):
         self.trained = trained
         self.names = [_name(trained, i) for i in range(len(trained.vocab_model))]
+        self.saved = saved if saved is not None else _saved(trained)  # state(): once, not per call
 
     @classmethod
     def train(cls, base: Any, pieces: list[list[str]], size: int, model: str) -> Learned:
@@ -43,11 +44,9 @@ class Learned:
         return [name for name in (self.names[i] for i in seq.ids) if name]
 
     def state(self) -> dict[str, Any]:
-        """MidiTok's saved tokenizer (its JSON), learned model included."""
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "miditok.json"
-            self.trained.save(path)
-            return json.loads(path.read_text(encoding="utf-8"))
+        """MidiTok's saved tokenizer (its JSON), learned model included: what the run keeps,
+        what the corpus cache's key and the parsing workers are given."""
+        return self.saved
 
     @classmethod
     def load(cls, base: Any, state: dict[str, Any]) -> Learned:
@@ -62,7 +61,15 @@ class Learned:
                 ) from None
         if not trained.is_trained:
             raise CheckpointError("the saved MidiTok vocabulary holds no learned model")
-        return cls(trained)
+        return cls(trained, state)
+
+
+def _saved(trained: Any) -> dict[str, Any]:
+    """MidiTok's own save of a tokenizer (it writes a file), as a dict."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "miditok.json"
+        trained.save(path)
+        return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _copy(base: Any) -> Any:
