@@ -48,3 +48,19 @@ def test_a_copy_of_cached_files_is_named_by_its_own_paths(abc_folder: Path, tmp_
         shutil.copy(f, copy / f.name)
     again = load_corpus(tok, [copy / f.name for f in files], progress=False)
     assert again.from_cache and again.files == [str(copy / f.name) for f in files]
+
+
+def test_a_corpus_with_skipped_files_is_read_from_the_cache(
+    abc_folder: Path, tmp_path, monkeypatch
+):
+    """A file the tokenizer skips (here one with no tune) does not cost every later run a full
+    parse: the cached corpus stands for the same files, skipped ones included."""
+    monkeypatch.setenv("MGEN_CACHE_DIR", str(tmp_path / "cache"))
+    tok = registry.load("tokenizer", "abc-char")()
+    empty = tmp_path / "empty.abc"
+    empty.write_text("% no tune here\n")
+    files = sorted([*abc_folder.glob("*.abc"), empty])
+    first = load_corpus(tok, files, progress=False, warn=lambda _: None)
+    again = load_corpus(tok, files, progress=False, warn=lambda _: None)
+    assert [p for p, _ in first.skipped] == [str(empty)] and not first.from_cache
+    assert again.from_cache and again.files == first.files and again.skipped == first.skipped

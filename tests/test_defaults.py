@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY
+from conftest import TINY, mgen
 
 from mgen.core.data import batches
 from mgen.core.data.augment import Transposed, transposed_counts, transposing
@@ -91,3 +91,16 @@ def test_a_run_saved_with_auto_resumes_as_it_resolved(
     path.write_text(json.dumps(config))
     result = cli("train", "--resume", "--out", run, "--max-steps", "3", "--quiet", *typed)
     assert result.exit_code == 0, result.output
+
+
+def test_a_small_corpus_is_told_the_init_command_of_a_shipped_model(testd_abc, tmp_path):
+    """`mgen train` on a few tunes names the shipped model that reads abc-char and the command
+    that fine-tunes it; fine-tuning (--init) is not told."""
+    code, out = mgen("train", "--data", testd_abc, "--out", tmp_path / "a", "--max-steps", "1",
+                     *TINY)  # fmt: skip
+    assert code == 0, out
+    assert "is a small corpus" in out and f"mgen train --init folk-abc --data {testd_abc}" in out
+    code, out = mgen("train", "--init", "folk-abc", "--data", testd_abc, "--out", tmp_path / "b",
+                     "--max-steps", "1", "--batch-size", "8", "--quiet")  # fmt: skip
+    assert code == 0, out
+    assert "small corpus" not in out

@@ -154,7 +154,7 @@ def play_along(
     run: Run | Path | str,
     port: str,
     n: int = 200,
-    decoder: str = "temperature",
+    decoder: str | None = None,
     *,
     seed: int = 0,
     pause: float = 1.0,

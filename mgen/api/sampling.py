@@ -60,7 +60,7 @@ def sample(
     run: Run | Path | str = "runs/latest",
     n: int = 500,
     num_samples: int = 1,
-    decoder: str = "temperature",
+    decoder: str | None = None,
     *,
     primer: str | list[str] | None = None,
     seed: int = 0,
@@ -81,9 +81,10 @@ def sample(
     "meter": "6/8", "tempo": 120}): see `opening`. Values are checked before any writing."""
     from mgen.core.sampling.engine import GrammarReport
 
-    guards = _checked(n, num_samples, seed, decoder, repetition, options)
+    _checked(n, num_samples, seed, decoder, repetition, options)
     check_output(out, num_samples, force)  # before the work, so nothing is half-done
     loaded = load_run(run, device) if isinstance(run, (str, Path)) else run
+    decoder, guards, options = _decoding(loaded, decoder, repetition, options)
     folder = Path(out) if out is not None else None
     tokens, report = opening(loaded, primer, instruments, controls), GrammarReport()
     pieces = loaded.continue_tokens(tokens, n, num_samples, decoder, seed=seed,
@@ -96,7 +97,7 @@ def sample(
 def stream(
     run: Run | Path | str = "runs/latest",
     n: int = 500,
-    decoder: str = "temperature",
+    decoder: str | None = None,
     *,
     primer: str | list[str] | None = None,
     seed: int = 0,
@@ -117,22 +118,35 @@ def stream(
     before the first event; `every`: tokens between readings of the notes at first."""
     from mgen.core.runs.live import stream as live
 
-    guards = _checked(n, 1, seed, decoder, repetition, options)
+    _checked(n, 1, seed, decoder, repetition, options)
     loaded = load_run(run, device) if isinstance(run, (str, Path)) else run
+    decoder, guards, options = _decoding(loaded, decoder, repetition, options)
     tokens = opening(loaded, primer, instruments, controls)
     return live(loaded, tokens, n, decoder, seed=seed, repetition=guards, grammar=grammar,
                 every=every, **options)  # fmt: skip
 
 
-def _checked(n: int, k: int, seed: int, decoder: str, repetition: Any, options: dict) -> Any:
-    """The request's values checked before any loading (a wrong decoder name or option too);
-    -> its loop guards."""
+def _checked(
+    n: int, k: int, seed: int, decoder: str | None, repetition: Any, options: dict
+) -> None:
+    """The request's values checked before any loading: a wrong decoder name or option, or
+    loop guard, too (no decoder named and no option: the run's choice, checked when used)."""
     from mgen.core.contracts.decoder import build_decoder
     from mgen.core.sampling.engine import check_request
 
     check_request(n, k, seed)
-    build_decoder(decoder, options)
-    return loop_guards(decoder, repetition)
+    if decoder is not None or any(v is not None for v in options.values()):
+        build_decoder(decoder or "temperature", options)
+    loop_guards(decoder or "temperature", repetition)
+
+
+def _decoding(
+    run: Run, decoder: str | None, repetition: Any, options: dict
+) -> tuple[str, RepetitionConfig, dict[str, Any]]:
+    """The decoder, loop guards and decoder options to sample `run` with: those asked, else
+    the run's chosen decoding (`Run.resolve_decoding`), with that decoder's guards."""
+    decoder, options = run.resolve_decoding(decoder, options)
+    return decoder, loop_guards(decoder, repetition), options
 
 
 def check_output(out: Path | str | None, count: int = 1, force: bool = False) -> None:
@@ -157,7 +171,7 @@ def infill(
     span: str | tuple[int, int],
     n: int = 500,
     num_samples: int = 1,
-    decoder: str = "temperature",
+    decoder: str | None = None,
     *,
     seed: int = 0,
     grammar: bool = True,
@@ -194,7 +208,7 @@ def accompany(
     instruments: str | Sequence[str],
     n: int = 1500,
     num_samples: int = 1,
-    decoder: str = "temperature",
+    decoder: str | None = None,
     *,
     track: int | None = None,
     seed: int = 0,

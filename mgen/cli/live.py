@@ -30,7 +30,7 @@ def stream_sample(
     run: Path | str,
     n: int,
     num_samples: int,
-    decoder: str,
+    decoder: str | None,
     *,
     out: Path | None = None,
     force: bool = False,

@@ -32,7 +32,13 @@ def play(
         ),
     ] = False,
     n: Annotated[int, typer.Option("-n", "--length", help="Tokens of each answer at most.")] = 200,
-    decoder: Annotated[str, typer.Option(help="Decoder plugin.")] = "temperature",
+    decoder: Annotated[
+        str | None,
+        typer.Option(
+            help="Decoder plugin (default: the run's chosen decoding, else temperature).",
+            show_default=False,
+        ),
+    ] = None,
     temperature: Annotated[float | None, typer.Option(help="Softmax temperature.")] = None,
     top_k: Annotated[int | None, typer.Option(help="Keep the K most likely tokens.")] = None,
     top_p: Annotated[float | None, typer.Option(help="Nucleus probability mass.")] = None,

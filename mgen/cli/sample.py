@@ -23,11 +23,15 @@ def sample(
         ),
     ] = Path("runs/latest"),
     decoder: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--decoder", help="Decoder plugin: argmax, temperature, multinomial, top-k, top-p, ..."
+            "--decoder",
+            help="Decoder plugin: argmax, temperature, multinomial, top-k, top-p, ... Default: "
+            "the run's chosen decoding (a shipped model's was measured: `mgen models`), with "
+            "no run's choice or with --temperature/--top-k/--top-p given, temperature.",
+            show_default=False,
         ),
-    ] = "temperature",
+    ] = None,
     n: Annotated[
         int,
         typer.Option(

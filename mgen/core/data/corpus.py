@@ -253,6 +253,8 @@ def _here(corpus: Corpus, files: list[Path]) -> Corpus | None:
     now = [str(f) for f in files]
     if corpus.files == now:
         return corpus
+    if sorted([*corpus.files, *(path for path, _ in corpus.skipped)]) == sorted(now):
+        return corpus  # the same files, some skipped when they were read
     if corpus.skipped or len(corpus.files) != len(now):
         return None
     corpus.files = now

@@ -21,7 +21,7 @@ def accompany(
     instruments: Sequence[str],
     n: int,
     num_samples: int,
-    decoder: str,
+    decoder: str | None,
     *,
     track: int | None = None,
     seed: int = 0,
@@ -32,6 +32,7 @@ def accompany(
     and `instruments` as new tracks of up to `n` new tokens in all (the given track's tokens
     come on top). DataError where a sample did not keep the given track (it ran out of `n`)."""
     check_request(n, num_samples, seed)
+    decoder, options = run.resolve_decoding(decoder, options)
     tok, dec = run.tokenizer, build_decoder(decoder, options)
     vocab = require_vocab(tok)
     plan = accompaniment_of(tok, run.tokenizer_name, path, instruments, track)

@@ -217,6 +217,11 @@ class RunDir:
             config["plugins"] = {"model": _plugin("model", config["model"])._asdict()}
         write_json(self.config_file, layout.stored(config))
 
+    def save_decoding(self, chosen: dict[str, Any]) -> None:
+        """The run's chosen decoding (mgen.core.runs.decoding) into config.json, every other
+        fact as it was written."""
+        write_json(self.config_file, {**read_json(self.config_file), "decoding": chosen})
+
     def read_config(self) -> dict[str, Any]:
         """config.json of either layout, in the shape every reader knows (`layout.view`): the
         tokenizer's facts read from tokenizer.json."""

@@ -37,7 +37,7 @@ def fill(
     parts: tuple[list[str], ...],
     n: int,
     num_samples: int,
-    decoder: str,
+    decoder: str | None,
     *,
     seed: int = 0,
     grammar: bool = True,
@@ -48,6 +48,7 @@ def fill(
     (`parts`, from `read_parts`), joined as the tokenizer says. The grammar, where the
     tokenizer has one, is fed the prefix and constrains the middle (contracts.infill)."""
     check_request(n, num_samples, seed)
+    decoder, options = run.resolve_decoding(decoder, options)
     tok, dec = run.tokenizer, build_decoder(decoder, options)
     vocab = require_vocab(tok)
     opening = infill.layout(parts[0], [], parts[2])

@@ -67,7 +67,7 @@ def stream(
     run: Run,
     tokens: list[str],
     n: int,
-    decoder: str,
+    decoder: str | None,
     *,
     seed: int = 0,
     repetition: RepetitionConfig | None = None,

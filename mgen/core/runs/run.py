@@ -19,6 +19,7 @@ from mgen.core.contracts.loops import neutral_ids
 from mgen.core.contracts.model import SequenceModel
 from mgen.core.contracts.tokenizer import Tokenizer
 from mgen.core.contracts.vocabulary import require_vocab
+from mgen.core.runs import decoding
 from mgen.core.runs.artifact import RunDir
 from mgen.core.runs.hub import local_name
 from mgen.core.runs.output import Written, write_samples
@@ -58,7 +59,7 @@ class Run:
         self,
         n: int = 500,
         num_samples: int = 1,
-        decoder: str = "temperature",
+        decoder: str | None = None,
         *,
         primer: str | None = None,
         seed: int = 0,
@@ -68,7 +69,7 @@ class Run:
         **options: Any,
     ) -> list[list[str]]:
         """`num_samples` pieces of up to `n` new tokens each (the primer's tokens first).
-        `options` go to the decoder (temperature=..., top_k=..., top_p=...); `repetition`
+        `decoder` and `options` (temperature=..., top_k=..., top_p=...): `resolve_decoding`; `repetition`
         defaults to the decoder's loop guards (see `default_repetition`); `grammar=False`
         samples the raw model where the tokenizer has a grammar (see `continue_tokens`)."""
         tokens = primer_tokens(self.tokenizer, primer)
@@ -106,7 +107,7 @@ class Run:
         tokens: list[str],
         n: int,
         num_samples: int,
-        decoder: str,
+        decoder: str | None,
         *,
         seed: int = 0,
         repetition: RepetitionConfig | None = None,
@@ -117,6 +118,7 @@ class Run:
         stream them), checked: the model, the prime, the decoder, the guards, the grammar
         fed `tokens`."""
         check_request(n, num_samples, seed)
+        decoder, options = self.resolve_decoding(decoder, options)
         dec = build_decoder(decoder, options)
         vocab = require_vocab(self.tokenizer)
         rep = self.guards(repetition or default_repetition(decoder))
@@ -130,6 +132,13 @@ class Run:
             repetition=rep, neutral=neutral_ids(self.tokenizer, vocab),
             neutral_caps=self.neutral_caps() if rep.on else None, grammar=rules,
         )  # fmt: skip
+
+    def resolve_decoding(
+        self, decoder: str | None, options: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """The decoder and options to sample with: those given, else the run's chosen decoding
+        (config.json's "decoding", measured: mgen.core.runs.decoding), else temperature 1."""
+        return decoding.resolve(self.config, decoder, options)
 
     def ending(self, tokens: list[str], ids: list[int], n: int, end: int | None) -> list[str]:
         """A sample as long as n ran out of steps before its <end>: cut where the grammar last

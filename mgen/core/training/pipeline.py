@@ -14,7 +14,7 @@ from mgen.core.contracts.vocabulary import require_vocab
 from mgen.core.data.prepare import TrainData, build_tokenizer, prepare_data
 from mgen.core.runs import finetune
 from mgen.core.runs.artifact import RunDir
-from mgen.core.training import defaults, distributed
+from mgen.core.training import defaults, distributed, small
 from mgen.core.training.device import resolve_device, resolve_precision
 from mgen.core.training.signals import set_threads
 from mgen.core.training.trainer import TrainConfig, Trainer
@@ -133,6 +133,8 @@ def train_run(
         given, cfg = cfg, defaults.resolve(cfg, tok, carries_state=model_cls.carries_state)
         data = _data(cfg, tok, not (resume or cfg.init), dist, log, progress)
         if message := defaults.default_length(given, cfg):
+            log(message)
+        if not resume and (message := small.advice(cfg, data.summary)):
             log(message)
         model = finetune.init_model(cfg, len(require_vocab(tok))) if cfg.init else None
         trainer = Trainer(cfg, run, data, model=model, dist=dist, log=log, progress=progress)

@@ -1,0 +1,55 @@
+"""A run's chosen decoding: the decoder and options `mgen sample --run NAME` uses when it is
+given none, saved once in config.json ("decoding") by whoever measured it
+(`tools/decoding_sweep.py --save`: the setting that makes samples hardest to tell from the
+corpus without getting stuck or looping; docs/quality.md).
+
+A run without one samples as mgen always has: the temperature decoder at temperature 1."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mgen.core.contracts.config import Config
+from mgen.core.contracts.errors import ConfigError
+
+#: config.json's key for it.
+KEY = "decoding"
+
+
+@dataclass
+class Decoding(Config):
+    """The decoder plugin, its options, and how they were chosen (a sentence, for the card)."""
+
+    decoder: str = "temperature"
+    options: dict[str, Any] = field(default_factory=dict)
+    chosen_by: str = ""
+
+    def validate(self) -> None:
+        if not self.decoder:
+            raise ConfigError("decoding: the decoder's name must not be empty")
+
+    def describe(self) -> str:
+        """'top-p (top_p=0.95)', for messages and cards."""
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(self.options.items()))
+        return f"{self.decoder} ({shown})" if shown else self.decoder
+
+
+def chosen(config: dict[str, Any]) -> Decoding:
+    """The decoding a run's config.json saved, or the default (temperature 1)."""
+    return Decoding.from_dict(config.get(KEY) or {})
+
+
+def resolve(
+    config: dict[str, Any], decoder: str | None, options: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """The decoder and options to sample with. A decoder named, or any option given, is the
+    caller's choice (no decoder named: temperature, as before runs saved one); neither: the
+    run's chosen decoding."""
+    given = {k: v for k, v in options.items() if v is not None}
+    if decoder is not None:
+        return decoder, given
+    if given:
+        return "temperature", given
+    saved = chosen(config)
+    return saved.decoder, dict(saved.options)
