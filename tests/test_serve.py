@@ -706,14 +706,16 @@ def test_verovio_crashing_on_malformed_kern_does_not_take_the_server_down():
         ("folk", "temperature", "M:6/8\nK:G\n"),
         ("folk", "argmax", "K:D\n"),
         ("chorales", "argmax", ""),
+        ("folk", None, "K:D\n"),  # no decoder: the run's chosen decoding (here none: temperature)
     ],
 )
 def test_the_server_samples_exactly_as_run_sample(
-    client: TestClient, runs: Path, model: str, decoder: str, primer: str
+    client: TestClient, runs: Path, model: str, decoder: str | None, primer: str
 ):
     """The server repeats Run.sample's steps (its primer is never a file name): same samples."""
     body = {"model": model, "decoder": decoder, "length": 60, "num_samples": 2, "seed": 4,
             "primer": primer}  # fmt: skip
+    body = {k: v for k, v in body.items() if v is not None}
     got = client.post("/api/generate", json=body).json()["samples"]
     pieces = mgen.load_run(runs / model).sample(60, 2, decoder, primer=primer, seed=4)
     tok = mgen.load_run(runs / model).tokenizer

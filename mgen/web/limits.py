@@ -45,7 +45,12 @@ class GenerateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str = Field(max_length=200, description="A name from GET /api/models.")
-    decoder: str = Field("temperature", max_length=50, description="A decoder plugin's name.")
+    decoder: str | None = Field(
+        None,
+        max_length=50,
+        description="A decoder plugin's name; none: the model's chosen decoding (measured, "
+        "for the shipped models), else temperature.",
+    )
     temperature: float | None = Field(None, gt=0, le=5)
     top_k: int | None = Field(None, ge=1, le=1000)
     top_p: float | None = Field(None, gt=0, le=1)

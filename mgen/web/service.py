@@ -129,10 +129,12 @@ class Service:
             raise ConfigError("phrase: a phrase played is the primer; leave the primer empty")
         from mgen import api
 
-        if req.decoder not in api.decoder_names():
+        if req.decoder is not None and req.decoder not in api.decoder_names():
             names = ", ".join(api.decoder_names())
             raise ConfigError(f"decoder: no decoder {req.decoder[:50]!r} (choose from {names})")
-        api.check_decoder(req.decoder, self.decoder_options(req))  # a wrong option is refused
+        options = self.decoder_options(req)
+        if req.decoder is not None or any(v is not None for v in options.values()):
+            api.check_decoder(req.decoder or "temperature", options)  # a wrong option is refused
         self.entry(req.model)
 
     @staticmethod

@@ -72,7 +72,9 @@ function chooseEnsemble(m) {
 
 function describeDecoder() {
   const d = state.decoders.find((x) => x.name === $("decoder").value);
-  $("decoder-info").textContent = d ? d.description : "";
+  const m = state.models.find((x) => x.name === $("model").value);
+  const own = m && m.decoding ? `the model's own: ${m.decoding}` : "the model's own decoding";
+  $("decoder-info").textContent = d ? d.description : own;
   for (const name of ["temperature", "top_k", "top_p"]) {
     $(name).disabled = !(d && d.options.includes(name));
   }
@@ -90,8 +92,9 @@ async function init() {
     return;
   }
   for (const m of state.models) $("model").appendChild(option(m.name, modelLabel(m)));
+  $("decoder").appendChild(option("", "the model's own"));
   for (const d of state.decoders) $("decoder").appendChild(option(d.name, d.name));
-  $("decoder").value = state.decoders.some((d) => d.name === "temperature") ? "temperature" : state.decoders[0].name;
+  $("decoder").value = "";
   for (const e of state.ensembles.presets) $("ensembles").appendChild(option(e, e));
   $("length").max = state.limits.max_length;
   $("num_samples").max = state.limits.max_samples;
@@ -104,13 +107,13 @@ async function init() {
 function settings() {
   const body = {
     model: $("model").value,
-    decoder: $("decoder").value,
     length: Number($("length").value),
     num_samples: Number($("num_samples").value),
     seed: Number($("seed").value),
     primer: $("primer").value,
     grammar: $("grammar").checked,
   };
+  if ($("decoder").value) body.decoder = $("decoder").value;
   if (!$("ensemble").hidden) body.instruments = $("instruments").value.trim();
   for (const name of CONTROLS) {
     if (!$("controls").hidden && !$(`control-${name}`).hidden) body[name] = $(name).value.trim();
@@ -179,7 +182,7 @@ function showBatch(batch) {
   const s = batch.settings;
   $("batch-info").textContent =
     `batch ${batch.id.slice(0, 8)}: ${batch.samples.length} sample(s) from ${batch.model}, ` +
-    `${s.decoder}, seed ${s.seed}, in ${batch.seconds.toFixed(1)} s` +
+    `${s.decoder || "the model's own decoding"}, seed ${s.seed}, in ${batch.seconds.toFixed(1)} s` +
     grammarText(batch.grammar) +
     (batch.problems.length ? `; not written: ${batch.problems.join("; ")}` : "");
   const list = $("samples");
@@ -425,7 +428,7 @@ async function loadEval(batchId, started = null) {
 
 document.addEventListener("DOMContentLoaded", () => {
   $("settings").addEventListener("submit", generate);
-  $("model").addEventListener("change", describeModel);
+  $("model").addEventListener("change", () => { describeModel(); describeDecoder(); });
   $("decoder").addEventListener("change", describeDecoder);
   $("primer-file").addEventListener("change", uploadPrimer);
   $("clear-primer").addEventListener("click", () => { $("primer").value = ""; $("primer-info").textContent = ""; });
