@@ -18,8 +18,8 @@ from typing import Any
 
 #: What is tried without --setting: the temperature decoder around 1, and nucleus sampling.
 DEFAULT_SETTINGS = [
-    "temperature:temperature=0.8", "temperature:temperature=0.9", "temperature:temperature=1.0",
-    "temperature:temperature=1.1", "top-p:top_p=0.9", "top-p:top_p=0.95", "top-p:top_p=0.98",
+    "temperature:temperature=1.0", "temperature:temperature=0.9", "temperature:temperature=1.1",
+    "top-p:top_p=0.9", "top-p:top_p=0.95",
 ]  # fmt: skip
 COLUMNS = ["setting", "valid", "stuck", "looping", "classifier", "ends on tonic",
            "repeated", "notes/bar", "range", "octave leaps", "interval JSD", "duration JSD"]  # fmt: skip
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     run = api.load_run(args.run)
     started = time.process_time()
     judge_with = run_reference(run.config, run.tokenizer, 200)
-    print(f"reference: {judge_with.reference.how} ({time.process_time() - started:.0f} CPU-s)")
+    print(f"reference: {judge_with.reference.drawn} ({time.process_time() - started:.0f} CPU-s)")
     print("| " + " | ".join(COLUMNS) + " |\n|" + "---|" * len(COLUMNS))
     print("| " + " | ".join(["corpus (the reference)", *_corpus_row(judge_with.reference)]) + " |")
     results = []
@@ -114,9 +114,11 @@ def _choose(run: Any, results: list, args: argparse.Namespace) -> int:
     from mgen.core.runs.artifact import RunDir
     from mgen.core.runs.decoding import KEY, Decoding
 
-    clean = [r for r in results if not r[3]["repetition"]["stuck"] and not r[3]["repetition"]["looping"]]  # fmt: skip
+    clean = [r for r in results if not r[3]["repetition"]["stuck"] and not r[3]["repetition"]["looping"]
+             and r[3]["distinguish"]["accuracy"] is not None]  # fmt: skip
     if not clean:
-        print("no setting kept every sample from getting stuck or looping: nothing chosen")
+        print("no setting kept every sample from getting stuck or looping with a classifier "
+              "accuracy measured (too few pieces?): nothing chosen")  # fmt: skip
         return 1
     text, decoder, options, figures = min(clean, key=lambda r: r[3]["distinguish"]["accuracy"])
     accuracy = figures["distinguish"]["accuracy"]
