@@ -20,8 +20,9 @@ def _toks(text: str) -> list[str]:
     return text.split()
 
 
-GRID = KernConfig(encoding="grid", intervals=False)
-PLAIN = KernConfig(intervals=False)  # durations, no interval tokens: the tokens read plainly
+GRID = KernConfig(encoding="grid", intervals=False, meter=False)
+#: Durations, no interval or meter tokens: the tokens read plainly.
+PLAIN = KernConfig(intervals=False, meter=False)
 
 
 def _onsets(tokens: list[str], step: float = 0.25) -> list[tuple[int, float]]:
@@ -31,7 +32,7 @@ def _onsets(tokens: list[str], step: float = 0.25) -> list[tuple[int, float]]:
     durations = any(t.startswith("q") for t in tokens)
     out, pos = [], 0.0
     for t in tokens:
-        if t[:1] in "+-":  # an interval: announces the next pitch, takes no time
+        if t[:1] in "+-M":  # an interval or the meter: announces, takes no time
             continue
         if t.isdigit():
             out.append((int(t), round(pos, 6)))
@@ -70,7 +71,8 @@ def test_palestrina_round_trip(music21_corpus: Path, tmp_path: Path, encoding: s
     assert len(pieces) == 5  # one melody per voice
     length = "q" if encoding == "durations" else "_"
     kinds = {"pitch" if t.isdigit() else t[0] if t[0] in "r+-" else t[:1] for t in pieces[0]}
-    assert kinds == {"pitch", "r", length, *(("+", "-") if intervals else ())}
+    assert kinds == {"M", "pitch", "r", length, *(("+", "-") if intervals else ())}
+    assert all(p[0] == "M4/2" for p in pieces)  # the meter opens each voice
     for i, tokens in enumerate(pieces[:2]):
         path = tok.write(tokens, tmp_path / f"voice{i}")
         assert path.suffix == ".krn"
@@ -130,7 +132,9 @@ def test_duration_filter_chords_ties_and_rests(tmp_path: Path):
     assert KernTokenizer(PLAIN).read(tmp_path / "two.krn") == [_toks("67 q1 62 q2 r q1 64 q1")]
     # With intervals (the default), each note after the first is announced by its interval,
     # across a rest too.
-    assert KernTokenizer().read(tmp_path / "two.krn") == [_toks("67 q1 -5 62 q2 r q1 +2 64 q1")]
+    assert KernTokenizer().read(tmp_path / "two.krn") == [
+        _toks("M4/4 67 q1 -5 62 q2 r q1 +2 64 q1")
+    ]
     bad = tmp_path / "bad.krn"
     bad.write_text("**kern\n*k[]\n4c\n12d\n12e\n12f\n*-\n")
     with pytest.raises(DataError, match="0.333333 not in acceptable_durations"):
@@ -139,7 +143,7 @@ def test_duration_filter_chords_ties_and_rests(tmp_path: Path):
     widened = KernTokenizer(KernConfig(**triplets, encoding="grid"))
     # Onsets in twelfths of a quarter: 0, 1, 4/3, 5/3 quarters.
     assert _onsets(widened.read(bad)[0], 1) == [(60, 0), (62, 12), (64, 16), (65, 20)]
-    widened = KernTokenizer(KernConfig(**triplets, intervals=False))
+    widened = KernTokenizer(KernConfig(**triplets, intervals=False, meter=False))
     tokens = widened.read(bad)[0]
     assert tokens == _toks("60 q1 62 q0.333333 64 q0.333333 65 q0.333333")
     assert _parsed_notes(widened.write(tokens, tmp_path / "triplets")) == [
@@ -178,7 +182,8 @@ def test_interval_tokens_are_written_from_the_pitches(tmp_path: Path):
     tok = KernTokenizer()
     path = tok.write(_toks("<start> 60 q1 +7 67 q1 -3 62 q2 +12 74 q1 <end>"), tmp_path / "gen")
     assert _parsed_notes(path) == [(60, 0.0), (67, 1.0), (62, 2.0), (74, 4.0)]
-    assert tok.read(path) == [_toks("60 q1 +7 67 q1 -5 62 q2 +12 74 q1")]
+    # Tokens without a meter are written in 4/4, which reading them back says.
+    assert tok.read(path) == [_toks("M4/4 60 q1 +7 67 q1 -5 62 q2 +12 74 q1")]
     assert tok.melody(tok.read(path)[0]) == [60, 67, 62, 74]
     assert tok.count_notes(tok.read(path)[0]) == 4
 
@@ -303,7 +308,35 @@ def test_rests_before_the_first_note_and_after_the_last_are_trimmed(tmp_path: Pa
     f.write_text("**kern\n*M4/4\n*k[]\n1r\n=\n1r\n=\n2c\n4r\n4d\n=\n1r\n*-\n")
     assert KernTokenizer(GRID).read(f) == [_toks("60 _ _ _ _ _ _ _ r _ _ _ 62 _ _ _")]
     assert KernTokenizer(PLAIN).read(f) == [_toks("60 q2 r q1 62 q1")]
-    kept = KernTokenizer(KernConfig(trim_rests=False, encoding="grid", intervals=False)).read(f)[0]
+    kept = KernTokenizer(
+        KernConfig(trim_rests=False, encoding="grid", intervals=False, meter=False)
+    ).read(f)[0]
     assert kept[:2] == ["r", "_"] and kept.count("r") == 3 and len(kept) == 64
-    kept = KernTokenizer(KernConfig(trim_rests=False, intervals=False)).read(f)[0]
+    kept = KernTokenizer(KernConfig(trim_rests=False, intervals=False, meter=False)).read(f)[0]
     assert kept == _toks("r q8 60 q2 r q1 62 q1 r q4")
+
+
+def test_each_voice_opens_with_its_meter_and_is_written_in_it(music21_corpus: Path, tmp_path: Path):
+    """The meter token: Palestrina's breve bars (4/2) and triple 3/2 written as stated, a voice
+    entering after rests keeps its place in the bar, and runs from before it read without it."""
+    from mgen.evaluate.validity import judge, kind_of
+
+    tok = KernTokenizer()
+    folder = music21_corpus / "palestrina"
+    [altus] = [p for p in tok.read(folder / "Agnus_01.krn") if p[1] == "r"][:1]
+    assert altus[:4] == ["M4/2", "r", "q4", "62"]  # enters half a 4/2 bar in, as written
+    text = tok.write(altus, tmp_path / "altus").read_text()
+    assert text.startswith("**kern\n*M4/2\n") and "\n1r\n1d\n=2\n" in text
+    triple = tok.read(folder / "Agnus_II_03_b.krn")[0]
+    assert triple[0] == "M3/2"
+    written = tok.write(triple, tmp_path / "triple")
+    assert "*M3/2" in written.read_text()
+    verdict = judge(written, kind_of(written, "kern"))
+    assert all(not u.errors for u in verdict.units), [u.errors for u in verdict.units]
+    import json
+
+    shipped = Path(__file__).parents[1] / "mgen" / "pretrained" / "palestrina_kern"
+    state = json.loads((shipped / "tokenizer.json").read_text())
+    state["config"] |= {"encoding": "durations", "intervals": True}  # as version 3 wrote it
+    assert KernTokenizer.from_state_dict(state).config.meter is False  # a run from before
+    assert KernTokenizer(KernConfig(meter=False)).read(folder / "Agnus_01.krn")[0][0] == "67"

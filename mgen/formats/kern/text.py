@@ -1,5 +1,6 @@
-"""Writing **kern (grid events -> one `**kern` spine in 4/4, with barlines and ties), and the
-interval tokens that announce each pitch.
+"""Writing **kern (grid events -> one `**kern` spine in its meter, 4/4 unless told, with
+barlines and ties), the interval tokens that announce each pitch, and the meter tokens (`M4/2`)
+that open a melody.
 
 `Events` are the kern tokenizer's token-level form of a melody, not a note form of their own:
 one (pitch or rest, length in grid steps) per pitch token and its length tokens, with the rests
@@ -9,6 +10,7 @@ that the tokens spell and the grid the tokens count in. They become notes only a
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -16,23 +18,48 @@ import numpy as np
 from mgen.formats.score import DEFAULT_VELOCITY, Score, Track
 
 REST = "r"
-BAR_QUARTERS = 4  # `write` notates in 4/4
+BAR_QUARTERS = 4  # `write` notates in 4/4 unless the melody's meter token says otherwise
+#: A meter as (numerator, denominator): 4/4, 4/2, 3/2, 6/8, ...
+Meter = tuple[int, int]
+COMMON_TIME: Meter = (4, 4)
+_METER = re.compile(r"^M([1-9][0-9]?)/(1|2|4|8|16|32)$")
 #: Pitch spellings for C major / A minor, the keys every melody is transposed to.
 _NAMES = ("c", "c#", "d", "e-", "e", "f", "f#", "g", "g#", "a", "b-", "b")
 #: A melody: (MIDI pitch, or None for a rest; length in grid steps) per event.
 Events = list[tuple[int | None, int]]
 
 
-def events_score(events: Events, time_step: float, tempo_bpm: float, name: str = "") -> Score:
-    """The melody's notes as a one-track (piano) score at `tempo_bpm`, in 4/4 as written."""
+def meter_token(meter: Meter) -> str:
+    return f"M{meter[0]}/{meter[1]}"
+
+
+def meter_of(token: str) -> Meter | None:
+    """(4, 2) for the meter token `M4/2`; None for any other token."""
+    m = _METER.match(token)
+    return (int(m[1]), int(m[2])) if m else None
+
+
+def melody_meter(tokens: list[str]) -> Meter:
+    """The meter a melody's tokens open with (its first meter token), else 4/4."""
+    return next((m for t in tokens if (m := meter_of(t)) is not None), COMMON_TIME)
+
+
+def bar_quarters(meter: Meter) -> Fraction:
+    return Fraction(4 * meter[0], meter[1])
+
+
+def events_score(
+    events: Events, time_step: float, tempo_bpm: float, name: str = "", meter: Meter = COMMON_TIME
+) -> Score:
+    """The melody's notes as a one-track (piano) score at `tempo_bpm`, in `meter` as written."""
     steps = np.asarray([n for _, n in events], dtype=np.int64)
     start = np.r_[0, np.cumsum(steps)[:-1]] if len(steps) else steps
     sounding = [i for i, (pitch, _) in enumerate(events) if pitch is not None]
     pitch = [events[i][0] for i in sounding]
     track = Track(onset=start[sounding] * time_step, duration=steps[sounding] * time_step,
                   pitch=pitch, velocity=[DEFAULT_VELOCITY] * len(pitch))  # fmt: skip
-    return Score(name, [track], tempos=[[0.0, tempo_bpm]], meters=[[0.0, BAR_QUARTERS, 4.0]],
-                 fmt="kern")  # fmt: skip
+    return Score(name, [track], tempos=[[0.0, tempo_bpm]],
+                 meters=[[0.0, float(meter[0]), float(meter[1])]], fmt="kern")  # fmt: skip
 
 
 def interval_token(semitones: int) -> str:
@@ -88,12 +115,14 @@ def _split(length: Fraction, table: list[tuple[Fraction, str]]) -> list[str]:
     return out
 
 
-def kern_text(events: Events, time_step: float, tempo_bpm: float) -> str:
-    """One **kern spine in 4/4 with barlines; notes crossing a barline are tied."""
+def kern_text(
+    events: Events, time_step: float, tempo_bpm: float, meter: Meter = COMMON_TIME
+) -> str:
+    """One **kern spine in `meter` with barlines; notes crossing a barline are tied."""
     unit = Fraction(time_step).limit_denominator(128)
     table = _duration_table(unit)
-    bar_steps = int(BAR_QUARTERS / unit)
-    lines = ["**kern", "*M4/4", "*k[]", f"*MM{tempo_bpm:g}"]
+    bar_steps = max(1, int(bar_quarters(meter) / unit))
+    lines = ["**kern", f"*M{meter[0]}/{meter[1]}", "*k[]", f"*MM{tempo_bpm:g}"]
     pos, bar = 0, 1
     for pitch, steps in events or [(None, bar_steps)]:
         name = REST if pitch is None else kern_pitch(pitch)

@@ -1,8 +1,9 @@
 """The grammar of `kern` (the optional grammar hook, mgen.core.contracts.grammar): every sample is a
 melody the writer writes as it was sampled, with nothing dropped or skipped.
 
-durations:  N (iv N | r D...)*   N = pitch D...  (with intervals each pitch after the first is
-            announced by its interval, and the pitch is the one the interval names)
+durations:  [M] N (iv N | r D...)*   N = pitch D...  (with intervals each pitch after the first
+            is announced by its interval, and the pitch is the one the interval names; M: the
+            meter token that may open it, `M4/2`)
 grid:       the same with `_` holds in place of durations, a pitch or rest opening each step.
 """
 
@@ -12,12 +13,14 @@ import numpy as np
 
 from mgen.core.contracts.grammar import KindGrammar
 from mgen.core.contracts.vocab import Vocab
-from mgen.formats.kern.text import REST, is_interval
+from mgen.formats.kern.text import REST, is_interval, meter_of
 
 
 def _kind(token: str, lengths: set[str]) -> str | None:
     if token.isdigit() and int(token) <= 127:
         return "pitch"
+    if meter_of(token) is not None:
+        return "meter"
     if token == REST:
         return "rest"
     if is_interval(token):
@@ -38,7 +41,8 @@ class KernGrammar(KindGrammar):
         note = {"pitch", "rest", "interval"} if intervals else {"pitch", "rest"}
         after_note = {"length"} | (note if grid else set())
         follows = {
-            "": {"pitch", "rest"},
+            "": {"meter", "pitch", "rest"},
+            "meter": {"pitch", "rest"},
             "pitch": after_note,
             "rest": after_note,
             "length": {"length"} | note,
