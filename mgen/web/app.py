@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from mgen.core.contracts.errors import CheckpointError, MgenError, PluginError, one_line
-from mgen.web.limits import GenerateRequest, Limits, field_message
+from mgen.web.limits import GenerateRequest, InfillRequest, Limits, field_message
 from mgen.web.middleware import LOOPBACK_HOSTS, BodyLimit, TrustedHosts, page_headers
 from mgen.web.paths import scrub
 from mgen.web.queue import Busy
@@ -165,12 +165,20 @@ def _routes(app: FastAPI, service: Service) -> None:
 
 
 def _work_routes(app: FastAPI, service: Service) -> None:
-    """What runs in a worker process: generating, reading a primer file, judging a batch."""
+    """What runs in a worker process: generating, infilling, reading a primer file, judging a
+    batch."""
 
     @app.post("/api/generate", summary="Sample a batch; each sample with notation and notes")
     async def generate(req: GenerateRequest) -> dict[str, Any]:
         service.check(req)  # refusals come at once, even when the queue is full
         return await service.generate(req)
+
+    @app.post(
+        "/api/infill",
+        summary="Regenerate bars (beats) of a sample: a new batch, all outside the span kept",
+    )
+    async def infill(req: InfillRequest) -> dict[str, Any]:
+        return await service.infill(req)  # its refusals come at once, before the queue
 
     @app.post(
         "/api/stream",

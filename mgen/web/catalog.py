@@ -46,18 +46,22 @@ class ModelEntry:
 
 
 def run_entry(name: str, path: Path) -> ModelEntry | None:
-    """A run directory as an entry (its facts: `RunDir.facts`, and the attribute controls it
-    knows: {name: values}); None when they cannot be read."""
+    """A run directory as an entry (its facts: `RunDir.facts`, the attribute controls it
+    knows: {name: values}, and whether it infills: "bars", "beats" or None); None when they
+    cannot be read."""
     from mgen.core.runs.decoding import chosen
 
     try:
         facts = RunDir(path).facts()
         controls = RunDir(path).controls()
         decoding = chosen(RunDir(path).read_config()).describe()
+        unit = RunDir(path).infills()
     except Exception:  # noqa: BLE001 - a broken run is just not listed
         return None
+    extra = {"controls": controls, "decoding": decoding, "infills": unit is not None,
+             "infill_unit": unit}  # fmt: skip
     return ModelEntry(name, "run", path, facts.tokenizer, facts.model, facts.parameters,
-                      facts.val_loss, {"controls": controls, "decoding": decoding})  # fmt: skip
+                      facts.val_loss, extra)  # fmt: skip
 
 
 def pretrained_models() -> list[ModelEntry]:

@@ -24,7 +24,7 @@ from mgen.core.contracts.errors import ConfigError, MgenError
 from mgen.web.catalog import Catalog, ModelEntry
 from mgen.web.engine import TooLarge, Unsupported
 from mgen.web.judgecache import NotPrepared
-from mgen.web.limits import GenerateRequest, Limits
+from mgen.web.limits import GenerateRequest, InfillRequest, Limits, Sampling
 from mgen.web.queue import Busy, JobQueue
 from mgen.web.store import DOWNLOADS, BatchStore, NotFound
 from mgen.web.worker import JobLimits, Pool, TimedOut, Worker
@@ -118,15 +118,22 @@ class Service:
     # -- generating ---------------------------------------------------------------------------
     def check(self, req: GenerateRequest) -> None:
         """The server's own limits (they may be tighter than the request schema's)."""
+        if len(req.primer) > self.limits.max_primer_chars:
+            raise ConfigError(
+                f"primer: too long: at most {self.limits.max_primer_chars} characters"
+            )
+        if req.phrase and req.primer:
+            raise ConfigError("phrase: a phrase played is the primer; leave the primer empty")
+        self._check_sampling(req)
+
+    def _check_sampling(self, req: Sampling) -> ModelEntry:
+        """What every sampling request is checked for: the server's limits, the decoder and its
+        options, a listed model (its entry)."""
         lim = self.limits
         if req.length > lim.max_length:
             raise ConfigError(f"length: must be <= {lim.max_length}")
         if req.num_samples > lim.max_samples:
             raise ConfigError(f"num_samples: must be <= {lim.max_samples}")
-        if len(req.primer) > lim.max_primer_chars:
-            raise ConfigError(f"primer: too long: at most {lim.max_primer_chars} characters")
-        if req.phrase and req.primer:
-            raise ConfigError("phrase: a phrase played is the primer; leave the primer empty")
         from mgen import api
 
         if req.decoder is not None and req.decoder not in api.decoder_names():
@@ -135,10 +142,10 @@ class Service:
         options = self.decoder_options(req)
         if req.decoder is not None or any(v is not None for v in options.values()):
             api.check_decoder(req.decoder or "temperature", options)  # a wrong option is refused
-        self.entry(req.model)
+        return self.entry(req.model)
 
     @staticmethod
-    def decoder_options(req: GenerateRequest) -> dict[str, Any]:
+    def decoder_options(req: Sampling) -> dict[str, Any]:
         return {"temperature": req.temperature, "top_k": req.top_k, "top_p": req.top_p}
 
     @staticmethod
@@ -153,15 +160,23 @@ class Service:
 
     def _generate(self, pool: Pool, req: GenerateRequest, method: str = "generate",
                   on_event: Callable[[Any], bool] | None = None) -> dict[str, Any]:  # fmt: skip
+        return self._batch(pool, req, method, (), on_event)
+
+    def _batch(self, pool: Pool, req: Sampling, method: str, more: tuple[Any, ...],
+               on_event: Callable[[Any], bool] | None = None) -> dict[str, Any]:  # fmt: skip
+        """A new batch made by the worker's job `method` (its arguments: the model's folder,
+        the request's settings, the batch's folder, then `more`), as the page shows it."""
         started = time.perf_counter()
         entry = self.entry(req.model)
         batch = self.store.new(req.model)
-        args = (str(entry.path), req.model_dump(), str(batch.folder))
+        args = (str(entry.path), req.model_dump(), str(batch.folder), *more)
         try:
             out = pool.call(method, args, self.jobs.seconds, "generating the batch", on_event)
         except TimedOut as e:
             self.store.drop(batch.id)
             advice = "ask for fewer samples, a shorter length or a shorter primer"
+            if method == "infill":
+                advice = "ask for fewer samples or a shorter length"
             raise TimedOut(f"{e}: {advice}") from None
         except BaseException:
             self.store.drop(batch.id)
@@ -175,7 +190,35 @@ class Service:
             "problems": out["problems"],
             "grammar": out["grammar"],
             "seconds": round(time.perf_counter() - started, 3),
+            **({"infill": out["infill"]} if "infill" in out else {}),
         }
+
+    # -- infilling ------------------------------------------------------------------------------
+    def check_infill(self, req: InfillRequest) -> Path:
+        """`check`'s limits, a span A-B, a model trained for infilling and a sample this
+        server made: that sample's native file."""
+        from mgen.core.contracts.infill import parse_span
+
+        entry = self._check_sampling(req)
+        parse_span(req.bars, "bars")
+        if not entry.extra.get("infills"):
+            raise ConfigError(
+                f"model {req.model[:80]!r} was not trained for infilling (mgen train --infill); "
+                'choose one whose "infills" is true in /api/models'
+            )
+        return self.store.get(req.batch).sample_files(req.index)[0]
+
+    async def infill(self, req: InfillRequest) -> dict[str, Any]:
+        """A new batch: the span `req.bars` of the batch's sample regenerated by the request's
+        model, everything outside it kept (`api.infill`), each sample drawn; and `infill`:
+        the span, its unit and how many units each new span has."""
+        native = self.check_infill(req)
+        try:
+            size = native.stat().st_size
+        except OSError:  # its batch was deleted meanwhile (the oldest go past `keep`)
+            raise NotFound(f"batch {req.batch[:40]!r} is no longer kept") from None
+        long = req.num_samples * (size + req.length) > QUICK_WORK
+        return await self._run(long, self._batch, req, "infill", (str(native),))
 
     # -- streaming ----------------------------------------------------------------------------
     def check_stream(self, req: GenerateRequest) -> None:

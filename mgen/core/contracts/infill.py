@@ -55,15 +55,15 @@ def layout(prefix: Sequence[str], middle: Sequence[str], suffix: Sequence[str]) 
     return [SUFFIX, *suffix, PREFIX, *prefix, MIDDLE, *middle]
 
 
-def parse_span(text: str) -> tuple[int, int]:
-    """ "5-8" (or "5") -> (5, 8); ConfigError for anything else."""
+def parse_span(text: str, name: str = "--bars") -> tuple[int, int]:
+    """ "5-8" (or "5") -> (5, 8); ConfigError, naming the setting `name`, for anything else."""
     a, _, b = str(text).strip().partition("-")
     try:
         first, last = int(a), int(b or a)
     except ValueError:
-        raise ConfigError(f"--bars: {text!r} is not a span such as 5-8") from None
+        raise ConfigError(f"{name}: {text!r} is not a span such as 5-8") from None
     if first < 1 or last < first:
-        raise ConfigError(f"--bars: {text!r}: the span must be A-B with 1 <= A <= B")
+        raise ConfigError(f"{name}: {text!r}: the span must be A-B with 1 <= A <= B")
     return first, last
 
 
@@ -76,8 +76,8 @@ def cut(tok: object, tokens: list[str], first: int, last: int) -> tuple[list[str
     units = sorted(where)
     if not units or first not in where or last + 1 not in where:
         have = f"1-{units[-1] - 1}" if units else "none"
-        raise ConfigError(f"--bars {first}-{last} is outside the piece: its {unit(tok)}s are "
-                          f"{have}")  # fmt: skip
+        raise ConfigError(f"{unit(tok)}s {first}-{last} are outside the piece: its "
+                          f"{unit(tok)}s are {have}")  # fmt: skip
     a, b = where[first], where[last + 1]
     return tokens[:a], tokens[a:b], tokens[b:]
 

@@ -253,6 +253,20 @@ class RunDir:
         tokens = read_json(self.tokenizer_file).get("vocab")
         return known(Vocab(tokens)) if isinstance(tokens, list) else {}
 
+    def infills(self) -> str | None:
+        """What the run regenerates a span of ("bars" or "beats") when it was trained with
+        --infill (the sentinels are in its vocabulary) and its tokenizer says where its units
+        begin; else None. Read without loading the tokenizer (nor torch)."""
+        from mgen.core.contracts import infill, registry
+        from mgen.core.contracts.vocab import Vocab
+
+        state = read_json(self.tokenizer_file)
+        tokens = state.get("vocab")
+        if not isinstance(tokens, list) or not infill.trained(Vocab(tokens)):
+            return None
+        cls = registry.load("tokenizer", self._plugin_of(state).name)
+        return f"{infill.unit(cls)}s" if callable(getattr(cls, "spans", None)) else None
+
     def _plugin_of(self, state: dict[str, Any]) -> layout.Plugin:
         name = state.get("plugin")
         if not isinstance(name, str):
