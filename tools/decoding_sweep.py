@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--setting", action="append", help="DECODER:OPTION=VALUE,...")
     parser.add_argument("--save", action="store_true", help="save the winner in the run")
+    parser.add_argument("--reports", type=Path, help="write each setting's `mgen eval` table here")
     args = parser.parse_args(argv)
     from mgen import api
     from mgen.evaluate.report import run_reference
@@ -60,17 +61,24 @@ def main(argv: list[str] | None = None) -> int:
             folder = Path(tmp) / str(i)
             sampled = api.sample(run, args.n, args.k, decoder, seed=args.seed, out=folder,
                                  **options)  # fmt: skip
-            figures = _judged(sampled.paths, judge_with, run.tokenizer_name)
+            figures = _judged(sampled.paths, judge_with, run.tokenizer_name, args.reports, text)
             results.append((text, decoder, options, figures))
             print("| " + " | ".join([text, *_row(figures)]) + " |", flush=True)
     return _choose(run, results, args)
 
 
-def _judged(paths: list[Path], judge_with: Any, native: str) -> dict[str, Any]:
-    """The figures of the samples' native format (MIDI for the MIDI tokenizers)."""
-    from mgen.evaluate.report import evaluate
+def _judged(
+    paths: list[Path], judge_with: Any, native: str, reports: Path | None, setting: str
+) -> dict[str, Any]:
+    """The figures of the samples' native format (MIDI for the MIDI tokenizers); with
+    `reports`, the whole `mgen eval` table written there too."""
+    from mgen.evaluate.report import evaluate, render_text
 
-    formats = evaluate(paths, judge_with.reference, lambda _: None, judge_with)["formats"]
+    figures = evaluate(paths, judge_with.reference, lambda _: None, judge_with)
+    if reports is not None:
+        reports.mkdir(parents=True, exist_ok=True)
+        (reports / f"{setting.replace(':', '-')}.txt").write_text(render_text(figures))
+    formats = figures["formats"]
     return formats.get(native) or formats.get("midi") or next(iter(formats.values()))
 
 
