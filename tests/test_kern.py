@@ -190,15 +190,15 @@ def test_interval_tokens_are_written_from_the_pitches(tmp_path: Path):
 
 def test_runs_written_before_the_encoding_setting_read_the_grid():
     config = KernConfig().to_dict()
-    del config["encoding"], config["intervals"]  # as version 2 (mgen before 0.2) wrote it
+    del config["encoding"], config["intervals"], config["meter"]  # as version 2 wrote it
     state = {"version": "2", "config": config, "vocab": ["60", "_"], "extra": {}}
     old = KernTokenizer.from_state_dict(state).config
-    assert (old.encoding, old.intervals) == ("grid", False)
-    # The shipped model was trained on the grid and keeps it.
+    assert (old.encoding, old.intervals, old.meter) == ("grid", False, False)
+    # The shipped model reads what it was trained on: durations, intervals, the meter.
     from mgen.core.runs.run import load_run
 
-    old = load_run("palestrina-kern").tokenizer.config
-    assert (old.encoding, old.intervals) == ("grid", False)
+    now = load_run("palestrina-kern").tokenizer.config
+    assert (now.encoding, now.intervals, now.meter) == ("durations", True, True)
 
 
 def test_to_midi(music21_corpus: Path, tmp_path: Path):
@@ -333,10 +333,7 @@ def test_each_voice_opens_with_its_meter_and_is_written_in_it(music21_corpus: Pa
     assert "*M3/2" in written.read_text()
     verdict = judge(written, kind_of(written, "kern"))
     assert all(not u.errors for u in verdict.units), [u.errors for u in verdict.units]
-    import json
-
-    shipped = Path(__file__).parents[1] / "mgen" / "pretrained" / "palestrina_kern"
-    state = json.loads((shipped / "tokenizer.json").read_text())
-    state["config"] |= {"encoding": "durations", "intervals": True}  # as version 3 wrote it
+    config = {k: v for k, v in KernConfig().to_dict().items() if k != "meter"}  # version 3's
+    state = {"version": "3", "config": config, "vocab": ["60", "q1"], "extra": {}}
     assert KernTokenizer.from_state_dict(state).config.meter is False  # a run from before
     assert KernTokenizer(KernConfig(meter=False)).read(folder / "Agnus_01.krn")[0][0] == "67"
