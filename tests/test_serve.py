@@ -15,6 +15,7 @@ import pytest
 pytest.importorskip("fastapi", reason="mgen serve needs the web extra: pip install 'mgen[web]'")
 pytest.importorskip("verovio", reason="mgen serve needs the web extra: pip install 'mgen[web]'")
 
+from conftest import free_port, served  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
 import mgen  # noqa: E402
@@ -403,7 +404,7 @@ def test_serve_binds_loopback_by_default_and_warns_otherwise(
     calls = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(kw))
     lines: list[str] = []
-    port = _free_port()
+    port = free_port()
     server.serve("127.0.0.1", port, [runs], Limits(), lines.append)
     assert calls[-1]["host"] == "127.0.0.1" and f"http://127.0.0.1:{port}/" in lines[0]
     assert "model(s) from" in lines[0] and not any("warning" in ln for ln in lines)
@@ -477,32 +478,11 @@ def test_an_unknown_instrument_is_one_clear_refusal(client: TestClient):
 # -- a real server, a real browser ----------------------------------------------------------------
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live(runs: Path):
     """`mgen serve`'s app under uvicorn on 127.0.0.1 in a thread; its base URL."""
-    import uvicorn
-
-    port = _free_port()
-    config = uvicorn.Config(create_app([runs], pretrained=False), host="127.0.0.1", port=port,
-                            log_level="warning")  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(30)
+    with served(create_app([runs], pretrained=False)) as url:
+        yield url
 
 
 @pytest.mark.slow

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -18,8 +16,9 @@ import pytest
 pytest.importorskip("fastapi", reason="mgen serve needs the web extra: pip install 'mgen[web]'")
 pytest.importorskip("verovio", reason="mgen serve needs the web extra: pip install 'mgen[web]'")
 
+from conftest import served  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from test_serve import LOCAL, _chromium, _free_port, refused  # noqa: E402
+from test_serve import LOCAL, _chromium, refused  # noqa: E402
 
 from mgen import api  # noqa: E402
 from mgen.plugins.tokenizers.abc_char import AbcCharTokenizer  # noqa: E402
@@ -197,20 +196,8 @@ def test_each_refusal_is_one_line(client, source, change: dict, status: int, wor
 @pytest.fixture(scope="module")
 def live(runs: Path):
     """The app serving `runs` under uvicorn on 127.0.0.1 in a thread; its base URL."""
-    import uvicorn
-
-    config = uvicorn.Config(create_app([runs], pretrained=False), host="127.0.0.1",
-                            port=(port := _free_port()), log_level="warning")  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(30)
+    with served(create_app([runs], pretrained=False)) as url:
+        yield url
 
 
 @pytest.mark.slow

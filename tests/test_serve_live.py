@@ -5,7 +5,6 @@ batch ends (Debian's chromium, Selenium); play-along."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 pytest.importorskip("fastapi", reason="mgen serve needs the web extra: pip install 'mgen[web]'")
 pytest.importorskip("verovio", reason="mgen serve needs the web extra: pip install 'mgen[web]'")
 
+from conftest import served  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
 from mgen import api  # noqa: E402
@@ -117,33 +117,12 @@ def test_the_stream_relays_what_api_stream_gives(shipped: TestClient):
 # -- the page ------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory):
     """The app (shipped models) under uvicorn in a thread; its base URL."""
-    import uvicorn
-
     empty = tmp_path_factory.mktemp("no-runs-live")
-    port = _free_port()
-    config = uvicorn.Config(create_app([empty], pretrained=True), host="127.0.0.1", port=port,
-                            log_level="warning")  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(30)
+    with served(create_app([empty], pretrained=True)) as url:
+        yield url
 
 
 def _open(browser, url: str, model: str, length: int):
