@@ -206,7 +206,7 @@ def test_shipped_model_card_quotes_its_data_licence(tmp_path: Path) -> None:
     assert card.data.license == "cc-by-nc-4.0"
     assert card.data.to_dict()["mgen"]["data"] == ["folk-abc"]
     assert "Essen: non-commercial" in card.text  # the dataset plugin's licence, quoted
-    assert "An lstm2 trained for 1,800 CPU-seconds" in card.text  # its MODEL.md
+    assert "An lstm2 trained for 3,600 CPU-seconds" in card.text  # its MODEL.md
 
 
 def test_serve_offers_a_hub_run_by_name(cached_run: Path) -> None:
