@@ -49,8 +49,12 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 def _train(tmp_path: Path, *args: str) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "mgen", "train", *args]
+    # Ctrl-C as a terminal delivers it, even when the tests themselves were started in the
+    # background by a shell, which leaves SIGINT ignored in every process it starts.
+    default_sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
     return subprocess.Popen(cmd, cwd=tmp_path, env=_env(tmp_path), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)  # fmt: skip
 
 
 def _wait_for_training(proc: subprocess.Popen, timeout: float = 120) -> list[str]:

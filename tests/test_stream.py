@@ -3,6 +3,7 @@ path for the same seed, for every shipped model; stopping; the notes read from t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from dataclasses import replace
@@ -127,7 +128,11 @@ def test_the_first_ctrl_c_stops_the_stream_and_the_second_interrupts():
     from mgen.cli.live import _stop_on_interrupt
 
     stopped = []
-    with _stop_on_interrupt(lambda: stopped.append(True)):
+    # Python's own Ctrl-C, even where the tests were started in the background (SIGINT ignored).
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    with contextlib.ExitStack() as stack:
+        stack.callback(signal.signal, signal.SIGINT, before)
+        stack.enter_context(_stop_on_interrupt(lambda: stopped.append(True)))
         os.kill(os.getpid(), signal.SIGINT)
         assert stopped == [True]
         with pytest.raises(KeyboardInterrupt):
