@@ -62,15 +62,25 @@ def kern_to_midi(path: Path, out: Path) -> Path:
     bpm, notes = read
     if not notes:
         raise DataError("no notes to write")
-    return _write(notes, bpm, Path(out))
+    meter = re.search(r"^\*M(\d+)/(\d+)\s*$", text, re.M)  # the spine's first meter, as written
+    return _write(notes, bpm, Path(out), (int(meter[1]), int(meter[2])) if meter else (4, 4))
 
 
-def _write(notes: list[Note], bpm: float, out: Path) -> Path:
-    """The notes as a one-track score at `bpm`, written by the one MIDI writer."""
+def _write(notes: list[Note], bpm: float, out: Path, meter: tuple[int, int] = (4, 4)) -> Path:
+    """The notes as a one-track score at `bpm` in `meter`, written by the one MIDI writer."""
     from mgen.formats.midi.write import write_midi
     from mgen.formats.score import Score, Track
 
     kept = [(p, float(s), float(e - s)) for p, s, e in notes if 0 <= p <= 127]
     track = Track(pitch=[p for p, _, _ in kept], onset=[s for _, s, _ in kept],
                   duration=[d for _, _, d in kept], velocity=[VELOCITY] * len(kept))  # fmt: skip
-    return write_midi(Score(Path(out).stem, [track], tempos=[[0.0, bpm]], fmt="kern"), out)
+    return write_midi(
+        Score(
+            Path(out).stem,
+            [track],
+            tempos=[[0.0, bpm]],
+            meters=[[0.0, float(meter[0]), float(meter[1])]],
+            fmt="kern",
+        ),
+        out,
+    )
