@@ -5,7 +5,11 @@ samples are never stuck nor looping wins, and `--save` writes it into the run's 
 where `mgen sample --run RUN` finds it:
 
     python tools/decoding_sweep.py RUN [-k 200] [-n 800] [--seed 21] [--save]
-        [--setting temperature:temperature=0.9 ...]
+        [--setting temperature:temperature=0.9 ...] [--setting temperature+no-parallels]
+
+A setting is DECODER:OPTION=VALUE,... and may add the grammar's rules with +RULE (e.g.
+midi-tracks' no-parallels); for music in voices a last column gives parallel fifths and
+octaves per 100 beats.
 """
 
 from __future__ import annotations
@@ -22,17 +26,19 @@ DEFAULT_SETTINGS = [
     "top-p:top_p=0.9", "top-p:top_p=0.95",
 ]  # fmt: skip
 COLUMNS = ["setting", "valid", "stuck", "looping", "classifier", "ends on tonic",
-           "repeated", "notes/bar", "range", "octave leaps", "interval JSD", "duration JSD"]  # fmt: skip
+           "repeated", "notes/bar", "range", "octave leaps", "interval JSD", "duration JSD",
+           "parallel 5ths, 8ves /100 beats"]  # fmt: skip
 
 
-def parse_setting(text: str) -> tuple[str, dict[str, float]]:
-    """'top-p:top_p=0.95' -> ('top-p', {'top_p': 0.95})."""
+def parse_setting(text: str) -> tuple[str, dict[str, float], list[str]]:
+    """'top-p:top_p=0.95+no-parallels' -> ('top-p', {'top_p': 0.95}, ['no-parallels'])."""
+    text, *rules = text.split("+")
     name, _, rest = text.partition(":")
     options = {}
     for pair in filter(None, rest.split(",")):
         key, _, value = pair.partition("=")
         options[key.strip()] = float(value)
-    return name.strip(), options
+    return name.strip(), options, [r.strip() for r in rules]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,12 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="mgen-sweep-") as tmp:
         for i, text in enumerate(args.setting or DEFAULT_SETTINGS):
-            decoder, options = parse_setting(text)
+            decoder, options, rules = parse_setting(text)
             folder = Path(tmp) / str(i)
             sampled = api.sample(run, args.n, args.k, decoder, seed=args.seed, out=folder,
-                                 **options)  # fmt: skip
+                                 rules=rules, **options)  # fmt: skip
             figures = _judged(sampled.paths, judge_with, run.tokenizer_name, args.reports, text)
-            results.append((text, decoder, options, figures))
+            results.append((text, decoder, options, rules, figures))
             print("| " + " | ".join([text, *_row(figures)]) + " |", flush=True)
     return _choose(run, results, args)
 
@@ -91,7 +97,14 @@ def _row(f: dict[str, Any]) -> list[str]:
             pct(f["distinguish"]["accuracy"]), pct(form.get("ends_on_tonic")),
             pct(form.get("repeated_sections")), f"{stats['notes_per_bar']:.2f}",
             f"{stats['pitch_range']:.1f}", "-" if octaves is None else f"{octaves:.2%}",
-            f"{f['interval_jsd']:.3f}", f"{f['duration_jsd']:.3f}"]  # fmt: skip
+            f"{f['interval_jsd']:.3f}", f"{f['duration_jsd']:.3f}",
+            _parallels(f.get("voices"))]  # fmt: skip
+
+
+def _parallels(v: dict[str, Any] | None) -> str:
+    if not v or v.get("fifths_per_100_beats") is None:
+        return "-"
+    return f"{v['fifths_per_100_beats']:.2f}, {v['octaves_per_100_beats']:.2f}"
 
 
 def _corpus_row(reference: Any) -> list[str]:
@@ -105,7 +118,8 @@ def _corpus_row(reference: Any) -> list[str]:
             pct(c["repetition"].get("looping_share")), pct(acc), pct(form.get("ends_on_tonic")),
             pct(form.get("repeated_sections")), f"{stats['notes_per_bar']:.2f}",
             f"{stats['pitch_range']:.1f}", "-" if octaves is None else f"{octaves:.2%}",
-            f"{half.get('interval_jsd', 0):.3f}", f"{half.get('duration_jsd', 0):.3f}"]  # fmt: skip
+            f"{half.get('interval_jsd', 0):.3f}", f"{half.get('duration_jsd', 0):.3f}",
+            _parallels(c.get("voices"))]  # fmt: skip
 
 
 def _octave_rate(intervals: list[float]) -> float | None:
@@ -122,18 +136,20 @@ def _choose(run: Any, results: list, args: argparse.Namespace) -> int:
     from mgen.core.runs.artifact import RunDir
     from mgen.core.runs.decoding import KEY, Decoding
 
-    clean = [r for r in results if not r[3]["repetition"]["stuck"] and not r[3]["repetition"]["looping"]
-             and r[3]["distinguish"]["accuracy"] is not None]  # fmt: skip
+    clean = [r for r in results if not r[4]["repetition"]["stuck"] and not r[4]["repetition"]["looping"]
+             and r[4]["distinguish"]["accuracy"] is not None]  # fmt: skip
     if not clean:
         print("no setting kept every sample from getting stuck or looping with a classifier "
               "accuracy measured (too few pieces?): nothing chosen")  # fmt: skip
         return 1
-    text, decoder, options, figures = min(clean, key=lambda r: r[3]["distinguish"]["accuracy"])
+    text, decoder, options, rules, figures = min(
+        clean, key=lambda r: r[4]["distinguish"]["accuracy"]
+    )
     accuracy = figures["distinguish"]["accuracy"]
     how = (f"tools/decoding_sweep.py {args.run} -k {args.k} -n {args.n} --seed {args.seed}: "
            f"classifier {accuracy:.0%}, none stuck or looping, lowest of {len(results)} "
            "settings")  # fmt: skip
-    chosen = Decoding(decoder, options, chosen_by=how)
+    chosen = Decoding(decoder, options, rules, chosen_by=how)
     print(f"chosen: {chosen.describe()} ({how})")
     if args.save:
         RunDir(run.path).save_decoding(chosen.to_dict())

@@ -66,6 +66,7 @@ def sample(
     seed: int = 0,
     repetition: RepetitionConfig | Mapping[str, Any] | None = None,
     grammar: bool = True,
+    rules: Sequence[str] | None = None,
     instruments: str | Sequence[str] | None = None,
     controls: Mapping[str, Any] | None = None,
     out: Path | str | None = None,
@@ -77,8 +78,10 @@ def sample(
     directory or a shipped model's name) and write each natively and as MIDI into `out`
     (default: a new samples folder of the run). `primer`: text or a file name (its first
     piece), or tokens already read; `options` go to the decoder (temperature=..., top_k=...);
-    `repetition`: loop guards (`loop_guards`); `instruments`, `controls` ({"key": "D minor",
-    "meter": "6/8", "tempo": 120}): see `opening`. Values are checked before any writing."""
+    `repetition`: loop guards (`loop_guards`); `rules`: the grammar's style rules, e.g.
+    ["no-parallels"] (None: the run's chosen ones; []: none); `instruments`, `controls`
+    ({"key": "D minor", "meter": "6/8", "tempo": 120}): see `opening`. Values are checked
+    before any writing."""
     from mgen.core.sampling.engine import GrammarReport
 
     _checked(n, num_samples, seed, decoder, repetition, options)
@@ -89,7 +92,7 @@ def sample(
     tokens, report = opening(loaded, primer, instruments, controls), GrammarReport()
     pieces = loaded.continue_tokens(tokens, n, num_samples, decoder, seed=seed,
                                     repetition=guards, grammar=grammar, report=report,
-                                    **options)  # fmt: skip
+                                    rules=_listed(rules), **options)  # fmt: skip
     used = GrammarUse(grammar, report) if loaded.has_grammar() else None
     return SampleResult(loaded, pieces, loaded.write(pieces, folder, force=force), used)
 
@@ -103,6 +106,7 @@ def stream(
     seed: int = 0,
     repetition: RepetitionConfig | Mapping[str, Any] | None = None,
     grammar: bool = True,
+    rules: Sequence[str] | None = None,
     instruments: str | Sequence[str] | None = None,
     controls: Mapping[str, Any] | None = None,
     device: str = "cpu",
@@ -123,7 +127,11 @@ def stream(
     decoder, guards, options = _decoding(loaded, decoder, repetition, options)
     tokens = opening(loaded, primer, instruments, controls)
     return live(loaded, tokens, n, decoder, seed=seed, repetition=guards, grammar=grammar,
-                every=every, **options)  # fmt: skip
+                every=every, rules=_listed(rules), **options)  # fmt: skip
+
+
+def _listed(rules: Sequence[str] | None) -> list[str] | None:
+    return None if rules is None else [str(r) for r in rules]
 
 
 def _checked(

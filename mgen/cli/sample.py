@@ -79,6 +79,15 @@ def sample(
             "samples the raw model.",
         ),
     ] = True,
+    rule: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rule",
+            help="Add a style rule of the format's grammar, e.g. no-parallels (midi-tracks: no "
+            "parallel fifths or octaves between tracks); repeatable; 'none' for none. Default: "
+            "the run's chosen rules (config.json's decoding).",
+        ),
+    ] = None,
     instruments: Annotated[
         str | None,
         typer.Option(
@@ -191,6 +200,7 @@ def sample(
         from mgen.cli.live import stream_sample as sampler
     result = sampler(run, n, num_samples, decoder, primer=primer, seed=seed,
                      repetition=guards, grammar=grammar, instruments=instruments, controls=asked,
+                     rules=_rules(rule),
                      out=out, force=force, device=device,
                      temperature=temperature, top_k=top_k, top_p=top_p)  # fmt: skip
     _say_grammar(result)
@@ -201,6 +211,13 @@ def sample(
     if evaluate:
         log = lambda msg: typer.echo(msg, err=True)  # noqa: E731 - a one-line sink
         typer.echo(api.judge(result.paths, run=result.run, log=log).text())
+
+
+def _rules(given: list[str] | None) -> list[str] | None:
+    """--rule as sampling's `rules`: None (the run's own) when not given, [] for 'none'."""
+    if given is None:
+        return None
+    return [r for r in given if r != "none"]
 
 
 def _infill(run, file, bars, n, k, decoder, seed, grammar, out, force, device, options) -> None:

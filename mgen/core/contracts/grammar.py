@@ -13,15 +13,20 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
+from mgen.core.contracts.errors import ConfigError
 from mgen.core.contracts.vocab import Vocab
 
 
 class Grammar(ABC):
-    """The tokens allowed next for K samples, from the tokens each has so far."""
+    """The tokens allowed next for K samples, from the tokens each has so far. A grammar may
+    offer style rules on top (`RULES`: name -> what it refuses), added on request by
+    `with_rule` (sampling's `rules`, `mgen sample --rule NAME`)."""
+
+    RULES: ClassVar[dict[str, str]] = {}
 
     def __init__(self, vocab: Vocab, num_samples: int):
         self.vocab = vocab
@@ -34,6 +39,10 @@ class Grammar(ABC):
     @abstractmethod
     def advance(self, ids: np.ndarray) -> None:
         """Take the next token of each sample: ids [K]."""
+
+    def with_rule(self, name: str) -> Grammar:
+        """This grammar with the rule `name` added (a grammar that wraps it)."""
+        raise ConfigError(f"rule {name!r}: {_known(self.RULES)}")
 
     def feed(self, tokens: Sequence[str]) -> None:
         """The primer, the same for every sample: advanced token by token."""
@@ -62,6 +71,24 @@ def grammar_of(tokenizer: object, vocab: Vocab, num_samples: int) -> Grammar | N
     if not isinstance(tokenizer, HasGrammar):
         return None
     return tokenizer.grammar(vocab, num_samples)
+
+
+def _known(rules: dict[str, str]) -> str:
+    if not rules:
+        return "this tokenizer's grammar has no rules"
+    return "the rules known: " + "; ".join(f"{k} ({v})" for k, v in sorted(rules.items()))
+
+
+def with_rules(grammar: Grammar | None, rules: Sequence[str]) -> Grammar | None:
+    """`grammar` with each of `rules` added; a rule it does not know is a ConfigError listing
+    those it does. No rules: `grammar` as it is."""
+    for name in rules:
+        if grammar is None:
+            raise ConfigError(f"rule {name!r}: this tokenizer has no grammar, so no rules")
+        if name not in grammar.RULES:
+            raise ConfigError(f"rule {name!r} is not known; {_known(grammar.RULES)}")
+        grammar = grammar.with_rule(name)
+    return grammar
 
 
 class KindGrammar(Grammar):

@@ -19,10 +19,12 @@ KEY = "decoding"
 
 @dataclass
 class Decoding(Config):
-    """The decoder plugin, its options, and how they were chosen (a sentence, for the card)."""
+    """The decoder plugin, its options, the grammar's rules (mgen.core.contracts.grammar:
+    `Grammar.RULES`), and how they were chosen (a sentence, for the card)."""
 
     decoder: str = "temperature"
     options: dict[str, Any] = field(default_factory=dict)
+    rules: list[str] = field(default_factory=list)
     chosen_by: str = ""
 
     def validate(self) -> None:
@@ -32,12 +34,19 @@ class Decoding(Config):
     def describe(self) -> str:
         """'top-p (top_p=0.95)', for messages and cards."""
         shown = ", ".join(f"{k}={v}" for k, v in sorted(self.options.items()))
-        return f"{self.decoder} ({shown})" if shown else self.decoder
+        text = f"{self.decoder} ({shown})" if shown else self.decoder
+        return text + "".join(f" + {r}" for r in self.rules)
 
 
 def chosen(config: dict[str, Any]) -> Decoding:
     """The decoding a run's config.json saved, or the default (temperature 1)."""
     return Decoding.from_dict(config.get(KEY) or {})
+
+
+def resolve_rules(config: dict[str, Any], rules: list[str] | None) -> list[str]:
+    """The grammar's rules to sample with: those given (an empty list: none), else the run's
+    chosen ones, whatever the decoder (a rule is the music's, not the decoder's)."""
+    return list(rules) if rules is not None else chosen(config).rules
 
 
 def resolve(

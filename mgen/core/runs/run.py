@@ -14,7 +14,7 @@ from mgen.core.contracts import controls
 from mgen.core.contracts.cutoff import cut_off
 from mgen.core.contracts.decoder import build_decoder
 from mgen.core.contracts.errors import CheckpointError
-from mgen.core.contracts.grammar import HasGrammar, grammar_of
+from mgen.core.contracts.grammar import HasGrammar, grammar_of, with_rules
 from mgen.core.contracts.loops import neutral_ids
 from mgen.core.contracts.model import SequenceModel
 from mgen.core.contracts.tokenizer import Tokenizer
@@ -65,6 +65,7 @@ class Run:
         seed: int = 0,
         repetition: RepetitionConfig | None = None,
         grammar: bool = True,
+        rules: list[str] | None = None,
         report: GrammarReport | None = None,
         **options: Any,
     ) -> list[list[str]]:
@@ -74,8 +75,8 @@ class Run:
         samples the raw model where the tokenizer has a grammar (see `continue_tokens`)."""
         tokens = primer_tokens(self.tokenizer, primer)
         return self.continue_tokens(tokens, n, num_samples, decoder, seed=seed,
-                                    repetition=repetition, grammar=grammar, report=report,
-                                    **options)  # fmt: skip
+                                    repetition=repetition, grammar=grammar, rules=rules,
+                                    report=report, **options)  # fmt: skip
 
     def continue_tokens(
         self,
@@ -87,6 +88,7 @@ class Run:
         seed: int = 0,
         repetition: RepetitionConfig | None = None,
         grammar: bool = True,
+        rules: list[str] | None = None,
         report: GrammarReport | None = None,
         **options: Any,
     ) -> list[list[str]]:
@@ -96,7 +98,7 @@ class Run:
         how often it refused the model's first choice."""
         report = report if report is not None else GrammarReport()
         plan = self.plan(tokens, n, num_samples, decoder, seed=seed, repetition=repetition,
-                         grammar=grammar, **options)  # fmt: skip
+                         grammar=grammar, rules=rules, **options)  # fmt: skip
         ids = generate(**plan, report=report)
         guided = plan["grammar"] is not None
         return [self.ending(tokens, s, n, report.ends[i] if guided else None)
@@ -112,25 +114,28 @@ class Run:
         seed: int = 0,
         repetition: RepetitionConfig | None = None,
         grammar: bool = True,
+        rules: list[str] | None = None,
         **options: Any,
     ) -> dict[str, Any]:
         """The engine's arguments for `continue_tokens` (`generate`'s, or `sample_steps`' to
         stream them), checked: the model, the prime, the decoder, the guards, the grammar
-        fed `tokens`."""
+        with its `rules` (None: the run's chosen ones, `decoding.resolve_rules`) fed `tokens`."""
         check_request(n, num_samples, seed)
         decoder, options = self.resolve_decoding(decoder, options)
         dec = build_decoder(decoder, options)
         vocab = require_vocab(self.tokenizer)
         rep = self.guards(repetition or default_repetition(decoder))
-        rules = grammar_of(self.tokenizer, vocab, num_samples) if grammar else None
-        rules = controls.with_controls(rules, vocab)
-        if rules is not None:
-            rules.feed(tokens)
+        guide = grammar_of(self.tokenizer, vocab, num_samples) if grammar else None
+        if guide is not None:  # the raw model (grammar=False) has no rules either
+            guide = with_rules(guide, decoding.resolve_rules(self.config, rules))
+        guide = controls.with_controls(guide, vocab)
+        if guide is not None:
+            guide.feed(tokens)
         return dict(
             model=self.model, prime=[vocab.start_id, *vocab.encode(tokens)], steps=n,
             num_samples=num_samples, decoder=dec, vocab=vocab, seed=seed, device=self.device,
             repetition=rep, neutral=neutral_ids(self.tokenizer, vocab),
-            neutral_caps=self.neutral_caps() if rep.on else None, grammar=rules,
+            neutral_caps=self.neutral_caps() if rep.on else None, grammar=guide,
         )  # fmt: skip
 
     def resolve_decoding(

@@ -20,6 +20,7 @@ from mgen.core.contracts.grammar import Grammar
 from mgen.core.contracts.vocab import Vocab
 from mgen.plugins.tokenizers.midi_tracks_layout import bar_steps
 from mgen.plugins.tokenizers.midi_tracks_tokens import parse
+from mgen.plugins.tokenizers.midi_tracks_voicing import DESCRIPTION, RULE, NoParallels
 
 KINDS = ("count", "inst", "tempo", "meter", "shift", "bar", "pos", "track", "vel", "pitch",
          "drum", "dur")  # fmt: skip
@@ -54,6 +55,8 @@ class MidiTracksGrammar(Grammar):
     """midi-tracks for K samples: the kind of the last token, plus the ensemble, the track in
     force, the last pitch of this onset and track, and the bar (length, last position)."""
 
+    RULES = {RULE: DESCRIPTION}  # noqa: RUF012 (the base class declares it a ClassVar)
+
     def __init__(self, vocab: Vocab, num_samples: int, config: Any):
         super().__init__(vocab, num_samples)
         self.spb = config.steps_per_beat
@@ -83,6 +86,9 @@ class MidiTracksGrammar(Grammar):
         for ends in ("dur", "drum", "end"):
             table[self.code[ends], vocab.end_id] = True
         return table
+
+    def with_rule(self, name: str) -> Grammar:
+        return NoParallels(self) if name == RULE else super().with_rule(name)
 
     def allowed(self) -> np.ndarray:
         mask = self.table[self.state]  # [K, V]: a fresh array

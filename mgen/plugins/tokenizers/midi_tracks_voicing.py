@@ -1,0 +1,93 @@
+"""midi-tracks' voice-leading rule `no-parallels`: a grammar rule (mgen.core.contracts.grammar,
+`Grammar.with_rule`) that forbids a pitch which would make parallel fifths or octaves with a
+voice already written at the same onset.
+
+The rule is the one `mgen eval` counts (mgen.evaluate.voices): two tracks' lines (the highest
+pitch of each at each onset), at consecutive onsets both share, moving the same way and a fifth
+(7 semitones modulo 12) or an octave (0 modulo 12) apart at both. At an onset the notes come
+track by track, so the later track of each pair is the one constrained: when track v is to
+write a pitch at onset `now` and track w already has one there (q), with (p', q') the two
+tracks' pitches at their last shared onset before `now`, pitch p is refused where
+|p - q| % 12 == |p' - q'| % 12 in {0, 7} and p - p' moves the same way as q - q'. Drum tracks
+are left alone. A row where the rule would leave no pitch that the grammar allows keeps the
+grammar's own mask (never seen with four voices: a rule refuses at most two pitch classes in
+one direction).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from mgen.core.contracts.grammar import Grammar
+
+FIFTH, OCTAVE = 7, 0
+BAR = 1 << 20  # timing=bars: an onset is bar * BAR + position (only order and equality matter)
+HISTORY = 64  # onsets remembered per track: a shared onset further back is not looked for
+RULE = "no-parallels"
+DESCRIPTION = "no parallel fifths or octaves between tracks at the onsets they share"
+
+
+class NoParallels(Grammar):
+    """`inner` (a MidiTracksGrammar) with the rule: the onset of each sample, and for each
+    track its line so far ({onset: highest pitch}, the last HISTORY onsets)."""
+
+    def __init__(self, inner: Any):
+        super().__init__(inner.vocab, inner.k)
+        self.inner = inner
+        c = inner.code
+        self.codes = {k: c[k] for k in ("shift", "bar", "pos", "pitch", "drum")}
+        self.pitch_ids = np.flatnonzero(inner.kind == c["pitch"])  # [P]: the pitch tokens
+        self.pitches = inner.value[self.pitch_ids]  # [P]: their MIDI numbers
+        self.now = np.zeros(self.k, dtype=np.int64)  # [K]: the onset in force
+        self.bars = np.full(self.k, -1, dtype=np.int64)  # [K]: bars begun (timing=bars)
+        self.lines: list[dict[int, dict[int, int]]] = [{} for _ in range(self.k)]
+
+    def allowed(self) -> np.ndarray:
+        mask = self.inner.allowed()  # [K, V]
+        for row in np.flatnonzero(mask[:, self.pitch_ids].any(axis=1)):
+            refused = self._refused(int(row))
+            if refused is None:
+                continue
+            keep = mask[row, self.pitch_ids] & ~refused
+            if keep.any():
+                mask[row, self.pitch_ids] = keep
+        return mask
+
+    def _refused(self, row: int) -> np.ndarray | None:
+        """bool [P]: the pitches the rule refuses sample `row` now, or None (no pair to check)."""
+        v, now = int(self.inner.track[row]), int(self.now[row])
+        lines = self.lines[row]
+        if v < 0 or self.inner.drums[row, v] or v not in lines:
+            return None
+        refused = np.zeros(len(self.pitches), dtype=bool)
+        for w, line in lines.items():
+            if w == v or now not in line:
+                continue
+            before = [s for s in lines[v] if s < now and s in line]
+            if not before:
+                continue
+            s = max(before)
+            p0, q0, q = lines[v][s], line[s], line[now]
+            interval = abs(p0 - q0) % 12
+            if interval not in (FIFTH, OCTAVE) or q == q0:
+                continue
+            same_way = np.sign(self.pitches - p0) == np.sign(q - q0)
+            refused |= same_way & (np.abs(self.pitches - q) % 12 == interval)
+        return refused
+
+    def advance(self, ids: np.ndarray) -> None:
+        inner, c = self.inner, self.codes
+        kind, value = inner.kind[ids], inner.value[ids]
+        self.now = np.where(kind == c["shift"], self.now + value, self.now)
+        self.bars = np.where(kind == c["bar"], self.bars + 1, self.bars)
+        self.now = np.where(kind == c["bar"], self.bars * BAR, self.now)
+        self.now = np.where(kind == c["pos"], self.bars * BAR + value, self.now)
+        inner.advance(ids)
+        for row in np.flatnonzero(kind == c["pitch"]):
+            track = int(inner.track[row])
+            line = self.lines[row].setdefault(track, {})
+            line[int(self.now[row])] = int(value[row])  # ascending: the last is the highest
+            if len(line) > HISTORY:
+                del line[min(line)]
