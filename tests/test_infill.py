@@ -127,3 +127,41 @@ def test_refusals_are_one_line(abc_run: Path, tune: Path, tmp_path: Path):
     code, out = mgen("sample", "--run", plain, "--infill", tune, "--bars", "3-4")
     assert_one_line_error(code, out, "not trained for infilling")
     assert code == 2
+
+
+def test_midi_tracks_infill_keeps_every_note_outside_on_its_track(chorale_midi: Path, tmp_path):
+    """midi-tracks (its beats, after the header): every note outside the span keeps its
+    track, time, pitch and velocity; the ensemble is the file's."""
+    import pretty_midi
+
+    from mgen.plugins.tokenizers.midi_tracks import MidiTracksTokenizer
+
+    run = tmp_path / "run"
+    code, out = mgen("train", "--tokenizer", "midi-tracks", "--data", chorale_midi.parent,
+                     "--infill", "--infill-share", "1", "--max-steps", "2", "--out", run,
+                     *TINY)  # fmt: skip
+    assert code == 0, out
+    code, out = mgen("sample", "--run", run, "--infill", chorale_midi, "--beats", "5-8", "-n",
+                     "80", "-k", "2", "--out", tmp_path / "s", "--device", "cpu")  # fmt: skip
+    assert code == 0, out
+    tok = MidiTracksTokenizer()
+    piece = tok.read(chorale_midi)[0]
+    prefix = infill.cut(tok, piece, 5, 8)[0]
+    assert prefix[: len(prefix) - 1] and tok.spans(piece)[0][1] > 0  # the header: never cut
+    reference = tok.write(piece, tmp_path / "reference.mid")
+
+    def notes(path: Path) -> tuple[list[str], set[tuple[int, int, int, int]]]:
+        pm = pretty_midi.PrettyMIDI(str(path))
+        step = lambda t: round(pm.time_to_tick(t) * 4 / pm.resolution)  # noqa: E731
+        outside = {(k, step(n.start), n.pitch, n.velocity) for k, i in enumerate(pm.instruments)
+                   for n in i.notes if not 4 * 4 <= step(n.start) < 4 * 8}  # fmt: skip
+        return [i.name for i in pm.instruments], outside
+
+    names, want = notes(reference)
+    assert len(names) >= 4 and want
+    samples = sorted((tmp_path / "s").glob("*.mid"))
+    assert len(samples) == 2
+    for path in samples:
+        got_names, got = notes(path)
+        assert got_names == names
+        assert got == want

@@ -128,7 +128,7 @@ def sample(
             "--bars",
             "--beats",
             help="With --infill: the span to regenerate, A-B: bars (abc-char, kern) or beats "
-            "(midi-notes, midi-chords), from 1.",
+            "(midi-notes, midi-chords, midi-tracks), from 1.",
         ),
     ] = None,
     accompany: Annotated[

@@ -31,6 +31,7 @@ from mgen.formats.score import Score
 from mgen.plugins.tokenizers.midi_base import MidiBase, MidiConfig, check_dynamics
 from mgen.plugins.tokenizers.midi_grid import VELOCITY, resolution
 from mgen.plugins.tokenizers.midi_tracks_grammar import MidiTracksGrammar
+from mgen.plugins.tokenizers.midi_tracks_infill import TracksSpans
 from mgen.plugins.tokenizers.midi_tracks_layout import fit_tracks, layout_of, score_of
 from mgen.plugins.tokenizers.midi_tracks_tokens import DRUMS, decode, encode, parse, vocabulary
 from mgen.plugins.tokenizers.midi_transpose import TransposeMixin
@@ -56,7 +57,7 @@ class MidiTracksConfig(MidiConfig):
             raise ConfigError(f"midi-tracks: max_tracks must be 1..{MAX_TRACKS}")
 
 
-class MidiTracksTokenizer(MidiBase, TransposeMixin, Tokenizer):
+class MidiTracksTokenizer(MidiBase, TransposeMixin, TracksSpans, Tokenizer):
     """MIDI as tracks: instrument, voice, drums, velocity, tempo and meter (four-voice chorales by default)
 
     Every note with its track; the piece opens with its ensemble, which sampling can choose."""
