@@ -123,13 +123,34 @@ def _tok(**options) -> MidiTracksTokenizer:
 # -- reading and writing ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("timing", TIMINGS)
-def test_read_write_read_gives_the_same_tokens(files: list[Path], tmp_path: Path, timing: str):
-    tok = _tok(timing=timing)
+#: Each timing, and melodic intervals (with shifts).
+SETTINGS = [{"timing": t} for t in TIMINGS] + [{"intervals": True}]
+IDS = [*TIMINGS, "intervals"]
+
+
+@pytest.mark.parametrize("settings", SETTINGS, ids=IDS)
+def test_read_write_read_gives_the_same_tokens(files: list[Path], tmp_path: Path, settings):
+    tok = _tok(**settings)
     for f in files:
         [tokens] = tok.read(f)
-        [again] = tok.read(tok.write(tokens, tmp_path / f"{timing}-{f.stem}"))
+        [again] = tok.read(tok.write(tokens, tmp_path / f"{len(settings)}-{f.stem}"))
         assert again == tokens, f.name
+
+
+def test_intervals_announce_each_tracks_next_pitch(files: list[Path]):
+    plain, with_intervals = _tok(), _tok(intervals=True)
+    for f in files:
+        [tokens] = with_intervals.read(f)
+        assert [t for t in tokens if t[:2] not in ("i+", "i-")] == plain.read(f)[0]
+        track, before = 0, {}
+        for t, nxt in zip(tokens, tokens[1:], strict=False):
+            if t.startswith("tr") and t[2:].isdigit():
+                track = int(t[2:])
+            elif t[:1] == "i" and t[1:2] in "+-":
+                assert int(nxt) == before[track] + int(t[1:]), f.name
+            if t.isdigit():
+                before[track] = int(t)
+    assert "i+2" in with_intervals.vocab and "i+2" not in plain.vocab
 
 
 def test_what_the_tokens_hold(files: list[Path]):
@@ -267,9 +288,9 @@ def test_melody_and_settings():
 # -- the grammar --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("timing", TIMINGS)
-def test_the_grammar_accepts_every_piece_read(files: list[Path], timing: str):
-    tok = _tok(timing=timing)
+@pytest.mark.parametrize("settings", SETTINGS, ids=IDS)
+def test_the_grammar_accepts_every_piece_read(files: list[Path], settings):
+    tok = _tok(**settings)
     for f in files:
         [tokens] = tok.read(f)
         at = grammar_of(tok, tok.vocab, 1).accepts(tokens)
@@ -292,18 +313,27 @@ BROKEN = [
 ]
 
 
-@pytest.mark.parametrize(("tokens", "at", "why"), BROKEN, ids=[b[2] for b in BROKEN])
+BROKEN_INTERVALS = [
+    ([*HEAD, "tr0", "i+2", "60"], 5, "an interval before a track's first pitch"),
+    ([*HEAD, "tr0", "60", "d4", "t4", "62"], 8, "a later pitch without its interval"),
+    ([*HEAD, "tr0", "60", "d4", "t4", "i+2", "64"], 9, "a pitch the interval does not lead to"),
+    ([*HEAD, "tr0", "60", "d4", "t4", "i+2", "62", "d4", "i-5"], 11, "a chord going down"),
+]
+
+
+@pytest.mark.parametrize(("tokens", "at", "why"), BROKEN + BROKEN_INTERVALS,
+                         ids=[b[2] for b in BROKEN + BROKEN_INTERVALS])  # fmt: skip
 def test_the_grammar_refuses_broken_pieces(tokens, at, why):
-    tok = _tok()
+    tok = _tok(intervals=(tokens, at, why) in BROKEN_INTERVALS)
     found = grammar_of(tok, tok.vocab, 1).accepts(tokens)
     assert found == (at if at is not None else len(tokens)), why
 
 
-@pytest.mark.parametrize("timing", TIMINGS)
-def test_random_walks_under_the_grammar_never_stall_and_write(timing: str, tmp_path: Path):
+@pytest.mark.parametrize("settings", SETTINGS, ids=IDS)
+def test_random_walks_under_the_grammar_never_stall_and_write(settings, tmp_path: Path):
     """Any token the grammar allows, drawn at random: no sample is ever left without a next
     token, every one is written, and what is read of it is read again from its writing."""
-    tok = _tok(timing=timing)
+    tok = _tok(**settings)
     rng = np.random.default_rng(0)
     rules = grammar_of(tok, tok.vocab, 16)
     ids, ends = [], np.zeros(16, dtype=int)

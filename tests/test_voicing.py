@@ -15,7 +15,7 @@ from mgen.core.contracts.errors import ConfigError
 from mgen.core.contracts.grammar import with_rules
 from mgen.core.runs.decoding import Decoding, resolve_rules
 from mgen.evaluate.voices import piece_voices
-from mgen.plugins.tokenizers.midi_tracks import MidiTracksTokenizer
+from mgen.plugins.tokenizers.midi_tracks import MidiTracksConfig, MidiTracksTokenizer
 
 HEAD = ["tracks_2", "inst_0", "inst_0", "tempo_100"]
 
@@ -48,6 +48,22 @@ def test_the_rule_refuses_exactly_the_parallels_mgen_eval_counts(tok):
     # the first voice at the onset is free: nothing is written there yet to move against
     first = [*HEAD, "t1", "tr0", "v4", "67", "d4", "tr1", "v4", "60", "d4", "t4"]
     assert _allowed_pitches(tok, first, rule=True) == _allowed_pitches(tok, first, rule=False)
+
+
+def test_with_intervals_the_rule_refuses_the_intervals_that_lead_to_parallels():
+    tok = MidiTracksTokenizer(MidiTracksConfig(intervals=True))
+    tok.fit(Counter())
+    before = [*HEAD, "t1", "tr1", "v4", "60", "d4", "tr0", "v4", "67", "d4", "t4", "tr1", "i+2",
+              "62", "d4", "tr0"]  # fmt: skip
+
+    def moves(rule: bool) -> set[int]:
+        g = with_rules(tok.grammar(tok.vocab, 1), ["no-parallels"] if rule else [])
+        g.feed(before)
+        mask = g.allowed()[0]
+        return {int(t[1:]) for t, ok in zip(tok.vocab.tokens, mask, strict=True)
+                if ok and t[:2] in ("i+", "i-")}  # fmt: skip
+
+    assert moves(False) - moves(True) == {p - 67 for p in range(68, 128) if (p - 62) % 12 == 7}
 
 
 def test_octaves_too_and_only_at_shared_onsets(tok):

@@ -47,6 +47,7 @@ class MidiTracksConfig(MidiConfig):
     tempo_change: float = 0.2  # a tempo token where the tempo moves by more than this ratio
     timing: str = "shifts"  # "shifts": t<steps> between onsets; "bars": REMI's bar + pos<step>
     max_tracks: int = MAX_TRACKS  # more tracks join one of their program, else the smallest go
+    intervals: bool = False  # an i<+-n> token before each pitch: its track's melodic interval
 
     def validate(self) -> None:
         super().validate()

@@ -3,11 +3,13 @@ sample is what `read` gives of some file, token for token, so every sample is wr
 
     tracks_<n>  inst x n  tempo  [meter]  then, from an onset on:
     (shifts)  t ... [meter] [tempo] NOTES             (bars)  bar [meter] ... pos [tempo] NOTES
-    NOTES = ([tr<i>] [v] (pitch d | k<drum>))+        the piece may end after a note
+    NOTES = ([tr<i>] [v] ([i<+-n>] pitch d | k<drum>))+        the piece may end after a note
 
 with: exactly n instruments; `tr<i>` only for a declared track, never the track in force, and
 within an onset only a later track; a pitch on a pitched track, a drum hit on a drum track, in
-ascending order within an onset and track; `pos` inside the bar and after the last one.
+ascending order within an onset and track; `pos` inside the bar and after the last one. With
+`intervals`, a pitch on a track that has had one comes only after an interval, and is the
+track's last pitch moved by it; a track's first pitch comes without one.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from mgen.plugins.tokenizers.midi_tracks_tokens import parse
 from mgen.plugins.tokenizers.midi_tracks_voicing import DESCRIPTION, RULE, NoParallels
 
 KINDS = ("count", "inst", "tempo", "meter", "shift", "bar", "pos", "track", "vel", "pitch",
-         "drum", "dur")  # fmt: skip
+         "drum", "dur", "interval")  # fmt: skip
 #: States: the kind of the last token, with the header's tempo and meter apart from the body's.
 STATES = (*KINDS, "head_tempo", "head_meter", "begin", "end")
-_NOTE = {"track", "vel", "pitch", "drum"}
+_NOTE = {"track", "vel", "pitch", "drum", "interval"}
 
 
 def _follows(bars: bool) -> dict[str, set[str]]:
@@ -43,8 +45,9 @@ def _follows(bars: bool) -> dict[str, set[str]]:
         "meter": ({"bar", "pos"} if bars else {"shift", "tempo"} | _NOTE),
         "pos": {"tempo"} | _NOTE,
         "tempo": _NOTE,
-        "track": {"vel", "pitch", "drum"},
-        "vel": {"pitch", "drum"},
+        "track": {"vel", "pitch", "drum", "interval"},
+        "vel": {"pitch", "drum", "interval"},
+        "interval": {"pitch"},
         "pitch": {"dur"},
         "dur": time | _NOTE,
         "drum": time | _NOTE,
@@ -78,6 +81,9 @@ class MidiTracksGrammar(Grammar):
         self.last = np.full(k, -1)  # the last pitch of this onset and track
         self.length = np.full(k, 4 * self.spb)  # steps in the bar in force
         self.pos = np.full(k, -1)  # the last position in this bar
+        self.intervals = bool(getattr(config, "intervals", False))
+        self.before = np.full((k, most + 1), -1)  # [K, track]: the track's last pitch
+        self.pending = np.full(k, -1)  # the pitch an interval just taken calls for
 
     def _table(self, follows: dict[str, set[str]], vocab: Vocab) -> np.ndarray:
         table = np.zeros((len(STATES), len(vocab)), dtype=bool)  # [state, token]
@@ -101,7 +107,15 @@ class MidiTracksGrammar(Grammar):
         valid = (self.track >= 0)[:, None]
         drum = self.drums[np.arange(self.k), np.maximum(self.track, 0)][:, None]
         higher = value > self.last[:, None]
-        mask &= ~((kind == c["pitch"]) & ~(valid & ~drum & higher))
+        pitched = valid & ~drum
+        if self.intervals:  # the pitch follows from the interval; a first pitch has none
+            before = self.before[np.arange(self.k), np.maximum(self.track, 0)][:, None]
+            to = before + value  # [K, V]: where each interval leads
+            fits = (before >= 0) & (to > self.last[:, None]) & (to <= 127)
+            mask &= ~((kind == c["interval"]) & ~(pitched & fits))
+            asked = (self.state == c["interval"])[:, None]
+            pitched = pitched & np.where(asked, value == self.pending[:, None], before < 0)
+        mask &= ~((kind == c["pitch"]) & ~(pitched & higher))
         mask &= ~((kind == c["drum"]) & ~(valid & drum & higher))
         mask &= ~((kind == c["vel"]) & ~(valid & (self.last < 127)[:, None]))  # a note can follow
         inside = (value < self.length[:, None]) & (value > self.pos[:, None])
@@ -122,6 +136,11 @@ class MidiTracksGrammar(Grammar):
                                                     False, self.fresh))  # fmt: skip
         self.track = np.where(switch, value, self.track)
         note = np.isin(kind, [c["pitch"], c["drum"]])
+        if self.intervals:
+            on = np.maximum(self.track, 0)
+            self.pending = np.where(kind == c["interval"], self.before[rows, on] + value, -1)
+            pitch = (kind == c["pitch"]) & (self.track >= 0)
+            self.before[rows[pitch], on[pitch]] = value[pitch]
         self.last = np.where(onset | switch, -1, np.where(note, value, self.last))
         meter = kind == c["meter"]
         self.length = np.where(meter, self.bar_len[ids], self.length)

@@ -4,9 +4,12 @@ every token the settings allow (`vocabulary`). The scheme is in docs/tokenizers/
     header:  tracks_<n>  inst_<program>|inst_drums (n of them)  tempo_<bpm>  [meter_<num>/<den>]
     time:    t<steps> ...                       (timing=shifts, the default)
              bar [meter_<num>/<den>]  pos<step>  (timing=bars: REMI's bar and position)
-    a note:  [tr<track>] [v<bin>] <pitch> d<steps>      a drum hit: [tr<track>] [v<bin>] k<note>
+    a note:  [tr<track>] [v<bin>] [i<+-semitones>] <pitch> d<steps>
+    a drum hit: [tr<track>] [v<bin>] k<note>
 
-At each onset the notes come by track, then pitch. `tr` comes only where the track differs
+At each onset the notes come by track, then pitch. With `intervals`, a pitched note after its
+track's first is announced by its interval from the track's note before (`i+2`, `i-5`, `i+0`);
+reading takes the pitch token alone (the grammar makes the two agree). `tr` comes only where the track differs
 from the last note's, `v` only where the track's velocity bin differs from its last note's;
 `tempo_` and `meter_` only where the tempo or meter changes.
 """
@@ -42,7 +45,7 @@ _TOKEN = re.compile(r"^(?:(?P<pitch>\d{1,3})|k(?P<drum>\d{1,3})|d(?P<dur>\d{1,4}
                     r"|t(?P<shift>\d{1,4})|tr(?P<track>\d{1,3})|v(?P<vel>\d{1,3})"
                     r"|pos(?P<pos>\d{1,4})|(?P<bar>bar)|tempo_(?P<tempo>\d{1,4})"
                     r"|meter_(?P<meter>\d{1,2}/\d{1,2})|inst_(?P<inst>\d{1,3}|drums)"
-                    r"|tracks_(?P<count>\d{1,3}))$")  # fmt: skip
+                    r"|tracks_(?P<count>\d{1,3})|i(?P<interval>[+-]\d{1,3}))$")  # fmt: skip
 
 
 @functools.lru_cache(maxsize=4096)
@@ -78,6 +81,7 @@ def vocabulary(c: Any) -> list[str]:
         *(f"v{b}" for b in range(c.velocities)),
         *map(str, range(128)),
         *(f"k{p}" for p in range(128)),
+        *((f"i{n:+d}" for n in range(-127, 128)) if c.intervals else ()),
         *(f"d{n}" for n in range(1, c.max_duration_steps + 1)),
     ]  # fmt: skip
 
@@ -97,7 +101,7 @@ def encode(layout: Layout, c: Any) -> list[str]:
     later = [s for s, _, _ in layout.meters if s > 0]
     steps = distinct(np.r_[layout.onset, later].astype(np.int64))
     bounds = np.searchsorted(layout.onset, np.r_[steps, steps[-1] + 1])
-    notes = _Notes(layout, c.velocities > 0)
+    notes = _Notes(layout, c.velocities > 0, c.intervals)
     for step, a, b in zip(steps.tolist(), bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
         clock.to(step, b > a, out)
         if step in layout.tempo and step != first:
@@ -109,12 +113,13 @@ def encode(layout: Layout, c: Any) -> list[str]:
 class _Notes:
     """Each note's tokens, with the track and velocity in force carried between notes."""
 
-    def __init__(self, layout: Layout, velocities: bool):
+    def __init__(self, layout: Layout, velocities: bool, intervals: bool = False):
         self.cols = [c.tolist() for c in (layout.track, layout.pitch, layout.duration,
                                           layout.velocity)]  # fmt: skip
         self.drum = [drum for _, drum in layout.tracks]
-        self.velocities = velocities
+        self.velocities, self.intervals = velocities, intervals
         self.track, self.bins = -1, [-1] * len(layout.tracks)
+        self.before: list[int | None] = [None] * len(layout.tracks)  # each track's last pitch
 
     def write(self, a: int, b: int, out: list[str]) -> None:
         tracks, pitches, durations, bins = self.cols
@@ -128,8 +133,11 @@ class _Notes:
                 self.bins[track] = v
             if self.drum[track]:
                 out.append(f"k{pitches[i]}")
-            else:
-                out += (str(pitches[i]), f"d{durations[i]}")
+                continue
+            before, self.before[track] = self.before[track], pitches[i]
+            if self.intervals and before is not None:
+                out.append(f"i{pitches[i] - before:+d}")
+            out += (str(pitches[i]), f"d{durations[i]}")
 
 
 class Shifts:
@@ -215,6 +223,8 @@ def _take(r: _Reading, kind: str, value: Any, c: Any) -> None:
     if kind in ("count", "inst", "tempo", "meter"):
         _take_header(r, kind, value, c)
         return
+    if kind == "interval":
+        return  # the pitch token that follows says the same
     r.header = False
     if kind == "shift":
         r.now += value

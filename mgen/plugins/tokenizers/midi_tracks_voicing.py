@@ -11,7 +11,8 @@ tracks' pitches at their last shared onset before `now`, pitch p is refused wher
 |p - q| % 12 == |p' - q'| % 12 in {0, 7} and p - p' moves the same way as q - q'. Drum tracks
 are left alone. A row where the rule would leave no pitch that the grammar allows keeps the
 grammar's own mask (never seen with four voices: a rule refuses at most two pitch classes in
-one direction).
+one direction). With `intervals`, where the pitch follows from an interval token, the
+intervals that lead to a refused pitch are refused.
 """
 
 from __future__ import annotations
@@ -40,28 +41,35 @@ class NoParallels(Grammar):
         self.codes = {k: c[k] for k in ("shift", "bar", "pos", "pitch", "drum")}
         self.pitch_ids = np.flatnonzero(inner.kind == c["pitch"])  # [P]: the pitch tokens
         self.pitches = inner.value[self.pitch_ids]  # [P]: their MIDI numbers
+        self.interval_ids = np.flatnonzero(inner.kind == c["interval"])  # [I]: interval tokens
+        self.moves = inner.value[self.interval_ids]  # [I]: their semitones
         self.now = np.zeros(self.k, dtype=np.int64)  # [K]: the onset in force
         self.bars = np.full(self.k, -1, dtype=np.int64)  # [K]: bars begun (timing=bars)
         self.lines: list[dict[int, dict[int, int]]] = [{} for _ in range(self.k)]
 
     def allowed(self) -> np.ndarray:
         mask = self.inner.allowed()  # [K, V]
-        for row in np.flatnonzero(mask[:, self.pitch_ids].any(axis=1)):
-            refused = self._refused(int(row))
+        ids = np.r_[self.pitch_ids, self.interval_ids]
+        for row in np.flatnonzero(mask[:, ids].any(axis=1)):
+            refused = self._refused(int(row))  # [128] over MIDI numbers
             if refused is None:
                 continue
-            keep = mask[row, self.pitch_ids] & ~refused
+            track = int(self.inner.track[row])
+            to = int(self.inner.before[row, track]) + self.moves if len(self.moves) else self.moves
+            leads = np.r_[refused[self.pitches], refused[np.clip(to, 0, 127)] & (to >= 0)]
+            keep = mask[row, ids] & ~leads
             if keep.any():
-                mask[row, self.pitch_ids] = keep
+                mask[row, ids] = keep
         return mask
 
     def _refused(self, row: int) -> np.ndarray | None:
-        """bool [P]: the pitches the rule refuses sample `row` now, or None (no pair to check)."""
+        """bool [128]: the MIDI numbers the rule refuses sample `row` now, or None (no pair to
+        check)."""
         v, now = int(self.inner.track[row]), int(self.now[row])
         lines = self.lines[row]
         if v < 0 or self.inner.drums[row, v] or v not in lines:
             return None
-        refused = np.zeros(len(self.pitches), dtype=bool)
+        refused, pitches = np.zeros(128, dtype=bool), np.arange(128)
         for w, line in lines.items():
             if w == v or now not in line:
                 continue
@@ -73,8 +81,8 @@ class NoParallels(Grammar):
             interval = abs(p0 - q0) % 12
             if interval not in (FIFTH, OCTAVE) or q == q0:
                 continue
-            same_way = np.sign(self.pitches - p0) == np.sign(q - q0)
-            refused |= same_way & (np.abs(self.pitches - q) % 12 == interval)
+            same_way = np.sign(pitches - p0) == np.sign(q - q0)
+            refused |= same_way & (np.abs(pitches - q) % 12 == interval)
         return refused
 
     def advance(self, ids: np.ndarray) -> None:
