@@ -165,3 +165,40 @@ def test_midi_tracks_infill_keeps_every_note_outside_on_its_track(chorale_midi: 
         got_names, got = notes(path)
         assert got_names == names
         assert got == want
+
+
+@pytest.mark.parametrize("batching", ["piece-lanes", "pieces", "windows"])
+def test_training_pieces_are_cut_anew_each_epoch(tune: Path, batching: str):
+    """Each epoch cuts every fill-in-the-middle piece at new bar lines drawn from (seed,
+    epoch): the same tokens, in the sentinel layout, the batches' shape unchanged, and the same
+    epoch cut the same way again (a resumed run reads what an uninterrupted one would)."""
+    from mgen.core.data.prepare import prepare_data
+    from mgen.core.data.refill import Refilled
+
+    tok = AbcCharTokenizer()
+    td = prepare_data(tok, [str(tune.parent)], seq_len=32, batch_size=2, val_fraction=0.0,
+                      batching=batching, infill_share=1.0, log=lambda m: None,
+                      progress=False)  # fmt: skip
+    assert isinstance(td.train, Refilled) and td.train.jobs
+    job = td.train.jobs[0]
+    vocab = tok.vocab
+
+    def epoch(e: int) -> tuple[list[str], list]:
+        got = [(x.copy(), y.copy()) for _, (x, y) in td.train.epoch_batches(0, e)]
+        return vocab.decode(job.piece.tolist()), got
+
+    seen, shapes = set(), set()
+    for e in range(1, 7):
+        tokens, got = epoch(e)
+        s, p, m = (tokens.index(t) for t in infill.SENTINELS)
+        end = tokens.index("<end>")
+        body = tokens[p + 1 : m] + tokens[m + 1 : end] + tokens[s + 1 : p]
+        assert body == vocab.decode(job.body.tolist())  # the same tune, cut elsewhere
+        assert s == 1  # right after <start>
+        seen.add((p, m))
+        shapes.add(tuple(sorted(x.shape for x, _ in got)))
+        again = epoch(e)
+        assert again[0] == tokens
+        assert all((a[0] == b[0]).all() for a, b in zip(again[1], got, strict=True))
+    assert len(seen) > 1  # the cut moves from epoch to epoch
+    assert len(shapes) == 1  # and the batches keep their shape

@@ -6,8 +6,9 @@ resumed run reads the same pieces) as `<suffix> S <prefix> P <middle> M`, cut at
 boundaries where the tokenizer offers them (bars, beats), else at two token positions; control
 tokens opening a piece (data.controls) stay in front. The rewritten pieces are ordinary pieces
 of the corpus, so every batching (lanes, piece-lanes, pieces, windows) and transposition read
-them as they read any other. The cut is drawn once per run, not again each epoch. The share of
-pieces rewritten goes into config.json's data block (`infill`).
+them as they read any other. The training pieces are cut anew each epoch (mgen.core.data.refill);
+the validation pieces keep the cut drawn here. The share of pieces rewritten goes into
+config.json's data block (`infill`).
 """
 
 from __future__ import annotations
@@ -80,5 +81,5 @@ def infilled(split: Any, tok: Tokenizer, share: float, seed: int) -> tuple[Any, 
     held = corpus if split.held is split.corpus else fim_corpus(tok, split.held, share,
                                                                  seed + 1)[0]  # fmt: skip
     record = {"share": share, "pieces": done, "of": len(corpus), "cut_at": infill.unit(tok)
-              if infill.has_spans(tok) else "token"}  # fmt: skip
+              if infill.has_spans(tok) else "token", "cut": "anew each epoch"}  # fmt: skip
     return dataclasses.replace(split, corpus=corpus, held=held), {"infill": record}

@@ -35,6 +35,7 @@ from mgen.core.data.controls import controlled
 from mgen.core.data.corpus import Corpus, find_files, load_corpus
 from mgen.core.data.infill import infilled
 from mgen.core.data.learning import learned
+from mgen.core.data.refill import refilling
 from mgen.core.training.defaults import resolve
 from mgen.core.training.distributed import Dist
 from mgen.core.training.train_config import TrainConfig
@@ -125,7 +126,12 @@ def prepare_data(
                    batching=train.layout.name, **marks, **fim,
                    **_neutral_runs(tok, vocab, stream))  # fmt: skip
     _say(log, summary, dropped, corpus.from_cache)
-    return TrainData(tok, transposing(train, tok, vocab), val, notes, used, summary)
+    return TrainData(tok, _augmented(train, tok, vocab), val, notes, used, summary)
+
+
+def _augmented(train: Any, tok: Tokenizer, vocab: Vocab) -> Batches:
+    """The training batches, fill-in-the-middle pieces cut anew and pieces moved each epoch."""
+    return transposing(refilling(train, tok, vocab), tok, vocab)
 
 
 def _say(log: Log, summary: dict[str, Any], dropped: int, cached: bool) -> None:
