@@ -135,3 +135,12 @@ def test_an_unknown_rule_is_one_line_and_status_2(tmp_path):
                      "--out", tmp_path / "t")  # fmt: skip
     assert_one_line_error(code, out, "no-parallels", "no rules")
     assert not (tmp_path / "t").exists()
+
+
+def test_an_accompaniment_takes_the_rule_too(chorale_midi, tmp_path):
+    from mgen import api
+
+    result = api.accompany("bach-satb", chorale_midi, "0,0,0", n=900, num_samples=3, seed=2,
+                           rules=["no-parallels"], out=tmp_path / "acc")  # fmt: skip
+    assert _parallels(tmp_path / "acc") == (0, 0)
+    assert len(result.pieces) == 3  # each kept the given soprano (else a DataError)

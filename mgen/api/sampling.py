@@ -183,6 +183,7 @@ def infill(
     *,
     seed: int = 0,
     grammar: bool = True,
+    rules: Sequence[str] | None = None,
     out: Path | str | None = None,
     force: bool = False,
     device: str = "cpu",
@@ -203,7 +204,7 @@ def infill(
         refuse_overwrite(Path(out), num_samples)
     parts, report = read_parts(loaded, file, first, last), GrammarReport()
     pieces = fill(loaded, parts, n, num_samples, decoder, seed=seed, grammar=grammar,
-                  report=report, **options)  # fmt: skip
+                  rules=_listed(rules), report=report, **options)  # fmt: skip
     units = [middle_units(loaded.tokenizer, p, parts, last - first + 1) for p in pieces]
     used = GrammarUse(grammar, report) if loaded.has_grammar() else None
     written = loaded.write(pieces, Path(out) if out is not None else None, force=force)
@@ -220,6 +221,7 @@ def accompany(
     *,
     track: int | None = None,
     seed: int = 0,
+    rules: Sequence[str] | None = None,
     out: Path | str | None = None,
     force: bool = False,
     device: str = "cpu",
@@ -239,7 +241,8 @@ def accompany(
         refuse_overwrite(Path(out), num_samples)
     report = GrammarReport()
     pieces = play(loaded, file, instrument_list(instruments), n, num_samples, decoder,
-                  track=track, seed=seed, report=report, **options)  # fmt: skip
+                  track=track, seed=seed, rules=_listed(rules), report=report,
+                  **options)  # fmt: skip
     written = loaded.write(pieces, Path(out) if out is not None else None, force=force)
     return SampleResult(loaded, pieces, written, GrammarUse(True, report))
 

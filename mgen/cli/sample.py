@@ -184,12 +184,14 @@ def sample(
 
     if infill is not None or bars is not None:
         _infill(run, infill, bars, n, num_samples, decoder, seed, grammar, out, force, device,
-                {"temperature": temperature, "top_k": top_k, "top_p": top_p})  # fmt: skip
+                {"temperature": temperature, "top_k": top_k, "top_p": top_p,
+                 "rules": _rules(rule)})  # fmt: skip
         return
     if accompany is not None or accompany_track is not None:
         _accompany(run, accompany, accompany_track, instruments, n, num_samples, decoder, seed,
                    grammar, out, force, device,
-                   {"temperature": temperature, "top_k": top_k, "top_p": top_p})  # fmt: skip
+                   {"temperature": temperature, "top_k": top_k, "top_p": top_p,
+                    "rules": _rules(rule)})  # fmt: skip
         return
     asked = {**parse_options(control, "--control"), "key": key, "meter": meter,
              "tempo": tempo}  # fmt: skip

@@ -10,8 +10,9 @@ from typing import Any
 from mgen.core.contracts.accompany import accompaniment_of
 from mgen.core.contracts.decoder import build_decoder
 from mgen.core.contracts.errors import ConfigError, DataError
-from mgen.core.contracts.grammar import grammar_of
+from mgen.core.contracts.grammar import grammar_of, with_rules
 from mgen.core.contracts.vocabulary import require_vocab
+from mgen.core.runs.decoding import resolve_rules
 from mgen.core.sampling.engine import GrammarReport, check_request, generate
 
 
@@ -25,12 +26,13 @@ def accompany(
     *,
     track: int | None = None,
     seed: int = 0,
+    rules: list[str] | None = None,
     report: GrammarReport | None = None,
     **options: Any,
 ) -> list[list[str]]:
     """`num_samples` pieces holding track `track` of `path` note for note (track 1 of each)
     and `instruments` as new tracks of up to `n` new tokens in all (the given track's tokens
-    come on top). DataError where a sample did not keep the given track (it ran out of `n`)."""
+    come on top), under the grammar's `rules` (None: the run's chosen ones). DataError where a sample did not keep the given track (it ran out of `n`)."""
     check_request(n, num_samples, seed)
     decoder, options = run.resolve_decoding(decoder, options)
     tok, dec = run.tokenizer, build_decoder(decoder, options)
@@ -39,12 +41,12 @@ def accompany(
     inner = grammar_of(tok, vocab, num_samples)
     if inner is None:
         raise ConfigError(f"--accompany: the {run.tokenizer_name} tokenizer has no grammar")
-    rules = plan.grammar(inner, vocab)
-    rules.feed(plan.opening)
+    guide = plan.grammar(with_rules(inner, resolve_rules(run.config, rules)), vocab)
+    guide.feed(plan.opening)
     ids = generate(
         run.model, [vocab.start_id, *vocab.encode(plan.opening)], steps=n + plan.forced,
         num_samples=num_samples, decoder=dec, vocab=vocab, seed=seed, device=run.device,
-        grammar=rules, report=report if report is not None else GrammarReport(),
+        grammar=guide, report=report if report is not None else GrammarReport(),
     )  # fmt: skip
     pieces = [[*plan.opening, *vocab.decode(row)] for row in ids]
     for i, piece in enumerate(pieces):

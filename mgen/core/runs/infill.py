@@ -9,8 +9,9 @@ from typing import Any
 from mgen.core.contracts import infill
 from mgen.core.contracts.decoder import build_decoder
 from mgen.core.contracts.errors import ConfigError, DataError
-from mgen.core.contracts.grammar import grammar_of
+from mgen.core.contracts.grammar import grammar_of, with_rules
 from mgen.core.contracts.vocabulary import require_vocab
+from mgen.core.runs.decoding import resolve_rules
 from mgen.core.sampling.engine import GrammarReport, check_request, generate
 
 
@@ -41,6 +42,7 @@ def fill(
     *,
     seed: int = 0,
     grammar: bool = True,
+    rules: list[str] | None = None,
     report: GrammarReport | None = None,
     **options: Any,
 ) -> list[list[str]]:
@@ -52,13 +54,13 @@ def fill(
     tok, dec = run.tokenizer, build_decoder(decoder, options)
     vocab = require_vocab(tok)
     opening = infill.layout(parts[0], [], parts[2])
-    rules = grammar_of(tok, vocab, num_samples) if grammar else None
-    rules = infill.InfillGrammar(rules, vocab) if rules is not None else None
-    if rules is not None:
-        rules.feed(opening)
+    guide = grammar_of(tok, vocab, num_samples) if grammar else None
+    if guide is not None:  # the grammar's rules (None: the run's chosen ones), then the middle's
+        guide = infill.InfillGrammar(with_rules(guide, resolve_rules(run.config, rules)), vocab)
+        guide.feed(opening)
     ids = generate(
         run.model, [vocab.start_id, *vocab.encode(opening)], steps=n, num_samples=num_samples,
-        decoder=dec, vocab=vocab, seed=seed, device=run.device, grammar=rules,
+        decoder=dec, vocab=vocab, seed=seed, device=run.device, grammar=guide,
         report=report if report is not None else GrammarReport(),
     )  # fmt: skip
     return [infill.join(tok, parts, vocab.decode(row)) for row in ids]

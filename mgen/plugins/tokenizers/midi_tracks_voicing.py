@@ -47,6 +47,11 @@ class NoParallels(Grammar):
         self.bars = np.full(self.k, -1, dtype=np.int64)  # [K]: bars begun (timing=bars)
         self.lines: list[dict[int, dict[int, int]]] = [{} for _ in range(self.k)]
 
+    def __getattr__(self, name: str) -> Any:
+        if name == "inner":  # not set yet: no recursion
+            raise AttributeError(name)
+        return getattr(self.inner, name)  # the state others read (the track in force, ...)
+
     def allowed(self) -> np.ndarray:
         mask = self.inner.allowed()  # [K, V]
         ids = np.r_[self.pitch_ids, self.interval_ids]
