@@ -46,20 +46,10 @@ def test_fim_layout_cuts_on_bar_lines(tune: Path):
     for seed in range(20):
         out = rewrite(tok, piece, np.random.default_rng(seed))
         assert out[0] == infill.SUFFIX and out.count(infill.MIDDLE) == 1
-        assert out.count(infill.SUFFIX) == 2 and len(out) == len(piece) + 4
-        prefix, middle, suffix = infill.parts(out)
+        s, p, m = out.index(infill.SUFFIX), out.index(infill.PREFIX), out.index(infill.MIDDLE)
+        suffix, prefix, middle = out[s + 1 : p], out[p + 1 : m], out[m + 1 :]
         assert prefix + middle + suffix == piece
         assert len(prefix) in bounds and len(prefix) + len(middle) in bounds
-        # the suffix's first tokens come right before the middle, the rest first of all
-        m = out.index(infill.MIDDLE)
-        assert out[m - len(suffix[: infill.HEAD]) - 1 : m] == [
-            infill.SUFFIX,
-            *suffix[: infill.HEAD],
-        ]
-    old = infill.layout(["a"], ["b"], ["c", "d"], "spm")
-    assert old == [infill.SUFFIX, "c", "d", infill.PREFIX, "a", infill.MIDDLE, "b"]
-    assert infill.parts(old) == (["a"], ["b"], ["c", "d"])
-    assert infill.layout_of({}) == "spm"  # runs trained before the layout was recorded
 
 
 def test_run_records_infill(abc_run: Path):
@@ -200,11 +190,12 @@ def test_training_pieces_are_cut_anew_each_epoch(tune: Path, batching: str):
     seen, shapes = set(), set()
     for e in range(1, 7):
         tokens, got = epoch(e)
+        s, p, m = (tokens.index(t) for t in infill.SENTINELS)
         end = tokens.index("<end>")
-        prefix, middle, suffix = infill.parts(tokens[:end])
-        assert prefix + middle + suffix == vocab.decode(job.body.tolist())  # cut elsewhere
-        assert tokens.index(infill.SUFFIX) == 1  # right after <start>
-        seen.add((len(prefix), len(middle)))
+        body = tokens[p + 1 : m] + tokens[m + 1 : end] + tokens[s + 1 : p]
+        assert body == vocab.decode(job.body.tolist())  # the same tune, cut elsewhere
+        assert s == 1  # right after <start>
+        seen.add((p, m))
         shapes.add(tuple(sorted(x.shape for x, _ in got)))
         again = epoch(e)
         assert again[0] == tokens

@@ -6,8 +6,8 @@ For a run trained with `--infill`: each of its validation pieces (at most `--pie
 two span boundaries drawn from the seed (bars for abc-char and kern, beats for MIDI: as training
 cuts them), and the middle is scored three ways, nats per token of the middle and its <end>:
 
-- prefix and suffix: the run's layout (mgen.core.contracts.infill), what `mgen sample --infill`
-  asks;
+- prefix and suffix: `<suffix> SUFFIX <prefix> PREFIX <middle> MIDDLE <end>` (what `mgen sample
+  --infill` asks);
 - prefix only, same layout with an empty suffix;
 - left to right: `PREFIX MIDDLE`, the model reading the tune as it does when it is not infilling
   (its loss on the middle, the piece's end not scored).
@@ -45,11 +45,11 @@ def middle_nats(run, tokens: list[str], first: int, last: int) -> tuple[float, i
 
 def three_ways(run, body: list[str], a: int, b: int) -> list[tuple[float, int]]:
     """The middle body[a:b] scored with prefix and suffix, prefix only, left to right."""
-    from mgen.core.contracts.infill import layout, layout_of
+    from mgen.core.contracts.infill import layout
 
-    out, kind = [], layout_of(run.config)
+    out = []
     for suffix in (body[b:], []):
-        seq = [*layout(body[:a], body[a:b], suffix, kind), "<end>"]
+        seq = [*layout(body[:a], body[a:b], suffix), "<end>"]
         start = len(seq) - (b - a) - 1  # the middle's first token in seq, after <start>: +1
         out.append(middle_nats(run, seq, start + 1, len(seq) + 1))
     out.append(middle_nats(run, body[:b], a + 1, b + 1))

@@ -7,14 +7,9 @@ last the unit after the last with the offset where the last one ends (abc-char: 
 header; kern: 4/4 bars as its writer writes them; midi-notes, midi-chords: beats). Training
 with `--infill` (mgen.core.data.infill) rewrites a share of the pieces as
 
-    <start> <suffix> TAIL <prefix> PREFIX <suffix> HEAD <middle> MIDDLE <end>   ("spm-head")
+    <start> <suffix> SUFFIX <prefix> PREFIX <middle> MIDDLE <end>
 
-where HEAD is the suffix's first `HEAD` tokens and TAIL the rest of it, so the model learns the
-middle given both sides, with the music the middle must lead into right before it: a recurrent
-model trained by truncated backpropagation through windows of 64 tokens cannot learn to use a
-suffix read hundreds of tokens before the middle. Runs trained before read the plain layout
-("spm": `<suffix> SUFFIX <prefix> PREFIX <middle> MIDDLE`; config.json's `data.infill.layout`
-says which). Sampling (`mgen sample --infill FILE --bars
+so the model learns the middle given both sides; sampling (`mgen sample --infill FILE --bars
 A-B`) opens with everything up to `<middle>` and generates until `<end>`. A tokenizer may also
 define `join(prefix, middle, suffix, old)` to put a piece back together (the MIDI tokenizers: the
 suffix keeps its time whatever the middle's length); otherwise the three are concatenated.
@@ -34,8 +29,6 @@ from mgen.core.contracts.vocab import Vocab
 
 SUFFIX, PREFIX, MIDDLE = "<suffix>", "<prefix>", "<middle>"
 SENTINELS = (SUFFIX, PREFIX, MIDDLE)
-HEAD = 32  # the suffix's tokens repeated beside the middle (spm-head)
-LAYOUTS = ("spm-head", "spm")  # the first: what training writes now
 
 
 @runtime_checkable
@@ -57,30 +50,9 @@ def trained(vocab: Vocab) -> bool:
     return all(s in vocab for s in SENTINELS)
 
 
-def layout(
-    prefix: Sequence[str], middle: Sequence[str], suffix: Sequence[str], kind: str = LAYOUTS[0]
-) -> list[str]:
+def layout(prefix: Sequence[str], middle: Sequence[str], suffix: Sequence[str]) -> list[str]:
     """One piece in fill-in-the-middle order (the engine adds <start> and <end>)."""
-    if kind == "spm":
-        return [SUFFIX, *suffix, PREFIX, *prefix, MIDDLE, *middle]
-    return [SUFFIX, *suffix[HEAD:], PREFIX, *prefix, SUFFIX, *suffix[:HEAD], MIDDLE, *middle]
-
-
-def parts(tokens: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
-    """(prefix, middle, suffix) of a piece in either layout (`layout`'s inverse)."""
-    tokens = list(tokens)
-    p, m = tokens.index(PREFIX), tokens.index(MIDDLE)
-    second = [i for i, t in enumerate(tokens) if t == SUFFIX and p < i < m]
-    tail = tokens[tokens.index(SUFFIX) + 1 : p]
-    if second:  # spm-head
-        return tokens[p + 1 : second[0]], tokens[m + 1 :], tokens[second[0] + 1 : m] + tail
-    return tokens[p + 1 : m], tokens[m + 1 :], tail
-
-
-def layout_of(config: dict) -> str:
-    """The layout a run was trained with: config.json's data.infill.layout ("spm" before it
-    was recorded)."""
-    return str(((config.get("data") or {}).get("infill") or {}).get("layout", "spm"))
+    return [SUFFIX, *suffix, PREFIX, *prefix, MIDDLE, *middle]
 
 
 def parse_span(text: str, name: str = "--bars") -> tuple[int, int]:
@@ -133,7 +105,7 @@ class InfillGrammar(Grammar):
     def feed(self, tokens: Sequence[str]) -> None:
         tokens = list(tokens)
         if PREFIX in tokens and MIDDLE in tokens:
-            tokens = parts(tokens)[0]
+            tokens = tokens[tokens.index(PREFIX) + 1 : tokens.index(MIDDLE)]
         self.inner.feed(tokens)
 
     def allowed(self) -> np.ndarray:

@@ -81,6 +81,5 @@ def infilled(split: Any, tok: Tokenizer, share: float, seed: int) -> tuple[Any, 
     held = corpus if split.held is split.corpus else fim_corpus(tok, split.held, share,
                                                                  seed + 1)[0]  # fmt: skip
     record = {"share": share, "pieces": done, "of": len(corpus), "cut_at": infill.unit(tok)
-              if infill.has_spans(tok) else "token", "cut": "anew each epoch",
-              "layout": infill.LAYOUTS[0]}  # fmt: skip
+              if infill.has_spans(tok) else "token", "cut": "anew each epoch"}  # fmt: skip
     return dataclasses.replace(split, corpus=corpus, held=held), {"infill": record}

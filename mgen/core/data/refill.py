@@ -3,7 +3,7 @@
 `infilled` rewrites a share of the pieces once, when the data is prepared; `Refilled` wraps the
 training batches and, at the start of every epoch, cuts each of those pieces again at two span
 boundaries drawn from (seed, epoch) alone, in place: the piece keeps its length (its tokens and
-sentinels are the same, in another order, in the layout it was written in), so every batching's windows, lanes and
+the three sentinels are the same, in another order), so every batching's windows, lanes and
 carry plan stay as they are, and a resumed run sees exactly the batches an uninterrupted one
 would. The model so sees each piece's middle cut at a new place each epoch, not the same one.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from mgen.core.contracts.infill import HEAD, SENTINELS, SUFFIX, parts
+from mgen.core.contracts.infill import SENTINELS
 from mgen.core.contracts.tokenizer import Tokenizer
 from mgen.core.contracts.vocab import Vocab
 from mgen.core.data import batches
@@ -26,31 +26,27 @@ _SALT = 0xF2  # mixed into the epoch's seed, so the cuts do not repeat other dra
 
 class _Job:
     """One rewritten piece: its array (a view into the batches' own), where its sentinel
-    layout begins, which layout it is, its body in reading order, and where that body may be
-    cut."""
+    layout begins, its body in reading order, and where that body may be cut."""
 
     def __init__(self, piece: np.ndarray, ids: tuple[int, int, int], end: int, tok: Tokenizer,
                  vocab: Vocab):  # fmt: skip
-        self.piece, self.ids = piece, ids
-        self.at = int(np.flatnonzero(piece == ids[0])[0])
-        stop = self.at + int(np.flatnonzero(piece[self.at :] == end)[0])
-        tokens = vocab.decode(piece[self.at : stop].tolist())
-        self.kind = "spm-head" if tokens.count(SUFFIX) > 1 else "spm"
-        prefix, middle, suffix = parts(tokens)
-        self.body = np.asarray(vocab.encode([*prefix, *middle, *suffix]), dtype=np.int64)
-        self.cuts = np.asarray(boundaries(tok, [*prefix, *middle, *suffix]))
+        suffix, prefix, middle = ids
+        at_s = int(np.flatnonzero(piece == suffix)[0])
+        at_p = at_s + int(np.flatnonzero(piece[at_s:] == prefix)[0])
+        at_m = at_p + int(np.flatnonzero(piece[at_p:] == middle)[0])
+        stop = at_m + int(np.flatnonzero(piece[at_m:] == end)[0])
+        self.piece, self.at, self.ids = piece, at_s, ids
+        # [N]: the piece as written, prefix + middle + suffix
+        self.body = np.concatenate([piece[at_p + 1 : at_m], piece[at_m + 1 : stop],
+                                    piece[at_s + 1 : at_p]]).astype(np.int64)  # fmt: skip
+        self.cuts = np.asarray(boundaries(tok, vocab.decode(self.body.tolist())))
 
     def cut(self, rng: np.random.Generator) -> None:
         a, b = sorted(rng.choice(self.cuts, size=2, replace=len(self.cuts) < 2).tolist())
         s, p, m = self.ids
         body = self.body
-        pre, mid, suf = body[:a], body[a:b], body[b:]
-        if self.kind == "spm":
-            out = [[s], suf, [p], pre, [m], mid]
-        else:
-            out = [[s], suf[HEAD:], [p], pre, [s], suf[:HEAD], [m], mid]
-        new = np.concatenate(out)
-        self.piece[self.at : self.at + len(new)] = new
+        self.piece[self.at : self.at + len(body) + 3] = np.concatenate(
+            [[s], body[b:], [p], body[:a], [m], body[a:b]])  # fmt: skip
 
 
 class Refilled:

@@ -53,7 +53,7 @@ def fill(
     decoder, options = run.resolve_decoding(decoder, options)
     tok, dec = run.tokenizer, build_decoder(decoder, options)
     vocab = require_vocab(tok)
-    opening = infill.layout(parts[0], [], parts[2], infill.layout_of(run.config))
+    opening = infill.layout(parts[0], [], parts[2])
     guide = grammar_of(tok, vocab, num_samples) if grammar else None
     if guide is not None:  # the grammar's rules (None: the run's chosen ones), then the middle's
         guide = infill.InfillGrammar(with_rules(guide, resolve_rules(run.config, rules)), vocab)
