@@ -81,8 +81,8 @@ def _known(rules: dict[str, str]) -> str:
 
 def with_rules(grammar: Grammar | None, rules: Sequence[str]) -> Grammar | None:
     """`grammar` with each of `rules` added; a rule it does not know is a ConfigError listing
-    those it does. No rules: `grammar` as it is."""
-    for name in rules:
+    those it does. No rules: `grammar` as it is; a rule named twice is added once."""
+    for name in dict.fromkeys(rules):
         if grammar is None:
             raise ConfigError(f"rule {name!r}: this tokenizer has no grammar, so no rules")
         if name not in grammar.RULES:

@@ -10,9 +10,7 @@ from typing import Any
 from mgen.core.contracts.accompany import accompaniment_of
 from mgen.core.contracts.decoder import build_decoder
 from mgen.core.contracts.errors import ConfigError, DataError
-from mgen.core.contracts.grammar import grammar_of, with_rules
 from mgen.core.contracts.vocabulary import require_vocab
-from mgen.core.runs.decoding import resolve_rules
 from mgen.core.sampling.engine import GrammarReport, check_request, generate
 
 
@@ -32,16 +30,17 @@ def accompany(
 ) -> list[list[str]]:
     """`num_samples` pieces holding track `track` of `path` note for note (track 1 of each)
     and `instruments` as new tracks of up to `n` new tokens in all (the given track's tokens
-    come on top), under the grammar's `rules` (None: the run's chosen ones). DataError where a sample did not keep the given track (it ran out of `n`)."""
+    come on top), under the grammar's `rules` (None: the run's chosen ones). DataError where a
+    sample did not keep the given track (it ran out of `n`)."""
     check_request(n, num_samples, seed)
     decoder, options = run.resolve_decoding(decoder, options)
     tok, dec = run.tokenizer, build_decoder(decoder, options)
     vocab = require_vocab(tok)
     plan = accompaniment_of(tok, run.tokenizer_name, path, instruments, track)
-    inner = grammar_of(tok, vocab, num_samples)
+    inner = run.grammar_for(num_samples, rules)
     if inner is None:
         raise ConfigError(f"--accompany: the {run.tokenizer_name} tokenizer has no grammar")
-    guide = plan.grammar(with_rules(inner, resolve_rules(run.config, rules)), vocab)
+    guide = plan.grammar(inner, vocab)
     guide.feed(plan.opening)
     ids = generate(
         run.model, [vocab.start_id, *vocab.encode(plan.opening)], steps=n + plan.forced,

@@ -9,9 +9,7 @@ from typing import Any
 from mgen.core.contracts import infill
 from mgen.core.contracts.decoder import build_decoder
 from mgen.core.contracts.errors import ConfigError, DataError
-from mgen.core.contracts.grammar import grammar_of, with_rules
 from mgen.core.contracts.vocabulary import require_vocab
-from mgen.core.runs.decoding import resolve_rules
 from mgen.core.sampling.engine import GrammarReport, check_request, generate
 
 
@@ -54,9 +52,9 @@ def fill(
     tok, dec = run.tokenizer, build_decoder(decoder, options)
     vocab = require_vocab(tok)
     opening = infill.layout(parts[0], [], parts[2])
-    guide = grammar_of(tok, vocab, num_samples) if grammar else None
-    if guide is not None:  # the grammar's rules (None: the run's chosen ones), then the middle's
-        guide = infill.InfillGrammar(with_rules(guide, resolve_rules(run.config, rules)), vocab)
+    guide = run.grammar_for(num_samples, rules) if grammar else None
+    if guide is not None:  # with the rules (None: the run's chosen ones), for the middle
+        guide = infill.InfillGrammar(guide, vocab)
         guide.feed(opening)
     ids = generate(
         run.model, [vocab.start_id, *vocab.encode(opening)], steps=n, num_samples=num_samples,

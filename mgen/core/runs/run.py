@@ -14,7 +14,7 @@ from mgen.core.contracts import controls
 from mgen.core.contracts.cutoff import cut_off
 from mgen.core.contracts.decoder import build_decoder
 from mgen.core.contracts.errors import CheckpointError
-from mgen.core.contracts.grammar import HasGrammar, grammar_of, with_rules
+from mgen.core.contracts.grammar import Grammar, HasGrammar, grammar_of, with_rules
 from mgen.core.contracts.loops import neutral_ids
 from mgen.core.contracts.model import SequenceModel
 from mgen.core.contracts.tokenizer import Tokenizer
@@ -125,9 +125,7 @@ class Run:
         dec = build_decoder(decoder, options)
         vocab = require_vocab(self.tokenizer)
         rep = self.guards(repetition or default_repetition(decoder))
-        guide = grammar_of(self.tokenizer, vocab, num_samples) if grammar else None
-        if guide is not None:  # the raw model (grammar=False) has no rules either
-            guide = with_rules(guide, decoding.resolve_rules(self.config, rules))
+        guide = self.grammar_for(num_samples, rules) if grammar else None  # raw: no rules
         guide = controls.with_controls(guide, vocab)
         if guide is not None:
             guide.feed(tokens)
@@ -154,6 +152,14 @@ class Run:
         if end is not None:
             return tokens + decode(ids[:end])
         return cut_off(self.tokenizer, tokens + decode(ids))
+
+    def grammar_for(self, num_samples: int, rules: list[str] | None = None) -> Grammar | None:
+        """The tokenizer's grammar for a batch of `num_samples`, with the grammar's `rules`
+        (None: the run's chosen ones, `decoding.resolve_rules`); None without a grammar."""
+        guide = grammar_of(self.tokenizer, require_vocab(self.tokenizer), num_samples)
+        if guide is None:
+            return None
+        return with_rules(guide, decoding.resolve_rules(self.config, rules))
 
     def has_grammar(self) -> bool:
         """Whether this run's tokenizer has a grammar to sample under (mgen.core.contracts.grammar)."""

@@ -9,7 +9,8 @@ every token the settings allow (`vocabulary`). The scheme is in docs/tokenizers/
 
 At each onset the notes come by track, then pitch. With `intervals`, a pitched note after its
 track's first is announced by its interval from the track's note before (`i+2`, `i-5`, `i+0`);
-reading takes the pitch token alone (the grammar makes the two agree). `tr` comes only where the track differs
+reading takes the pitch token alone (the grammar makes the two agree).
+`tr` comes only where the track differs
 from the last note's, `v` only where the track's velocity bin differs from its last note's;
 `tempo_` and `meter_` only where the tempo or meter changes.
 """
