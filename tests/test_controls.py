@@ -203,6 +203,11 @@ def test_the_page_offers_the_controls_of_a_model_and_refuses_unknown_ones(
                 "meter": known["meter"][0]}  # fmt: skip
         r = client.post("/api/generate", json=body)
         assert r.status_code == 200, r.text
+        same = client.post("/api/generate", json={**body, "guidance": 1})
+        text = [s["text"] for s in r.json()["samples"]]
+        assert [s["text"] for s in same.json()["samples"]] == text  # 1: the model as trained
+        assert client.post("/api/generate", json={**body, "guidance": 3}).status_code == 200
+        assert client.post("/api/generate", json={**body, "guidance": 0}).status_code == 422
         r = client.post("/api/generate", json={**body, "key": "G# minor"})
         assert r.status_code == 422, r.text
         message = r.json()["error"]

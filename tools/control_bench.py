@@ -5,9 +5,11 @@
 
 For each attribute asked (each on its own), `-k` samples of `-n` tokens asked for it and `-k`
 samples not asked (the same seeds), written, then read back from the written files: the key by
-music21's Krumhansl-Schmuckler estimate (`analyze("key")`), the meter by the first written M:
+music21's Krumhansl-Schmuckler estimate (`analyze("key")`, Aarden-Essen profiles), the meter by the first written M:
 or time signature, the ensemble by the MIDI file's tracks (General MIDI programs). It prints the
-share of samples that have the attribute asked beside the share that have it unasked.
+share of samples that have the attribute asked beside the share that have it unasked; for the
+key also by the estimate that labelled the training pieces (the tokenizer's `attributes`).
+`--guidance G` samples the asked side under classifier-free guidance (docs/control.md).
 """
 
 from __future__ import annotations
@@ -63,8 +65,17 @@ def wanted(name: str, value: str) -> str:
     return normal(name, value)
 
 
-def share(run, name: str, value: str | None, args) -> float:
-    """The share of `args.k` samples (asked `value`, or not asked: None) that have `wanted`."""
+def labels_key(run, pieces: list[list[str]]) -> list[str | None]:
+    """Each piece's key as training labelled it: the tokenizer's own estimate (for the MIDI
+    tokenizers, a Krumhansl-Schmuckler estimate with Krumhansl-Kessler profiles)."""
+    from mgen.core.contracts.controls import strip
+
+    return [run.tokenizer.attributes(strip(p)).get("key") for p in pieces]
+
+
+def share(run, name: str, value: str | None, args) -> tuple[float, float | None]:
+    """The share of `args.k` samples (asked `value`, or not asked: None) that have `wanted`,
+    and for the key the share by the training labels' own estimate (None for the others)."""
     from mgen import api
 
     read = {"key": key_of, "meter": meter_of, "instruments": ensemble_of}[name]
@@ -73,10 +84,13 @@ def share(run, name: str, value: str | None, args) -> float:
     with tempfile.TemporaryDirectory() as folder:
         result = api.sample(run, args.n, args.k, args.decoder, seed=args.seed, out=folder,
                             instruments=asked.get("instruments"),
+                            guidance=args.guidance if asked else None,
                             controls={k: v for k, v in asked.items() if k != "instruments"})  # fmt: skip
         suffix = ".mid" if name == "instruments" else run.tokenizer.format.suffix
         found = [read(p) for p in result.paths if p.suffix == suffix]
-    return sum(f == target for f in found) / max(len(found), 1)
+        own = labels_key(run, result.pieces) if name == "key" else None
+    rate = sum(f == target for f in found) / max(len(found), 1)
+    return rate, None if own is None else sum(f == target for f in own) / max(len(own), 1)
 
 
 def main() -> None:
@@ -91,6 +105,7 @@ def main() -> None:
     p.add_argument("-n", type=int, default=400, help="tokens a sample")
     p.add_argument("--decoder", default="temperature")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--guidance", type=float, help="asked samples only (default: the run's)")
     args = p.parse_args()
     args.asked = {k: v for k in ("key", "meter", "instruments") if (v := getattr(args, k))}
     if not args.asked:
@@ -99,8 +114,10 @@ def main() -> None:
     print(f"run {args.run}: controls {api.controls_of(run) or 'none'}")
     print(f"{'attribute':<12} {'asked':<24} {'has it, asked':>14} {'has it, unasked':>16}")
     for name, value in args.asked.items():
-        on, off = share(run, name, value, args), share(run, name, None, args)
+        (on, on_own), (off, off_own) = share(run, name, value, args), share(run, name, None, args)
         print(f"{name:<12} {value:<24} {on:>14.1%} {off:>16.1%}")
+        if on_own is not None:
+            print(f"{'':<12} {'(labels estimate)':<24} {on_own:>14.1%} {off_own:>16.1%}")
 
 
 if __name__ == "__main__":

@@ -69,6 +69,7 @@ def sample(
     rules: Sequence[str] | None = None,
     instruments: str | Sequence[str] | None = None,
     controls: Mapping[str, Any] | None = None,
+    guidance: float | None = None,
     out: Path | str | None = None,
     force: bool = False,
     device: str = "cpu",
@@ -80,8 +81,8 @@ def sample(
     piece), or tokens already read; `options` go to the decoder (temperature=..., top_k=...);
     `repetition`: loop guards (`loop_guards`); `rules`: the grammar's style rules, e.g.
     ["no-parallels"] (None: the run's chosen ones; []: none); `instruments`, `controls`
-    ({"key": "D minor", "meter": "6/8", "tempo": 120}): see `opening`. Values are checked
-    before any writing."""
+    ({"key": "D minor", "meter": "6/8", "tempo": 120}): see `opening`; `guidance`: their
+    pull (mgen.core.sampling.guidance). Values are checked before any writing."""
     from mgen.core.sampling.engine import GrammarReport
 
     _checked(n, num_samples, seed, decoder, repetition, options)
@@ -90,9 +91,9 @@ def sample(
     decoder, guards, options = _decoding(loaded, decoder, repetition, options)
     folder = Path(out) if out is not None else None
     tokens, report = opening(loaded, primer, instruments, controls), GrammarReport()
-    pieces = loaded.continue_tokens(tokens, n, num_samples, decoder, seed=seed,
-                                    repetition=guards, grammar=grammar, report=report,
-                                    rules=_listed(rules), **options)  # fmt: skip
+    pieces = loaded.continue_tokens(tokens, n, num_samples, decoder, seed=seed, report=report,
+                                    repetition=guards, grammar=grammar, rules=_listed(rules),
+                                    guidance=guidance, **options)  # fmt: skip
     used = GrammarUse(grammar, report) if loaded.has_grammar() else None
     return SampleResult(loaded, pieces, loaded.write(pieces, folder, force=force), used)
 
@@ -109,6 +110,7 @@ def stream(
     rules: Sequence[str] | None = None,
     instruments: str | Sequence[str] | None = None,
     controls: Mapping[str, Any] | None = None,
+    guidance: float | None = None,
     device: str = "cpu",
     every: int = 16,
     **options: Any,
@@ -127,7 +129,7 @@ def stream(
     decoder, guards, options = _decoding(loaded, decoder, repetition, options)
     tokens = opening(loaded, primer, instruments, controls)
     return live(loaded, tokens, n, decoder, seed=seed, repetition=guards, grammar=grammar,
-                every=every, rules=_listed(rules), **options)  # fmt: skip
+                every=every, rules=_listed(rules), guidance=guidance, **options)  # fmt: skip
 
 
 def _listed(rules: Sequence[str] | None) -> list[str] | None:

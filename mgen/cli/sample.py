@@ -108,6 +108,15 @@ def sample(
         str | None,
         typer.Option(help="Ask for a tempo in quarter notes a minute (its band), e.g. 120."),
     ] = None,
+    guidance: Annotated[
+        float | None,
+        typer.Option(
+            help="How hard to push each step toward the asked --key, --meter, ... "
+            "(classifier-free guidance; 1 = the model as trained, 2 = twice its pull). "
+            "Default: the run's chosen guidance, else 1.",
+            show_default=False,
+        ),
+    ] = None,
     control: Annotated[
         list[str] | None,
         typer.Option(
@@ -202,7 +211,7 @@ def sample(
         from mgen.cli.live import stream_sample as sampler
     result = sampler(run, n, num_samples, decoder, primer=primer, seed=seed,
                      repetition=guards, grammar=grammar, instruments=instruments, controls=asked,
-                     rules=_rules(rule),
+                     rules=_rules(rule), guidance=guidance,
                      out=out, force=force, device=device,
                      temperature=temperature, top_k=top_k, top_p=top_p)  # fmt: skip
     _say_grammar(result)

@@ -50,6 +50,7 @@ def _sampling(run: Any, settings: dict[str, Any]) -> dict[str, Any]:
         "grammar": settings["grammar"],
         "instruments": settings.get("instruments") or None,
         "controls": {k: settings.get(k) for k in ("key", "meter", "tempo")},
+        "guidance": settings.get("guidance"),
         **{k: settings[k] for k in ("temperature", "top_k", "top_p")},
     }
 

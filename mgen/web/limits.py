@@ -84,6 +84,9 @@ class GenerateRequest(Sampling):
     meter: str = Field("", max_length=20, description='A meter, e.g. 6/8; "": any.')
     tempo: str = Field("", max_length=20, description="Quarter notes a minute, e.g. 120 (its "
                        "band); \"\": any.")  # fmt: skip
+    guidance: float | None = Field(
+        None, gt=0, le=10, description="How hard to push toward the asked key, meter and tempo "
+        "(classifier-free guidance: 1, the model as trained); null: the model's own choice.")  # fmt: skip
     phrase: list[PhraseNote] = Field(
         default_factory=list,
         max_length=MAX_PHRASE_NOTES,

@@ -53,6 +53,11 @@ def parse(tok: str) -> tuple[str, str] | None:
     return (name, value.replace("_", " ")) if name in ATTRIBUTES else None
 
 
+def ids(vocab: Vocab) -> set[int]:
+    """The ids of `vocab`'s control tokens (empty for a run trained without controls)."""
+    return {i for i, t in enumerate(vocab.tokens) if parse(t) is not None}
+
+
 def strip(tokens: Sequence[str]) -> list[str]:
     """`tokens` without control tokens (what the tokenizer writes)."""
     return [t for t in tokens if parse(t) is None]

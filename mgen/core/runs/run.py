@@ -13,7 +13,7 @@ import torch
 from mgen.core.contracts import controls
 from mgen.core.contracts.cutoff import cut_off
 from mgen.core.contracts.decoder import build_decoder
-from mgen.core.contracts.errors import CheckpointError
+from mgen.core.contracts.errors import CheckpointError, ConfigError
 from mgen.core.contracts.grammar import Grammar, HasGrammar, grammar_of, with_rules
 from mgen.core.contracts.loops import neutral_ids
 from mgen.core.contracts.model import SequenceModel
@@ -30,6 +30,7 @@ from mgen.core.sampling.engine import (
     default_repetition,
     generate,
 )
+from mgen.core.sampling.guidance import guided
 from mgen.core.sampling.primer import primer_tokens
 from mgen.core.training.device import resolve_device
 
@@ -66,6 +67,7 @@ class Run:
         repetition: RepetitionConfig | None = None,
         grammar: bool = True,
         rules: list[str] | None = None,
+        guidance: float | None = None,
         report: GrammarReport | None = None,
         **options: Any,
     ) -> list[list[str]]:
@@ -76,7 +78,7 @@ class Run:
         tokens = primer_tokens(self.tokenizer, primer)
         return self.continue_tokens(tokens, n, num_samples, decoder, seed=seed,
                                     repetition=repetition, grammar=grammar, rules=rules,
-                                    report=report, **options)  # fmt: skip
+                                    guidance=guidance, report=report, **options)  # fmt: skip
 
     def continue_tokens(
         self,
@@ -89,6 +91,7 @@ class Run:
         repetition: RepetitionConfig | None = None,
         grammar: bool = True,
         rules: list[str] | None = None,
+        guidance: float | None = None,
         report: GrammarReport | None = None,
         **options: Any,
     ) -> list[list[str]]:
@@ -98,7 +101,7 @@ class Run:
         how often it refused the model's first choice."""
         report = report if report is not None else GrammarReport()
         plan = self.plan(tokens, n, num_samples, decoder, seed=seed, repetition=repetition,
-                         grammar=grammar, rules=rules, **options)  # fmt: skip
+                         grammar=grammar, rules=rules, guidance=guidance, **options)  # fmt: skip
         ids = generate(**plan, report=report)
         guided = plan["grammar"] is not None
         return [self.ending(tokens, s, n, report.ends[i] if guided else None)
@@ -115,11 +118,13 @@ class Run:
         repetition: RepetitionConfig | None = None,
         grammar: bool = True,
         rules: list[str] | None = None,
+        guidance: float | None = None,
         **options: Any,
     ) -> dict[str, Any]:
         """The engine's arguments for `continue_tokens` (`generate`'s, or `sample_steps`' to
-        stream them), checked: the model, the prime, the decoder, the guards, the grammar
-        with its `rules` (None: the run's chosen ones, `decoding.resolve_rules`) fed `tokens`."""
+        stream them), checked: the model (under the control tokens' `guidance`, None: the
+        run's chosen one), the prime, the decoder, the guards, the grammar with its `rules`
+        (None: the run's chosen ones, `decoding.resolve_rules`) fed `tokens`."""
         check_request(n, num_samples, seed)
         decoder, options = self.resolve_decoding(decoder, options)
         dec = build_decoder(decoder, options)
@@ -129,8 +134,13 @@ class Run:
         guide = controls.with_controls(guide, vocab)
         if guide is not None:
             guide.feed(tokens)
+        prime = [vocab.start_id, *vocab.encode(tokens)]
+        scale = decoding.resolve_guidance(self.config, guidance)
+        if guidance is not None and scale != 1 and not controls.ids(vocab) & set(prime):
+            raise ConfigError("--guidance pushes toward asked controls: ask for one (--key, "
+                              "--meter, ...) of a run trained with --controls")  # fmt: skip
         return dict(
-            model=self.model, prime=[vocab.start_id, *vocab.encode(tokens)], steps=n,
+            model=guided(self.model, prime, controls.ids(vocab), scale), prime=prime, steps=n,
             num_samples=num_samples, decoder=dec, vocab=vocab, seed=seed, device=self.device,
             repetition=rep, neutral=neutral_ids(self.tokenizer, vocab),
             neutral_caps=self.neutral_caps() if rep.on else None, grammar=guide,

@@ -120,6 +120,8 @@ function settings() {
   for (const name of CONTROLS) {
     if (!$("controls").hidden && !$(`control-${name}`).hidden) body[name] = $(name).value.trim();
   }
+  const asked = CONTROLS.some((name) => body[name]);
+  if (asked && $("guidance").value !== "") body.guidance = Number($("guidance").value);
   for (const name of ["temperature", "top_k", "top_p"]) {
     if (!$(name).disabled && $(name).value !== "") body[name] = Number($(name).value);
   }
