@@ -212,3 +212,60 @@ def test_the_page_offers_the_controls_of_a_model_and_refuses_unknown_ones(
         assert r.status_code == 422, r.text
         message = r.json()["error"]
         assert "never saw key 'G# minor'" in message and "\n" not in message
+
+
+def test_restated_controls_come_before_every_nth_token_never_last():
+    import numpy as np
+
+    from mgen.core.data.controls import restated
+
+    body = np.arange(10)
+    assert restated(body, [100, 101], 4).tolist() == [0, 1, 2, 3, 100, 101, 4, 5, 6, 7, 100,
+                                                      101, 8, 9]  # fmt: skip
+    assert restated(np.arange(8), [100], 4).tolist() == [0, 1, 2, 3, 100, 4, 5, 6, 7]
+    assert restated(body, [], 4).tolist() == body.tolist()  # a piece that kept none
+    assert restated(body, [100], 0).tolist() == body.tolist()
+
+
+def test_control_every_trains_and_samples_restate_the_asked_key(testd_abc: Path, tmp_path):
+    """Training pieces restate their key every 16 tokens; samples asked for a key restate it
+    at the same places (the grammar forces it), and the written files hold none of it."""
+    from mgen import api
+    from mgen.api.sampling import opening
+
+    run_dir = tmp_path / "every"
+    code, out = mgen("train", "--data", testd_abc, "--out", run_dir, "--max-steps", "2",
+                     "--controls", "key", "--control-dropout", "0", "--control-every", "16",
+                     *TINY)  # fmt: skip
+    assert code == 0, out
+    run = api.load_run(run_dir)
+    assert run.config["train"]["control_every"] == 16
+    key = api.controls_of(run)["key"][0]
+    asked = controls.token("key", key)
+    opened = opening(run, None, None, {"key": key})
+    pieces = run.continue_tokens(opened, 120, 3, "temperature", seed=2, guidance=2.0)
+    long = [p for p in pieces if len(p) > 40]
+    assert long, "some sample runs past two restatements"
+    for piece in long:
+        at = [i for i, t in enumerate(piece) if controls.parse(t) is not None]
+        assert at[0] == 0 and all(piece[i] == asked for i in at)
+        assert [b - a for a, b in zip(at, at[1:], strict=False)] == [17] * (len(at) - 1)
+        assert (len(piece) - 1 - at[-1]) <= 16
+    result = api.sample(run, 120, 3, seed=2, controls={"key": key}, out=tmp_path / "s")
+    assert not any("<key" in p.read_text(errors="replace") for p in result.paths
+                   if p.suffix == ".abc")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--control-every", "16"], ["--control-every", "with --controls"]),
+        (["--controls", "key", "--control-every", "4"], ["--control-every", "at least 8"]),
+        (["--controls", "key", "--control-every", "16", "--infill"], ["--infill"]),
+    ],
+)
+def test_a_bad_control_every_is_one_line(flags, expected, testd_abc: Path, tmp_path: Path):
+    code, output = mgen("train", "--data", testd_abc, "--out", tmp_path / "r", "--max-steps",
+                        "1", *flags, *TINY)  # fmt: skip
+    assert_one_line_error(code, output, *expected)
+    assert not (tmp_path / "r").exists()

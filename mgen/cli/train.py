@@ -132,6 +132,14 @@ def train(
         float,
         typer.Option(help="Share of training pieces each control is left out of (0 <= p < 1)."),
     ] = 0.4,
+    control_every: Annotated[
+        int,
+        typer.Option(
+            help="Restate a piece's kept controls every N of its tokens (0: only at its start), "
+            "so training windows after the first still see them and sampling restates what "
+            "was asked. See docs/control.md.",
+        ),
+    ] = 0,
     infill: Annotated[
         bool,
         typer.Option(
@@ -214,7 +222,7 @@ def train(
         "seed": seed, "device": device, "precision": precision,
         "checkpoint_every": checkpoint_every, "workers": workers, "init": init,
         "controls": [c.strip() for c in (controls or "").split(",") if c.strip()],
-        "control_dropout": control_dropout, "infill_share": infill_share if infill else 0.0,
+        "control_dropout": control_dropout, "control_every": control_every, "infill_share": infill_share if infill else 0.0,
         "tokenizer_options": parse_options(tokenizer_option, "--tokenizer-option"),
         "model_options": _model_options(model_option, embed_dim, hidden_size, layers, dropout),
     }  # fmt: skip

@@ -142,27 +142,47 @@ class ControlGrammar(Grammar):
     """A tokenizer's grammar behind the control tokens: the asked ones, fed as the opening,
     pass it by (told to it, if it `Asks`); while sampling, control tokens are never allowed
     (what was not asked for the model fills in unsaid, as training taught it with attributes
-    left out)."""
+    left out), except that a run trained with `--control-every N` has the asked ones
+    restated after every N tokens of the piece, as its training pieces had them."""
 
-    def __init__(self, inner: Grammar, vocab: Vocab):
+    def __init__(self, inner: Grammar, vocab: Vocab, every: int = 0):
         super().__init__(vocab, inner.k)
-        self.inner = inner
+        self.inner, self.every = inner, every
         self.control = np.array([parse(t) is not None for t in vocab.tokens])  # [V]
+        self.head: list[int] = []  # the asked control ids, in order
+        self.count = 0  # tokens of the piece since it opened or the controls were restated
+        self.due: list[int] = []  # control ids still to restate, one a step
 
     def allowed(self) -> np.ndarray:
+        if self.due:  # every sample takes the next restated control
+            only = np.zeros((self.k, len(self.control)), dtype=bool)
+            only[:, self.due[0]] = True
+            return only
         return self.inner.allowed() & ~self.control[None, :]
 
     def advance(self, ids: np.ndarray) -> None:
-        if not self.control[ids].all():
+        if self.due:  # this step restated a control: the piece's own grammar never sees it
+            self.due.pop(0)
+        elif self.control[ids].all():
+            self._asked(ids)
+        else:
             self.inner.advance(ids)
-        elif isinstance(self.inner, Asks):
+            self.count += 1
+            if self.every and self.head and self.count % self.every == 0:
+                self.due = list(self.head)
+
+    def _asked(self, ids: np.ndarray) -> None:
+        """An asked control of the opening, the same for every sample."""
+        self.head.append(int(ids[0]))
+        if isinstance(self.inner, Asks):
             for i, token_id in enumerate(ids.tolist()):
                 name, value = parse(self.vocab.tokens[token_id])  # type: ignore[misc]
                 self.inner.ask(i, name, value)
 
 
-def with_controls(grammar: Grammar | None, vocab: Vocab) -> Grammar | None:
-    """`grammar` behind the control tokens when the vocabulary has any."""
+def with_controls(grammar: Grammar | None, vocab: Vocab, every: int = 0) -> Grammar | None:
+    """`grammar` behind the control tokens when the vocabulary has any (`every`: the run's
+    `control_every`, how often its pieces restate their controls)."""
     if grammar is None or not known(vocab):
         return grammar
-    return ControlGrammar(grammar, vocab)
+    return ControlGrammar(grammar, vocab, every)

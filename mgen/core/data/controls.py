@@ -59,10 +59,16 @@ def check(tok: Tokenizer, names: Sequence[str]) -> list[str]:
 
 
 def open_pieces(
-    tok: Tokenizer, corpus: Corpus, names: Sequence[str], dropout: float, seed: int
+    tok: Tokenizer,
+    corpus: Corpus,
+    names: Sequence[str],
+    dropout: float,
+    seed: int,
+    every: int = 0,
 ) -> tuple[Corpus, dict[str, float]]:
-    """`corpus` with every piece opened by its kept control tokens, and the share of pieces
-    that kept each attribute (of those that have it)."""
+    """`corpus` with every piece opened by its kept control tokens (and, with `every`, those
+    again before each `every`-th token of the piece: `restated`), and the share of pieces that
+    kept each attribute (of those that have it)."""
     rng = np.random.default_rng([seed, _SALT])
     table, index = list(corpus.tokens), {t: i for i, t in enumerate(corpus.tokens)}
     parts, sizes, had, kept = [], [], dict.fromkeys(names, 0), dict.fromkeys(names, 0)
@@ -77,7 +83,8 @@ def open_pieces(
                 if keep[n]:
                     kept[name] += 1
                     head.append(index.setdefault(controls.token(name, attrs[name]), len(index)))
-        parts += [np.asarray(head, dtype=np.int64), np.asarray(body, dtype=np.int64)]
+        body = restated(np.asarray(body, dtype=np.int64), head, every)
+        parts += [np.asarray(head, dtype=np.int64), body]
         sizes.append(len(head) + len(body))
     table = list(index)
     ids = np.concatenate(parts).astype(np.uint16 if len(table) < 2**16 else np.int32)
@@ -86,15 +93,33 @@ def open_pieces(
     return out, {n: round(kept[n] / had[n], 3) for n in names if had[n]}
 
 
+def restated(body: np.ndarray, head: list[int], every: int) -> np.ndarray:
+    """`body` with `head` again before its `every`-th, 2*`every`-th, ... token (never after its
+    last): what sampling restates (contracts.controls.ControlGrammar)."""
+    if not every or not head or len(body) <= every:
+        return body
+    cuts = range(every, len(body), every)
+    pieces = np.split(body, list(cuts))
+    out = [pieces[0]]
+    for p in pieces[1:]:
+        out += [np.asarray(head, dtype=body.dtype), p]
+    return np.concatenate(out)
+
+
 def controlled(
-    split: Any, tok: Tokenizer, names: Sequence[str], dropout: float, seed: int
+    split: Any,
+    tok: Tokenizer,
+    names: Sequence[str],
+    dropout: float,
+    seed: int,
+    every: int = 0,
 ) -> tuple[Any, dict[str, Any]]:
     """`split` (prepare.Split) over pieces opened by their controls, and config.json's record
     of them (the share of pieces that kept each attribute): {} when `names` is empty."""
     wanted = check(tok, names)
     if not wanted:
         return split, {}
-    corpus, shares = open_pieces(tok, split.corpus, wanted, dropout, seed)
+    corpus, shares = open_pieces(tok, split.corpus, wanted, dropout, seed, every)
     held = corpus if split.held is split.corpus else open_pieces(
-        tok, split.held, wanted, dropout, seed + 1)[0]  # fmt: skip
+        tok, split.held, wanted, dropout, seed + 1, every)[0]  # fmt: skip
     return dataclasses.replace(split, corpus=corpus, held=held), {"controls_kept": shares}

@@ -104,23 +104,23 @@ def prepare_data(
     dist: Dist | None = None,
     controls: Sequence[str] = (),
     control_dropout: float = 0.4,
+    control_every: int = 0,
     infill_share: float = 0.0,
 ) -> TrainData:
-    """Read and split the corpus (`split_corpus`, `data.learning`), open pieces by `controls`
-    (data.controls), rewrite `infill_share` of them for fill-in-the-middle (data.infill), fit
-    `tok`'s vocabulary unless `fit` is off and cut `seq_len`-token `batching` batches."""
+    """Read and split the corpus (`split_corpus`), open pieces by `controls` (data.controls),
+    fill-in-the-middle (data.infill), fit the vocabulary unless not `fit`, cut the batches."""
     seq_len = seq_len or resolve(TrainConfig(), tok).seq_len
     read = functools.partial(split_corpus, tok, data, val_data, val_fraction, seed,
                              workers=workers, log=log, progress=progress, dist=dist)  # fmt: skip
-    split, marks = controlled(learned(tok, read, dist, fit), tok, controls, control_dropout, seed)
+    split, marks = controlled(learned(tok, read, dist, fit), tok, controls, control_dropout, seed,
+                              control_every)  # fmt: skip
     notes = _notes(tok, split.held, split.val)  # of each piece as it is, before infilling
     split, fim = infilled(split, tok, infill_share, seed)
-    corpus, held, train_ids, val_ids, dropped = (split.corpus, split.held, split.train,
-                                                 split.val, split.dropped)  # fmt: skip
+    corpus, train_ids, val_ids, dropped = split.corpus, split.train, split.val, split.dropped
     unknown, vocab = _vocab(tok, corpus.counts(train_ids), fit, log)
     stream = token_stream(corpus, train_ids, vocab)
     train, used = _batches(corpus, train_ids, vocab, stream, seq_len, batch_size, batching, log)
-    val = piece_arrays(held, val_ids, vocab)
+    val = piece_arrays(split.held, val_ids, vocab)
     summary = _summary(corpus, len(train_ids), len(val_ids), len(stream), sum(map(len, val)))
     summary.update(vocab_size=len(vocab), val_duplicates_dropped=dropped, unk_tokens=unknown,
                    batching=train.layout.name, **marks, **fim,

@@ -131,7 +131,8 @@ class Run:
         vocab = require_vocab(self.tokenizer)
         rep = self.guards(repetition or default_repetition(decoder))
         guide = self.grammar_for(num_samples, rules) if grammar else None  # raw: no rules
-        guide = controls.with_controls(guide, vocab)
+        every = int(self.config.get("train", {}).get("control_every") or 0)
+        guide = controls.with_controls(guide, vocab, every)
         if guide is not None:
             guide.feed(tokens)
         prime = [vocab.start_id, *vocab.encode(tokens)]

@@ -36,15 +36,24 @@ class Guided(nn.Module):
             plain = ids[:, keep]  # [K, P'] the prime without its control tokens
             with_c, s_c = self.model(ids, None)  # [K, P, V]
             without, s_u = self.model(plain, None)  # [K, P', V]
+            uncond = torch.log_softmax(without[:, -1:].float(), dim=-1)  # [K, 1, V]
+        elif self._restating(ids):  # the controls again (--control-every): not unguided news
+            with_c, s_c = self.model(ids, state[0])
+            s_u, uncond = state[1], state[2]
         else:
             with_c, s_c = self.model(ids, state[0])  # [K, t, V]
             without, s_u = self.model(ids, state[1])
+            uncond = torch.log_softmax(without[:, -1:].float(), dim=-1)
         cond = torch.log_softmax(with_c[:, -1:].float(), dim=-1)  # [K, 1, V]
-        uncond = torch.log_softmax(without[:, -1:].float(), dim=-1)
         # -inf - -inf is nan: a token either branch rules out stays ruled out
         guided = uncond + self.scale * (cond - uncond)
         guided = guided.nan_to_num(nan=float("-inf"))
-        return guided, (s_c, s_u)
+        return guided, (s_c, s_u, uncond)
+
+    def _restating(self, ids: torch.Tensor) -> bool:
+        """Whether this step restates a control (any sample took one; the grammar has them
+        all take it together)."""
+        return any(t in self.controls for t in ids[:, -1].tolist())
 
 
 def guided(model: SequenceModel, prime: list[int], controls: set[int], scale: float | None):

@@ -157,7 +157,7 @@ def _data(cfg: TrainConfig, tok: Tokenizer, fit: bool, dist, log: Log, progress:
         val_fraction=cfg.val_fraction, val_data=cfg.val_data, seed=cfg.seed,
         batching=cfg.batching, fit=fit, workers=cfg.workers, log=log, progress=progress,
         dist=dist, controls=cfg.controls, control_dropout=cfg.control_dropout,
-        infill_share=cfg.infill_share,
+        control_every=cfg.control_every, infill_share=cfg.infill_share,
     )  # fmt: skip
 
 

@@ -56,6 +56,9 @@ class TrainConfig(Config):
     # probability control_dropout, so sampling may ask for any of them or none.
     controls: list[str] = dataclasses.field(default_factory=list)
     control_dropout: float = 0.4
+    # Every this many tokens of a piece, its kept controls again (0: only at its start), so
+    # every training window holds them and sampling keeps restating what was asked.
+    control_every: int = 0
     # Infilling (docs/control.md): the share of pieces rewritten suffix, prefix, middle with
     # sentinel tokens (mgen.core.data.infill), so `mgen sample --infill` can fill a span. 0: off.
     infill_share: float = 0.0
@@ -109,6 +112,11 @@ class TrainConfig(Config):
                               f"known: {', '.join(ATTRIBUTES)}, all")  # fmt: skip
         if not 0 <= self.control_dropout < 1:
             raise ConfigError(f"--control-dropout must be in [0, 1), got {self.control_dropout}")
+        if self.control_every and (self.control_every < 8 or not self.controls):
+            raise ConfigError(f"--control-every must be 0 or at least 8, with --controls; "
+                              f"got {self.control_every}")  # fmt: skip
+        if self.control_every and self.infill_share:
+            raise ConfigError("--control-every and --infill do not go together yet")
         if not _finite(self.infill_share, 0) or self.infill_share > 1:
             raise ConfigError(f"--infill-share must be in [0, 1], got {self.infill_share}")
 
