@@ -269,3 +269,22 @@ def test_a_bad_control_every_is_one_line(flags, expected, testd_abc: Path, tmp_p
                         "1", *flags, *TINY)  # fmt: skip
     assert_one_line_error(code, output, *expected)
     assert not (tmp_path / "r").exists()
+
+
+def test_restated_controls_are_read_and_never_scored():
+    """With --control-every the sampler writes every control token, so validation (and the
+    training loss) score the piece's own tokens only."""
+    import numpy as np
+
+    from mgen import api
+    from mgen.core.sampling.scoring import score_pieces
+
+    run = api.load_run("bach-satb")
+    vocab = run.tokenizer.vocab
+    key = vocab.encode(["<key=D_minor>"])[0]
+    piece = np.array([vocab.start_id, key, *vocab.encode(["tracks_4", "inst_52"]), key,
+                      *vocab.encode(["inst_52", "inst_52"]), vocab.end_id])  # fmt: skip
+    every = score_pieces(run.model, [piece], "cpu", unk_id=vocab.unk_id)
+    given = score_pieces(run.model, [piece], "cpu", unk_id=vocab.unk_id, unscored=[key])
+    assert (every.tokens, given.tokens) == (len(piece) - 1, len(piece) - 3)
+    assert given.nats < every.nats

@@ -62,6 +62,7 @@ def score_pieces(
     stateful: bool = True,
     batch_size: int = 16,
     chunk: int = 512,
+    unscored: Sequence[int] = (),
 ) -> Score:
     """The cross-entropy of every piece ([len] ids from <start> to <end>), in fp32.
 
@@ -69,13 +70,15 @@ def score_pieces(
     scored and, coming last, never influences a scored position). A stateful model reads each
     batch in chunks of `chunk` tokens with its state carried, which gives the same figure as one
     pass over the whole piece with less memory; a model that cannot carry state reads each piece
-    in one pass."""
+    in one pass. Targets in `unscored` (ids the sampler gives, never the model: restated
+    controls) are read and not scored."""
     model.eval()
     score = Score(notes=int(sum(notes)) if notes is not None else 0)
     order = sorted(range(len(pieces)), key=lambda i: -len(pieces[i]))
     for start in range(0, len(order), batch_size):
         group = [pieces[i] for i in order[start : start + batch_size]]
         seq, mask = _padded(group)  # [B, L] ids, [B, L-1] which targets are real
+        mask &= ~np.isin(seq[:, 1:], unscored)
         x = torch.from_numpy(seq[:, :-1]).to(device)
         y = torch.from_numpy(seq[:, 1:]).to(device)
         m = torch.from_numpy(mask).to(device)

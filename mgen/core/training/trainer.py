@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from mgen.core.contracts import controls
 from mgen.core.contracts.errors import CheckpointError, one_line
 from mgen.core.contracts.model import SequenceModel, build_model
 from mgen.core.contracts.vocab import Vocab
@@ -97,6 +98,9 @@ class Trainer:
         self.layout = data.train.layout
         self.carry: dict[int, carry.State] = {}
         self._key = 0
+        # With restated controls the sampler writes every control token: none is a target.
+        given = controls.ids(require_vocab(self.tok)) if cfg.control_every else set()
+        self._unscored = np.array(sorted(given), dtype=np.int64)
 
     def _model(self, model: SequenceModel | None) -> SequenceModel:
         """`model`, or the config's plugin built with seeded first weights; on the device."""
@@ -195,6 +199,7 @@ class Trainer:
         """One update on the global batch x, y [B,T]; each rank computes its share of it.
         Advances the step and token counters; returns the global batch's mean loss."""
         self.net.train()
+        y = np.where(np.isin(y, self._unscored), PAD_ID, y) if len(self._unscored) else y
         xs, ys, weight = self._share(x, y)
         count = max(1, int((y != PAD_ID).sum()))  # the global batch's predicted tokens
         self.dist.reseed(self.cfg.seed, self.state.step)
@@ -235,7 +240,7 @@ class Trainer:
             self.model, [pieces[i] for i in mine], self.device,
             unk_id=require_vocab(self.tok).unk_id,
             notes=[notes[i] for i in mine] if notes is not None else None,
-            stateful=self.model.carries_state,
+            stateful=self.model.carries_state, unscored=self._unscored,
         )  # fmt: skip
         return Score.from_values(self.dist.sum(score.values())).metrics()
 
