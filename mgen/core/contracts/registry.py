@@ -42,7 +42,26 @@ class PluginInfo:
 
 
 def _dist(ep: EntryPoint) -> tuple[str, str]:
-    return (ep.dist.name, ep.dist.version) if ep.dist else ("?", "?")
+    """(name, version) of the package that registers `ep`."""
+    if not ep.dist:
+        return ("?", "?")
+    return _name_version(ep.dist)
+
+
+# Each `.name` and `.version` parses the package's whole METADATA (mgen's holds its README):
+# read once per installed package, not twice per plugin.
+_NAME_VERSION: dict[str, tuple[str, str]] = {}
+
+
+def _name_version(dist: Any) -> tuple[str, str]:
+    key = str(getattr(dist, "_path", "")) or None
+    if key is None or key not in _NAME_VERSION:
+        meta = dist.metadata
+        found = (meta["Name"], meta["Version"])
+        if key is None:
+            return found
+        _NAME_VERSION[key] = found
+    return _NAME_VERSION[key]
 
 
 @functools.cache
@@ -73,6 +92,7 @@ def refresh() -> None:
     """Forget discovered entry points and imported plugins (after installing a package)."""
     _discover.cache_clear()
     load.cache_clear()
+    _NAME_VERSION.clear()
 
 
 def names(kind: str) -> list[str]:
@@ -136,14 +156,19 @@ def _description(cls: Any) -> str:
     return doc.splitlines()[0] if doc else ""
 
 
+@functools.cache
+def _module_tree(path: str) -> ast.Module:
+    """A source file's syntax tree, parsed once however many plugins it defines."""
+    return ast.parse(Path(path).read_text(encoding="utf-8"))
+
+
 def _static_description(ep: EntryPoint) -> str:
     """The class's `description` string or docstring, read from its source file."""
     module, _, attr = ep.value.partition(":")
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         raise PluginError(f"module {module} of plugin {ep.name!r} is not installed")
-    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
-    for node in tree.body:
+    for node in _module_tree(spec.origin).body:
         if isinstance(node, ast.ClassDef) and node.name == attr:
             for item in node.body:
                 target = getattr(item, "targets", [None])[0]

@@ -97,10 +97,12 @@ class Trainer:
         # the batches' layout declares; `_key` is the group the next step reads.
         self.layout = data.train.layout
         self.carry: dict[int, carry.State] = {}
-        self._key = 0
-        # With restated controls the sampler writes every control token: none is a target.
-        given = controls.ids(require_vocab(self.tok)) if cfg.control_every else set()
-        self._unscored = np.array(sorted(given), dtype=np.int64)
+        self._key, self._unscored = 0, self._given_ids()
+
+    def _given_ids(self) -> np.ndarray:
+        """Ids never scored: with restated controls the sampler writes every control token."""
+        given = controls.ids(require_vocab(self.tok)) if self.cfg.control_every else set()
+        return np.array(sorted(given), dtype=np.int64)
 
     def _model(self, model: SequenceModel | None) -> SequenceModel:
         """`model`, or the config's plugin built with seeded first weights; on the device."""
