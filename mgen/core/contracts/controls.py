@@ -148,7 +148,8 @@ class ControlGrammar(Grammar):
     def __init__(self, inner: Grammar, vocab: Vocab, every: int = 0):
         super().__init__(vocab, inner.k)
         self.inner, self.every = inner, every
-        self.control = np.array([parse(t) is not None for t in vocab.tokens])  # [V]
+        self.control = np.zeros(len(vocab.tokens), dtype=bool)  # [V]: which ids are controls
+        self.control[sorted(ids(vocab))] = True
         self.head: list[int] = []  # the asked control ids, in order
         self.count = 0  # tokens of the piece since it opened or the controls were restated
         self.due: list[int] = []  # control ids still to restate, one a step

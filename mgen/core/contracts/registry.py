@@ -54,13 +54,10 @@ _NAME_VERSION: dict[str, tuple[str, str]] = {}
 
 
 def _name_version(dist: Any) -> tuple[str, str]:
-    key = str(getattr(dist, "_path", "")) or None
-    if key is None or key not in _NAME_VERSION:
+    key = str(getattr(dist, "_path", id(dist)))  # where it is installed
+    if key not in _NAME_VERSION:
         meta = dist.metadata
-        found = (meta["Name"], meta["Version"])
-        if key is None:
-            return found
-        _NAME_VERSION[key] = found
+        _NAME_VERSION[key] = (meta["Name"], meta["Version"])
     return _NAME_VERSION[key]
 
 

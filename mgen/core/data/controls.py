@@ -96,14 +96,10 @@ def open_pieces(
 def restated(body: np.ndarray, head: list[int], every: int) -> np.ndarray:
     """`body` with `head` again before its `every`-th, 2*`every`-th, ... token (never after its
     last): what sampling restates (contracts.controls.ControlGrammar)."""
-    if not every or not head or len(body) <= every:
+    if not every or not head:
         return body
-    cuts = range(every, len(body), every)
-    pieces = np.split(body, list(cuts))
-    out = [pieces[0]]
-    for p in pieces[1:]:
-        out += [np.asarray(head, dtype=body.dtype), p]
-    return np.concatenate(out)
+    cuts = np.arange(every, len(body), every)  # before these tokens, each time all of head
+    return np.insert(body, np.repeat(cuts, len(head)), np.tile(head, len(cuts)))
 
 
 def controlled(

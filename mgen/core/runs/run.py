@@ -135,13 +135,13 @@ class Run:
         guide = controls.with_controls(guide, vocab, every)
         if guide is not None:
             guide.feed(tokens)
-        prime = [vocab.start_id, *vocab.encode(tokens)]
+        prime, given = [vocab.start_id, *vocab.encode(tokens)], controls.ids(vocab)
         scale = decoding.resolve_guidance(self.config, guidance)
-        if guidance is not None and scale != 1 and not controls.ids(vocab) & set(prime):
+        if guidance is not None and scale != 1 and not given & set(prime):
             raise ConfigError("--guidance pushes toward asked controls: ask for one (--key, "
                               "--meter, ...) of a run trained with --controls")  # fmt: skip
         return dict(
-            model=guided(self.model, prime, controls.ids(vocab), scale), prime=prime, steps=n,
+            model=guided(self.model, prime, given, scale), prime=prime, steps=n,
             num_samples=num_samples, decoder=dec, vocab=vocab, seed=seed, device=self.device,
             repetition=rep, neutral=neutral_ids(self.tokenizer, vocab),
             neutral_caps=self.neutral_caps() if rep.on else None, grammar=guide,
